@@ -52,6 +52,8 @@ export interface PlannedGroup {
   /** Why the group stands where it stands (for the reviewing operator). */
   reason: string;
   hosts: string[];
+  /** Hosts of the group left out of the campaign (policy `skip` for their non-migratable VMs). */
+  skippedHosts: string[];
   /** Failure domain of each host, same order as `hosts`. */
   domains: string[];
   approval: boolean;

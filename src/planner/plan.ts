@@ -1,6 +1,24 @@
-// Entry point of the pure planner: inventory + rules -> plan. No I/O (lint-enforced).
-import type { EstimateRules, Inventory } from '../model/inventory.ts';
-import type { Plan, PlacementStrategy } from '../model/plan.ts';
+// Entry point of the pure planner: inventory + rules -> plan. No I/O (lint-enforced); same input, same plan.
+
+import { DEFAULT_RULES, type EstimateRules, type Inventory } from '../model/inventory.ts';
+import {
+  PLAN_SCHEMA_VERSION,
+  type Move,
+  type Plan,
+  type PlannedGroup,
+  type PlannedWave,
+  type PlanProblem,
+  type PlacementStrategy,
+} from '../model/plan.ts';
+import { classify } from './classes.ts';
+import { failureDomainLabel, migrationDomainLabel } from './domains.ts';
+import { drainSeconds, maintenanceSeconds, migrationSeconds } from './estimate.ts';
+import { FleetState } from './fleet-state.ts';
+import { formGroups } from './groups.ts';
+import { LabelIndex } from './match.ts';
+import { orderGroups, type OrderedGroup } from './order.ts';
+import { createPlacer } from './placement.ts';
+import { cutWaves, type WaveOutcome } from './waves.ts';
 
 export interface PlanOptions {
   strategy?: PlacementStrategy;
@@ -8,6 +26,175 @@ export interface PlanOptions {
   estimates?: Partial<EstimateRules>;
 }
 
-export function buildPlan(_inventory: Inventory, _options: PlanOptions = {}): Plan {
-  throw new Error('buildPlan: being written');
+export function buildPlan(inventory: Inventory, options: PlanOptions = {}): Plan {
+  const strategy = options.strategy ?? 'upgrade-aware';
+  const rules = inventory.rules;
+  const est: EstimateRules = { ...DEFAULT_RULES.estimates, ...rules.estimates, ...options.estimates };
+  const failureLabel = failureDomainLabel(inventory.hosts, rules);
+  const migrationLabel = migrationDomainLabel(inventory.hosts, rules);
+
+  const state = new FleetState(inventory, failureLabel, migrationLabel);
+  const cls = classify(inventory.vms, rules.sensitivity, new LabelIndex(inventory.vms));
+  const groups = orderGroups(formGroups(inventory, cls, state.hostVms), inventory, cls);
+  for (const g of groups) for (const h of g.skippedHosts) state.outOfCampaign[h] = 1;
+  const campaignOrder = groups.flatMap((g) => g.hosts);
+  const lowerBound = groups.reduce((n, g) => n + g.hosts.reduce((k, h) => k + state.hostVms[h]!.filter((v) => inventory.vms[v]!.migratable).length, 0), 0);
+  const warnings = initialWarnings(state, groups);
+
+  const placer = createPlacer(strategy, state, campaignOrder);
+  const outcome = cutWaves(groups, state, placer, cls, strategy);
+
+  const problems: PlanProblem[] = [...outcome.problems];
+  for (const g of groups) {
+    if (g.policy !== 'block' || g.nonMigratable.length === 0) continue;
+    for (const v of g.nonMigratable) {
+      const vm = inventory.vms[v]!;
+      problems.push({
+        kind: 'non-migratable',
+        group: g.name,
+        vm: vm.name,
+        constraint: 'non-migratable',
+        message: `VM ${vm.name} on ${inventory.hosts[state.vmHost[v]!]!.name} cannot be live-migrated, so group ${g.name} is blocked`,
+        fix: `choose a policy: rules.nonMigratable.groups["${g.name}"]: shutdown (stop it during the upgrade) or skip (leave its host out), or mark it migratable`,
+      });
+    }
+  }
+
+  const { plannedGroups, waves, total } = timeline(state, groups, outcome, est);
+  const migrations = plannedGroups.reduce((n, g) => n + g.moves.length, 0);
+  const movedMoreThanOnce: string[] = [];
+  state.vmMoves.forEach((n, v) => {
+    if (n > 1) movedMoreThanOnce.push(inventory.vms[v]!.name);
+  });
+  if (movedMoreThanOnce.length > 0) {
+    warnings.push(`${movedMoreThanOnce.length} VM(s) move more than once: no upgraded host had room when their group was drained`);
+  }
+  if (groups.some((g) => g.approval)) warnings.push('the estimated duration does not include waits for approvals');
+
+  return {
+    schemaVersion: PLAN_SCHEMA_VERSION,
+    settings: {
+      strategy,
+      cpuOvercommit: rules.cpuOvercommit,
+      failureDomain: failureLabel,
+      migrationDomain: migrationLabel,
+      concurrency: {
+        groups: rules.concurrency.groups,
+        migrations: rules.concurrency.migrations,
+        migrationsPerHost: rules.concurrency.migrationsPerHost,
+        groupsPerDomain: rules.concurrency.groupsPerDomain ?? null,
+      },
+      failureBudget: rules.failureBudget,
+      estimates: { ...est },
+    },
+    summary: {
+      hosts: inventory.hosts.length,
+      vms: inventory.vms.length,
+      groups: groups.length,
+      waves: waves.length,
+      migrations,
+      migrationsLowerBound: lowerBound,
+      movedMoreThanOnce,
+      estimatedSeconds: total,
+      runnable: problems.length === 0,
+    },
+    warnings,
+    problems,
+    waves,
+    groups: plannedGroups,
+  };
+}
+
+function initialWarnings(state: FleetState, groups: readonly OrderedGroup[]): string[] {
+  const { inv } = state;
+  const warnings: string[] = [];
+  for (const c of state.existingConflicts()) {
+    warnings.push(`anti-affinity rule ${state.ruleNames[c.rule]} is already broken: ${c.count} of its VMs share host ${inv.hosts[c.host]!.name}; the plan spreads them as it drains that host`);
+  }
+  for (let h = 0; h < state.hostCount; h++) {
+    if (state.freeMem[h]! < 0 || state.freeVcpu[h]! < 0) warnings.push(`host ${inv.hosts[h]!.name} already holds more than its capacity; nothing new is placed on it`);
+  }
+  for (const g of groups) {
+    if (g.skippedHosts.length > 0) {
+      warnings.push(`group ${g.name}: host(s) ${g.skippedHosts.map((h) => inv.hosts[h]!.name).join(', ')} left out of the campaign (non-migratable VMs, policy skip): they are not upgraded`);
+    }
+    if (g.policy === 'shutdown' && g.nonMigratable.length > 0) {
+      warnings.push(`group ${g.name}: VM(s) ${g.nonMigratable.map((v) => inv.vms[v]!.name).join(', ')} will be shut down during the upgrade (policy shutdown)`);
+    }
+  }
+  return warnings;
+}
+
+function timeline(state: FleetState, groups: readonly OrderedGroup[], outcome: WaveOutcome, est: EstimateRules) {
+  const inv = state.inv;
+  const { hosts, vms, rules } = inv;
+  const maintenance = maintenanceSeconds(est);
+  const moveSeconds = new Map<number, number>();
+  const secondsOf = (mem: number) => {
+    let s = moveSeconds.get(mem);
+    if (s === undefined) moveSeconds.set(mem, (s = migrationSeconds(mem, est)));
+    return s;
+  };
+  const loads = groups.map((g, gi) => {
+    const perHost = new Map<number, number>(g.hosts.map((h) => [h, 0]));
+    let total = 0;
+    for (const m of outcome.moves[gi]!) {
+      const s = secondsOf(vms[m.vm]!.memoryMiB);
+      perHost.set(m.from, (perHost.get(m.from) ?? 0) + s);
+      total += s;
+    }
+    return { perHost: [...perHost.values()], total };
+  });
+  const estimates = groups.map(() => ({ startSeconds: 0, drainSeconds: 0, maintenanceSeconds: 0, endSeconds: 0 }));
+  const waves: PlannedWave[] = [];
+  let clock = 0;
+  outcome.waves.forEach((w, index) => {
+    const waveTotal = w.groups.reduce((s, gi) => s + loads[gi]!.total, 0);
+    let end = clock;
+    for (const gi of w.groups) {
+      const drain = drainSeconds(loads[gi]!, waveTotal, rules.concurrency);
+      const e = estimates[gi]!;
+      e.startSeconds = clock;
+      e.drainSeconds = round(drain);
+      e.maintenanceSeconds = maintenance;
+      e.endSeconds = round(clock + drain + maintenance);
+      end = Math.max(end, e.endSeconds);
+    }
+    waves.push({ index, groups: w.groups.map((gi) => groups[gi]!.name), startSeconds: round(clock), endSeconds: round(end), closedBy: w.closedBy });
+    clock = end;
+  });
+
+  const plannedGroups: PlannedGroup[] = outcome.order.map((gi, index) => {
+    const g = groups[gi]!;
+    // Non-migratable VMs never move, so their host now is their host in the inventory.
+    const nonMigratable = g.nonMigratable.map((v) => ({ vm: vms[v]!.name, host: hosts[state.vmHost[v]!]!.name, policy: g.policy }));
+    const moves: Move[] = [...outcome.moves[gi]!]
+      .sort((a, b) => a.from - b.from || vms[b.vm]!.memoryMiB - vms[a.vm]!.memoryMiB || a.vm - b.vm)
+      .map((m) => {
+        const vm = vms[m.vm]!;
+        return { vm: vm.name, from: hosts[m.from]!.name, to: hosts[m.to]!.name, memoryMiB: vm.memoryMiB, vcpus: vm.vcpus, seconds: round(secondsOf(vm.memoryMiB)), repeat: m.repeat };
+      });
+    const wave = outcome.groupWave[gi]!;
+    return {
+      name: g.name,
+      index,
+      wave,
+      class: g.className,
+      tier: g.tier,
+      reason: outcome.broughtForward[gi] ? `${g.reason}; brought forward within its class: its VMs fit on upgraded hosts and move once` : g.reason,
+      hosts: g.hosts.map((h) => hosts[h]!.name),
+      skippedHosts: g.skippedHosts.map((h) => hosts[h]!.name),
+      domains: g.hosts.map((h) => state.failure.names[state.failure.ofHost[h]!]!),
+      approval: g.approval,
+      status: g.hosts.length === 0 ? 'skipped' : outcome.infeasible[gi] ? 'infeasible' : g.policy === 'block' && g.nonMigratable.length > 0 ? 'blocked' : 'ready',
+      nonMigratable,
+      moves,
+      estimate: estimates[gi]!,
+    };
+  });
+  return { plannedGroups, waves, total: round(clock) };
+}
+
+function round(s: number): number {
+  return Math.round(s * 10) / 10;
 }
