@@ -3,7 +3,8 @@
 // Campaign order runs first -> normal -> last, so sensitivity grows the same way: a `last` class (critical)
 // is more sensitive than any `normal` one, which is more sensitive than any `first` one (canaries). Within a
 // tier, a class listed earlier is more sensitive. VMs matching no class get the implicit `default` class, the
-// least sensitive of the normal tier. A group's class is the most sensitive class of any VM on it.
+// least sensitive of the normal tier. A VM takes the FIRST listed class whose match fits it (so an operator
+// decides precedence by order, e.g. canary before web); a group takes the most sensitive class of its VMs.
 
 import type { OrderTier, SensitivityClass, Vm } from '../model/inventory.ts';
 import { LabelIndex, matchingIndices } from './match.ts';
@@ -47,10 +48,7 @@ export function classify(vms: readonly Vm[], sensitivity: readonly SensitivityCl
   const vmClass = new Uint16Array(vms.length);
   const labelIndex = index ?? new LabelIndex(vms);
   sensitivity.forEach((c, i) => {
-    const cls = i + 1;
-    for (const v of matchingIndices(vms, c.match, labelIndex)) {
-      if (classes[cls]!.rank > classes[vmClass[v]!]!.rank) vmClass[v] = cls;
-    }
+    for (const v of matchingIndices(vms, c.match, labelIndex)) if (vmClass[v] === 0) vmClass[v] = i + 1;
   });
   return { classes, vmClass };
 }
