@@ -206,14 +206,24 @@ export class FleetState {
     this.loadMem[d]! += v.memoryMiB;
     this.loadVcpu[d]! += v.vcpus;
     const rules = this.vmRules[vm];
-    if (rules) for (const r of rules) (this.bumpRule(r, from, -1), this.bumpRule(r, to, 1));
+    if (rules) {
+      for (const r of rules) {
+        this.bumpRule(r, from, -1);
+        this.bumpRule(r, to, 1);
+      }
+    }
     this.vmMoves[vm]! += 1;
     const previousMark = this.targetWave[to]!;
     this.targetWave[to] = wave;
     this.undo.push(() => {
       this.targetWave[to] = previousMark;
       this.vmMoves[vm]! -= 1;
-      if (rules) for (const r of rules) (this.bumpRule(r, to, -1), this.bumpRule(r, from, 1));
+      if (rules) {
+        for (const r of rules) {
+          this.bumpRule(r, to, -1);
+          this.bumpRule(r, from, 1);
+        }
+      }
       this.loadMem[d]! -= v.memoryMiB;
       this.loadVcpu[d]! -= v.vcpus;
       this.freeMem[to]! += v.memoryMiB;
