@@ -1,0 +1,20 @@
+// Does a command's result meet a check's expectation? Expectation strings may hold placeholders.
+import type { Expect } from './model.ts';
+import { render } from './template.ts';
+
+export interface Observed {
+  exitCode: number | null;
+  stdout: string;
+}
+
+/** The first unmet expectation, in words, or null when all hold. */
+export function unmet(expect: Expect, result: Observed, values: Readonly<Record<string, string | undefined>>, where: string): string | null {
+  const r = (s: string) => render([s], values, where)[0]!;
+  const out = result.stdout.trim();
+  if (expect.exitCode !== undefined && result.exitCode !== expect.exitCode) return `exit code ${result.exitCode ?? 'none'}, expected ${expect.exitCode}`;
+  if (expect.stdout !== undefined && out !== r(expect.stdout)) return `output ${JSON.stringify(out.slice(0, 200))}, expected ${JSON.stringify(r(expect.stdout))}`;
+  if (expect.stdoutContains !== undefined && !out.includes(r(expect.stdoutContains))) return `output lacks ${JSON.stringify(r(expect.stdoutContains))}`;
+  if (expect.stdoutLacks !== undefined && out.includes(r(expect.stdoutLacks))) return `output contains ${JSON.stringify(r(expect.stdoutLacks))}`;
+  if (expect.stdoutMatches !== undefined && !new RegExp(r(expect.stdoutMatches), 'm').test(out)) return `output does not match /${r(expect.stdoutMatches)}/`;
+  return null;
+}

@@ -1,0 +1,68 @@
+// A runbook: per platform, the commands of each phase. Commands are argv arrays (or templates split into
+// words before substitution), so a placeholder always becomes exactly one argument — never shell text.
+
+export type StepName = 'precheck' | 'discover' | 'disable' | 'migrate' | 'upgrade' | 'reboot' | 'verify' | 'enable' | 'rollback';
+export const STEP_NAMES: readonly StepName[] = ['precheck', 'discover', 'disable', 'migrate', 'upgrade', 'reboot', 'verify', 'enable', 'rollback'];
+
+/** Where a command runs: the host being worked on, the migration source or target, or a fixed controller. */
+export type RunOn = 'host' | 'source' | 'target' | 'controller';
+
+/** What a check expects of a command's result. All given fields must hold. */
+export interface Expect {
+  exitCode?: number;
+  stdout?: string;
+  stdoutMatches?: string;
+  stdoutContains?: string;
+  stdoutLacks?: string;
+}
+
+export interface Command {
+  argv: string[];
+  on: RunOn;
+}
+
+export interface Check {
+  name: string;
+  command: Command;
+  expect: Expect;
+}
+
+export interface Step {
+  name: StepName;
+  /** Tells whether the step is already done (reconcile): when every check holds, `run` is skipped. */
+  check: Check[];
+  run: Command[];
+  /** Checks that must hold after `run` (verify steps, or confirmation that the change took). */
+  confirm: Check[];
+  timeoutSeconds: number;
+  retries: number;
+  /** Seconds between retries (grows linearly with the attempt). */
+  retryDelaySeconds: number;
+}
+
+export interface Discover {
+  command: Command;
+  /** lines: one VM name per non-empty line; json: a list of objects, the VM name in `field`. */
+  format: 'lines' | 'json';
+  field: string;
+  inspect?: { command: Command; memoryKey: string; memoryUnit: 'KiB' | 'MiB' | 'bytes'; vcpusKey: string };
+  timeoutSeconds: number;
+}
+
+export interface Runbook {
+  platform: string;
+  description: string;
+  file: string;
+  /** Template variables with defaults; `--set name=value` overrides. */
+  vars: Record<string, string>;
+  /** Variables that must have a value before `run` (e.g. the target version). */
+  required: string[];
+  durations: { upgradeSeconds?: number; rebootSeconds?: number; verifySeconds?: number };
+  /** Lists the VMs that really run on a host. */
+  discover: Discover;
+  /** Boot id command (to tell a reboot happened without issuing a second one). */
+  bootId: Command;
+  steps: Partial<Record<StepName, Step>>;
+  /** The file's text, part of the plan fingerprint. */
+  text: string;
+}

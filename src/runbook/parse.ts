@@ -1,0 +1,152 @@
+// Runbook text -> Runbook, or every problem with its file, path, line and fix. Pure: no file access.
+
+import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import type { z } from 'zod';
+import type { InputIssue } from '../model/errors.ts';
+import { err, ok, type Result } from '../model/result.ts';
+import type { Check, Command, RunOn, Runbook, Step, StepName } from './model.ts';
+import { runbookSchema, type RunbookFile } from './schema.ts';
+import { placeholders, splitTemplate } from './template.ts';
+
+/** Placeholders every runbook may use; `{vm}` and `{target*}` only in migrate. */
+const BUILTIN = ['host', 'host.address', 'campaign', 'group', 'operator'];
+const MIGRATE_ONLY = ['vm', 'source', 'source.address', 'target', 'target.address'];
+
+function pathText(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((s, p) => (typeof p === 'number' ? `${s}[${p}]` : s ? `${s}.${String(p)}` : String(p)), '');
+}
+
+function position(doc: Document, counter: LineCounter, path: readonly PropertyKey[]): { line?: number; column?: number } {
+  for (let n = path.length; n >= 0; n--) {
+    const node = doc.getIn(path.slice(0, n) as unknown[], true) as { range?: [number, number, number] } | undefined;
+    if (node && (isMap(node) || isSeq(node) || node.range)) {
+      const offset = node.range?.[0];
+      if (offset === undefined) continue;
+      const { line, col } = counter.linePos(offset);
+      return { line, column: col };
+    }
+  }
+  return {};
+}
+
+function fixFor(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return `remove or rename ${issue.keys.join(', ')}; see runbooks/README.md for the keys a runbook takes`;
+    case 'invalid_type':
+      return `give a value of type ${issue.expected}`;
+    case 'invalid_union':
+      return 'write a command as a list of arguments, e.g. [virsh, domstate, "{vm}"], or as one line, e.g. "virsh domstate {vm}"';
+    case 'invalid_value':
+      return `use one of: ${issue.values.map(String).join(', ')}`;
+    default:
+      return 'see runbooks/README.md for the runbook format';
+  }
+}
+
+function command(c: RunbookFile['steps']['migrate']['run'][number], fallback: RunOn): Command {
+  if (typeof c === 'string') return { argv: splitTemplate(c), on: fallback };
+  if (Array.isArray(c)) return { argv: c, on: fallback };
+  return { argv: c.argv ?? splitTemplate(c.command!), on: c.on ?? fallback };
+}
+
+function check(c: RunbookFile['steps']['migrate']['check'][number], fallback: RunOn, i: number): Check {
+  const argv = typeof c.run === 'string' ? splitTemplate(c.run) : c.run;
+  return { name: c.name ?? argv.join(' ').slice(0, 60) ?? `check ${i}`, command: { argv, on: c.on ?? fallback }, expect: c.expect };
+}
+
+export function parseRunbook(file: string, text: string): Result<Runbook, InputIssue[]> {
+  const counter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    return err(
+      doc.errors.map((e) => {
+        const { line, col } = counter.linePos(e.pos[0]);
+        return { file, path: '', line, column: col, message: `YAML syntax: ${e.message.split('\n')[0]}`, fix: 'fix the YAML syntax at this line' };
+      }),
+    );
+  }
+  const parsed = runbookSchema.safeParse(doc.toJS());
+  if (!parsed.success) {
+    return err(
+      parsed.error.issues.map((issue) => ({
+        file,
+        path: pathText(issue.path),
+        ...position(doc, counter, issue.path),
+        message: issue.message,
+        fix: fixFor(issue),
+      })),
+    );
+  }
+  const raw = parsed.data;
+  const issues: InputIssue[] = [];
+  const steps: Partial<Record<StepName, Step>> = {};
+  for (const [name, s] of Object.entries(raw.steps) as [StepName, RunbookFile['steps']['migrate'] | undefined][]) {
+    if (!s) continue;
+    const fallback: RunOn = name === 'migrate' ? 'source' : 'host';
+    steps[name] = {
+      name,
+      check: s.check.map((c, i) => check(c, name === 'migrate' ? 'target' : 'host', i)),
+      run: s.run.map((c) => command(c, fallback)),
+      confirm: s.confirm.map((c, i) => check(c, name === 'migrate' ? 'target' : 'host', i)),
+      timeoutSeconds: s.timeoutSeconds ?? raw.defaults.timeoutSeconds,
+      retries: s.retries ?? raw.defaults.retries,
+      retryDelaySeconds: s.retryDelaySeconds ?? raw.defaults.retryDelaySeconds,
+    };
+    const known = new Set([...BUILTIN, ...Object.keys(raw.vars), ...raw.required, ...(name === 'migrate' ? MIGRATE_ONLY : [])]);
+    const checks = [...steps[name].check, ...steps[name].confirm];
+    const all = [...checks.map((c) => c.command.argv), ...steps[name].run.map((c) => c.argv), ...checks.map((c) => Object.values(c.expect).filter((v): v is string => typeof v === 'string'))];
+    for (const p of new Set(all.flatMap((argv) => placeholders(argv)))) {
+      if (!known.has(p)) {
+        const at = ['steps', name];
+        issues.push({
+          file,
+          path: pathText(at),
+          ...position(doc, counter, at),
+          message: `unknown placeholder {${p}}`,
+          fix: `declare it under vars (with a default) or required, or use one of: ${[...known].map((k) => `{${k}}`).join(', ')}`,
+        });
+      }
+    }
+    if (['disable', 'migrate', 'upgrade', 'enable'].includes(name) && s.run.length > 0 && s.check.length === 0) {
+      issues.push({
+        file,
+        path: pathText(['steps', name]),
+        ...position(doc, counter, ['steps', name]),
+        message: `step ${name} changes hosts but has no check`,
+        fix: 'add a check that tells whether the step is already done: resume runs it again after a crash, and must not repeat the change',
+      });
+    }
+  }
+  for (const r of raw.required) {
+    if (!(r in raw.vars)) continue;
+    if (raw.vars[r] !== '') {
+      issues.push({ file, path: `vars.${r}`, ...position(doc, counter, ['vars', r]), message: `${r} is required but has a default`, fix: `remove the default of ${r}, or remove it from required` });
+    }
+  }
+  if (issues.length > 0) return err(issues);
+  const toArgv = (c: string | string[]) => (typeof c === 'string' ? splitTemplate(c) : c);
+  return ok({
+    platform: raw.platform,
+    description: raw.description,
+    file,
+    vars: raw.vars,
+    required: raw.required,
+    durations: raw.durations,
+    discover: {
+      command: { argv: toArgv(raw.discover.run), on: raw.discover.on },
+      format: raw.discover.format,
+      field: raw.discover.field,
+      inspect: raw.discover.inspect && {
+        command: { argv: toArgv(raw.discover.inspect.run), on: raw.discover.on },
+        memoryKey: raw.discover.inspect.memoryKey,
+        memoryUnit: raw.discover.inspect.memoryUnit,
+        vcpusKey: raw.discover.inspect.vcpusKey,
+      },
+      timeoutSeconds: raw.discover.timeoutSeconds ?? raw.defaults.timeoutSeconds,
+    },
+    bootId: { argv: toArgv(raw.bootId), on: 'host' },
+    steps,
+    text,
+  });
+}

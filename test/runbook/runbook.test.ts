@@ -1,0 +1,83 @@
+import test from 'ava';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InputError } from '../../src/model/errors.ts';
+import { unmet } from '../../src/runbook/expect.ts';
+import { loadRunbook } from '../../src/runbook/load.ts';
+import { parseRunbook } from '../../src/runbook/parse.ts';
+import { placeholders, render } from '../../src/runbook/template.ts';
+
+for (const platform of ['libvirt', 'openstack', 'proxmox']) {
+  test(`the shipped ${platform} runbook loads, and every step that changes a host has a check`, async (t) => {
+    const rb = await loadRunbook(`runbooks/${platform}.yaml`);
+    t.is(rb.platform, platform);
+    t.true(rb.required.includes('version'));
+    for (const name of ['disable', 'migrate', 'upgrade', 'enable'] as const) {
+      const step = rb.steps[name]!;
+      t.true(step.run.length > 0, name);
+      t.true(step.check.length > 0, name);
+    }
+    t.true(rb.steps.verify!.confirm.length > 0);
+  });
+}
+
+test('libvirt migrate is virsh migrate --live --persistent --undefinesource over qemu+ssh, on the source', async (t) => {
+  const rb = await loadRunbook('runbooks/libvirt.yaml');
+  const run = rb.steps.migrate!.run[0]!;
+  t.is(run.on, 'source');
+  const argv = render(run.argv, { vm: "x'; touch /tmp/pwned; '", 'target.address': '10.0.0.2' }, 'test');
+  t.deepEqual(argv, ['virsh', 'migrate', '--live', '--persistent', '--undefinesource', '--verbose', "x'; touch /tmp/pwned; '", 'qemu+ssh://10.0.0.2/system']);
+});
+
+test('a placeholder always becomes exactly one argument, and ${...} formats of remote tools are left alone', (t) => {
+  t.deepEqual(render(['a', '{vm}', '-f=${Version}'], { vm: 'two words; rm -rf /' }, 'x'), ['a', 'two words; rm -rf /', '-f=${Version}']);
+  t.deepEqual(placeholders(['{a}', 'x{b.c}y', '${Version}']), ['a', 'b.c']);
+  t.throws(() => render(['{missing}'], {}, 'steps.migrate'), { message: /placeholder \{missing\} has no value/ });
+  t.throws(() => render(['{v}'], { v: 'a\0b' }, 'x'), { message: /NUL/ });
+});
+
+test('expectations: exit code, exact output, contains, lacks, matches — with placeholders', (t) => {
+  t.is(unmet({ exitCode: 0, stdout: '{version}' }, { exitCode: 0, stdout: '1.2\n' }, { version: '1.2' }, 'x'), null);
+  t.regex(unmet({ exitCode: 0 }, { exitCode: 1, stdout: '' }, {}, 'x')!, /exit code 1, expected 0/);
+  t.regex(unmet({ stdout: '{version}' }, { exitCode: 0, stdout: '1.1' }, { version: '1.2' }, 'x')!, /expected "1.2"/);
+  t.is(unmet({ stdoutContains: 'running' }, { exitCode: 0, stdout: 'running' }, {}, 'x'), null);
+  t.truthy(unmet({ stdoutLacks: 'maintenance' }, { exitCode: 0, stdout: 'lrm a (maintenance mode)' }, {}, 'x'));
+  t.is(unmet({ stdoutMatches: 'Quorate:\\s+Yes' }, { exitCode: 0, stdout: 'x\nQuorate:   Yes\n' }, {}, 'x'), null);
+});
+
+test('runbook mistakes are reported with file, path, line and a fix', (t) => {
+  const bad = `platform: x
+discover: { run: [virsh, list] }
+steps:
+  migrate:
+    run: [[virsh, migrate, "{vm}", "{nope}"]]
+  upgrade:
+    check: [{ run: [true] }]
+    run: [[apt-get, install]]
+    timeoutSeconds: -3
+`;
+  const r = parseRunbook('rb.yaml', bad);
+  t.false(r.ok);
+  if (r.ok) return;
+  const timeout = r.error.find((i) => i.path === 'steps.upgrade.timeoutSeconds')!;
+  t.is(timeout.line, 9);
+  t.truthy(timeout.fix);
+  const fixed = parseRunbook('rb.yaml', bad.replace('-3', '30'));
+  t.false(fixed.ok);
+  if (fixed.ok) return;
+  t.true(fixed.error.some((i) => i.path === 'steps.migrate' && /unknown placeholder \{nope\}/.test(i.message)));
+  t.true(fixed.error.some((i) => i.path === 'steps.migrate' && /has no check/.test(i.message)));
+});
+
+test('a YAML syntax error names the line; a missing file says which runbooks exist', async (t) => {
+  const r = parseRunbook('rb.yaml', 'platform: x\nsteps: [\n');
+  t.false(r.ok);
+  if (!r.ok) t.truthy(r.error[0]!.line);
+  const dir = mkdtempSync(join(tmpdir(), 'hvroll-rb-'));
+  const e = await t.throwsAsync(loadRunbook(join(dir, 'missing.yaml')));
+  t.true(e instanceof InputError);
+  t.regex((e as InputError).issues[0]!.fix, /runbooks\/libvirt.yaml/);
+  writeFileSync(join(dir, 'bad.yaml'), 'platform: [');
+  await t.throwsAsync(loadRunbook(join(dir, 'bad.yaml')), { instanceOf: InputError });
+});
