@@ -1,0 +1,319 @@
+// The lowdb Adapter behind `Low<CampaignDoc>`. lowdb's own JSONFile rewrites the whole document on every
+// write (O(fleet) per step); this one keeps a snapshot file plus an append-only journal of ops:
+//   read()  = verify campaign.json, plan.json, snapshot.json + replay journal.ndjson
+//   write() = append the ops queued since the last write (one line each), fdatasync, then resolve
+// so one checkpoint costs the size of its op, whatever the size of the campaign. When the journal
+// outgrows the snapshot, a compaction rewrites the snapshot and starts an empty journal; its cost is
+// amortised over at least as many journal bytes as it writes.
+
+import type { Adapter } from 'lowdb';
+import type { HvrollError } from '../model/errors.ts';
+import { applyOp, type CampaignDoc, type CampaignMeta, type CampaignState } from './doc.ts';
+import type { AppendFile, StoreFs } from './fs.ts';
+import { encodeRecord, parseJournal, parseRecords, writeFreshJournal } from './journal-file.ts';
+import type { StoreFiles } from './paths.ts';
+import { corruptFile, missingStore, storeError } from './problems.ts';
+import { readSealed, writeSealedAtomic } from './sealed-file.ts';
+
+export interface CompactionPolicy {
+  /** Compact when the journal holds this many records. */
+  maxJournalRecords: number;
+  /** Compact when the journal reaches max(this, size of the snapshot) bytes: amortised O(1) per op. */
+  minJournalBytes: number;
+}
+
+export const DEFAULT_COMPACTION: CompactionPolicy = { maxJournalRecords: 100_000, minJournalBytes: 16 * 1024 * 1024 };
+
+export interface AdapterStats {
+  /** Bytes and calls of journal appends (one per write() that had ops). */
+  appendedBytes: number;
+  appends: number;
+  compactions: number;
+  snapshotBytes: number;
+  journalBytes: number;
+  journalRecords: number;
+}
+
+function isObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+function checkMeta(data: unknown, file: string): CampaignMeta {
+  const m = data as Partial<CampaignMeta>;
+  if (
+    !isObject(data) ||
+    typeof m.campaignId !== 'string' ||
+    typeof m.createdAt !== 'string' ||
+    typeof m.operator !== 'string' ||
+    typeof m.planFingerprint !== 'string' ||
+    typeof m.machineVersion !== 'string'
+  ) {
+    throw corruptFile({ file, problem: 'campaign metadata is incomplete (needs campaignId, createdAt, operator, planFingerprint, machineVersion)' });
+  }
+  return m as CampaignMeta;
+}
+
+function checkState(data: unknown, file: string): CampaignState {
+  const s = data as Partial<CampaignState>;
+  if (
+    !isObject(data) ||
+    typeof s.epoch !== 'number' ||
+    !isObject(s.groups) ||
+    !Array.isArray(s.journal) ||
+    !Array.isArray(s.approvals) ||
+    !Array.isArray(s.notifications) ||
+    !Array.isArray(s.audit)
+  ) {
+    throw corruptFile({ file, problem: 'snapshot content is incomplete (needs epoch, groups, journal, approvals, notifications, audit)' });
+  }
+  return s as CampaignState;
+}
+
+function stateOf(doc: CampaignDoc): CampaignState {
+  return { epoch: doc.epoch, groups: doc.groups, journal: doc.journal, approvals: doc.approvals, notifications: doc.notifications, audit: doc.audit };
+}
+
+export class LogAdapter implements Adapter<CampaignDoc> {
+  readonly warnings: string[] = [];
+  /** Writer epoch (set by the store once it holds the lock). */
+  epoch = 0;
+  /** Called before every append and compaction; throws when this writer has been superseded. */
+  checkLock: () => Promise<void> = () => Promise.resolve();
+
+  private readonly fs: StoreFs;
+  private readonly files: StoreFiles;
+  private readonly policy: CompactionPolicy;
+  private doc: CampaignDoc | null = null;
+  private pending: string[] = [];
+  private file: AppendFile | null = null;
+  private chain: Promise<void> = Promise.resolve();
+  private broken: HvrollError | Error | null = null;
+  private compactionQueued = false;
+  private lastSeq = 0;
+  private snapshotSeq = 0;
+  private torn: { offset: number; length: number } | undefined;
+  private readonly s: AdapterStats = { appendedBytes: 0, appends: 0, compactions: 0, snapshotBytes: 0, journalBytes: 0, journalRecords: 0 };
+
+  constructor(fs: StoreFs, files: StoreFiles, policy: CompactionPolicy) {
+    this.fs = fs;
+    this.files = files;
+    this.policy = policy;
+  }
+
+  get stats(): Readonly<AdapterStats> {
+    return { ...this.s };
+  }
+
+  async read(): Promise<CampaignDoc> {
+    const { fs, files } = this;
+    // Journal before snapshot: if a writer compacts in between, the newer snapshot covers every record of
+    // the older journal, so a reader never sees a gap.
+    const journalRaw = await fs.readFile(files.journal);
+    const snap = await readSealed(fs, files.snapshot, 'hvroll-snapshot');
+    const meta = await readSealed(fs, files.meta, 'hvroll-campaign');
+    const plan = await readSealed(fs, files.plan, 'hvroll-plan');
+    const missing = [
+      meta === null ? files.meta : null,
+      plan === null ? files.plan : null,
+      snap === null ? files.snapshot : null,
+      journalRaw === null ? files.journal : null,
+    ].filter((x): x is string => x !== null);
+    if (meta === null || plan === null || snap === null || journalRaw === null) throw missingStore(files.dir, missing);
+
+    const m = checkMeta(meta.data, files.meta);
+    const state = checkState(snap.data, files.snapshot);
+    const snapSeq = snap.header.seq;
+    if (typeof snapSeq !== 'number' || snap.header.epoch !== state.epoch) {
+      throw corruptFile({ file: files.snapshot, problem: 'snapshot header is inconsistent (seq/epoch)' });
+    }
+    const j = parseJournal(journalRaw, files.journal);
+    if (j.header.campaignId !== m.campaignId) {
+      throw corruptFile({ file: files.journal, line: 1, problem: `the journal belongs to campaign ${JSON.stringify(j.header.campaignId)}, not ${JSON.stringify(m.campaignId)}` });
+    }
+    if (j.header.base > snapSeq) {
+      throw corruptFile({
+        file: files.journal,
+        line: 1,
+        problem: `the journal continues from record ${j.header.base}, but ${files.snapshot} only holds records up to ${snapSeq} (the snapshot is older than the journal, e.g. restored from an older backup)`,
+      });
+    }
+
+    let seq = snapSeq;
+    let applied = false;
+    for (const r of j.records) {
+      if (!applied && r.seq <= snapSeq) continue; // already in the snapshot (crash between snapshot and journal rotation)
+      if (r.epoch < state.epoch) {
+        this.warnings.push(
+          `${files.journal} line ${r.line}: record ${r.seq} was written by a superseded writer (epoch ${r.epoch}) after epoch ${state.epoch} began; ignored`,
+        );
+        continue;
+      }
+      const bad = (problem: string) => corruptFile({ file: files.journal, line: r.line, offset: r.offset, problem });
+      if (r.seq !== seq + 1) throw bad(`record ${r.seq} follows record ${seq}: records are missing or duplicated`);
+      if (r.op.t === 'epoch' ? r.epoch !== r.op.epoch : r.epoch !== state.epoch) {
+        throw bad(`record ${r.seq} carries epoch ${r.epoch}, but the store is at epoch ${state.epoch}`);
+      }
+      const problem = applyOp(state, r.op);
+      if (problem !== undefined) throw bad(`record ${r.seq} cannot be applied: ${problem}`);
+      seq = r.seq;
+      applied = true;
+    }
+    if (j.torn !== undefined) {
+      this.warnings.push(
+        `${files.journal}: ignored a torn last line (${j.torn.length} bytes at byte ${j.torn.offset}, no newline): a write interrupted by a crash, never acknowledged. It is cut off at the next open for writing.`,
+      );
+    }
+    this.lastSeq = seq;
+    this.snapshotSeq = snapSeq;
+    this.torn = j.torn;
+    this.s.snapshotBytes = snap.bytes;
+    this.s.journalBytes = j.validLength;
+    this.s.journalRecords = j.records.length;
+    this.doc = { meta: m, plan: plan.data, ...state };
+    return this.doc;
+  }
+
+  /** Opens the journal for appending; drops a torn tail first (we hold the lock, and it was never acknowledged). */
+  async openForAppend(): Promise<void> {
+    if (this.torn !== undefined) {
+      const f = await this.fs.openAppend(this.files.journal);
+      try {
+        await f.truncate(this.torn.offset);
+      } finally {
+        await f.close();
+      }
+      this.warnings.push(`${this.files.journal}: cut off the torn last line (${this.torn.length} bytes).`);
+      this.torn = undefined;
+    }
+    this.file = await this.fs.openAppend(this.files.journal);
+  }
+
+  /** Queues one op (its JSON text); the next write() makes it durable. */
+  enqueue(opJson: string): void {
+    this.pending.push(opJson);
+  }
+
+  /** lowdb calls this from `db.write()`. Resolves once every op queued before the call is on disk. */
+  write(_data: CampaignDoc): Promise<void> {
+    return this.run(() => this.flush());
+  }
+
+  compact(): Promise<void> {
+    return this.run(() => this.compactNow());
+  }
+
+  /** Waits for queued work, compacts if anything was journaled (clean close), and closes the journal. */
+  async close(compact: boolean): Promise<void> {
+    try {
+      if (compact) await this.run(() => (this.s.journalRecords > 0 ? this.compactNow() : Promise.resolve()));
+      else await this.chain;
+    } finally {
+      const f = this.file;
+      this.file = null;
+      if (f !== null) await f.close();
+    }
+  }
+
+  get failure(): Error | null {
+    return this.broken;
+  }
+
+  /** Serialises all disk work; after a failure nothing more is written (memory may be ahead of disk). */
+  private run<T>(task: () => Promise<T>): Promise<T> {
+    const p = this.chain.then(async () => {
+      if (this.broken !== null) throw this.broken;
+      try {
+        return await task();
+      } catch (e) {
+        this.broken = e instanceof Error ? e : storeError(String(e));
+        throw e;
+      }
+    });
+    this.chain = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    return p;
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const file = this.file;
+    if (file === null) throw storeError('the campaign store is open read-only (or closed); it cannot record anything');
+    await this.fence(file);
+    const ops = this.pending;
+    this.pending = [];
+    let text = '';
+    for (const op of ops) text += encodeRecord(++this.lastSeq, this.epoch, op);
+    const bytes = Buffer.from(text);
+    await file.append(bytes);
+    await file.datasync();
+    this.s.appendedBytes += bytes.length;
+    this.s.appends++;
+    this.s.journalBytes += bytes.length;
+    this.s.journalRecords += ops.length;
+    const p = this.policy;
+    if (!this.compactionQueued && (this.s.journalRecords >= p.maxJournalRecords || this.s.journalBytes >= Math.max(p.minJournalBytes, this.s.snapshotBytes))) {
+      this.compactionQueued = true;
+      // Not awaited by the writer whose append triggered it; a failure stops the store (see run()).
+      this.run(() => this.compactNow()).catch(() => undefined);
+    }
+  }
+
+  /** A superseded writer must not write late: the lock must still name us, and nobody else may have appended. */
+  private async fence(file: AppendFile): Promise<void> {
+    await this.checkLock();
+    const size = await file.size();
+    if (size === this.s.journalBytes) return;
+    if (size < this.s.journalBytes) {
+      throw storeError(`${this.files.journal} shrank under this writer (epoch ${this.epoch}): another writer has taken over the campaign. No further write was made.`);
+    }
+    // Bytes we did not write: tolerable only if they come from an older (superseded) writer; the reader skips those.
+    const raw = (await this.fs.readFile(this.files.journal)) ?? new Uint8Array();
+    const foreign = parseRecords(raw.subarray(0, size), this.files.journal, this.s.journalBytes, 0);
+    const newer = foreign.records.find((r) => r.epoch >= this.epoch);
+    if (newer !== undefined || foreign.torn !== undefined) {
+      throw storeError(
+        `another writer appended to ${this.files.journal}${newer ? ` with epoch ${newer.epoch}` : ''}; this writer (epoch ${this.epoch}) is superseded. No further write was made.`,
+      );
+    }
+    this.warnings.push(`${this.files.journal}: ${foreign.records.length} late record(s) from a superseded writer found and left to be ignored`);
+    this.s.journalBytes = size;
+  }
+
+  private async compactNow(): Promise<void> {
+    this.compactionQueued = true; // the flushes below must not queue another one
+    try {
+      await this.compactInner();
+    } finally {
+      this.compactionQueued = false;
+    }
+  }
+
+  private async compactInner(): Promise<void> {
+    const doc = this.doc;
+    if (doc === null || this.file === null) throw storeError('the campaign store is not open for writing; cannot compact');
+    await this.fence(this.file);
+    while (this.pending.length > 0) await this.flush();
+    // From here to the snapshot text nothing awaits: the text is exactly the state at lastSeq.
+    const seq = this.lastSeq;
+    const epoch = doc.epoch;
+    const stateJson = JSON.stringify(stateOf(doc));
+    // Snapshot first, durable; only then the fresh journal. A crash in between leaves the old journal,
+    // whose records are all <= seq and are skipped on replay.
+    const snapBytes = await writeSealedAtomic(this.fs, this.files.snapshot, 'hvroll-snapshot', { seq, epoch }, stateJson);
+    const journalBytes = await writeFreshJournal(this.fs, this.files.journal, { campaignId: doc.meta.campaignId, base: seq });
+    const old = this.file;
+    this.file = await this.fs.openAppend(this.files.journal);
+    await old.close();
+    this.snapshotSeq = seq;
+    this.s.snapshotBytes = snapBytes;
+    this.s.journalBytes = journalBytes;
+    this.s.journalRecords = 0;
+    this.s.compactions++;
+  }
+
+  get sequence(): { last: number; snapshot: number } {
+    return { last: this.lastSeq, snapshot: this.snapshotSeq };
+  }
+}

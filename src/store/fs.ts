@@ -1,0 +1,111 @@
+// The few filesystem calls the store makes, behind an interface so a test can inject a filesystem that
+// loses unsynced data on a simulated crash. Everything durable goes through append+datasync or
+// writeNew (fsync) + rename + syncDir.
+
+import { constants } from 'node:fs';
+import * as fsp from 'node:fs/promises';
+
+/** A file opened for appending (O_APPEND: every write lands at the current end, even after truncation). */
+export interface AppendFile {
+  append(data: Uint8Array): Promise<void>;
+  /** fdatasync: the appended bytes survive power loss once this resolves. */
+  datasync(): Promise<void>;
+  /** Current size of the open file (fstat), to notice bytes another process appended. */
+  size(): Promise<number>;
+  /** Cut the file to `length` bytes and fsync (only used to drop a torn tail). */
+  truncate(length: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface StoreFs {
+  /** Whole file, or null when it does not exist. */
+  readFile(path: string): Promise<Uint8Array | null>;
+  /** Creates a new file with this content and fsyncs it; fails with code EEXIST if it exists (O_EXCL). */
+  writeNew(path: string, data: Uint8Array): Promise<void>;
+  openAppend(path: string): Promise<AppendFile>;
+  /** rename(2): atomic replace of a file, or of an empty directory by a directory. */
+  rename(from: string, to: string): Promise<void>;
+  /** Removes a file; a missing file is not an error. */
+  unlink(path: string): Promise<void>;
+  mkdir(path: string): Promise<void>;
+  /** Names in a directory, or null when it does not exist. */
+  readdir(path: string): Promise<string[] | null>;
+  /** fsync of a directory, so a rename or a new file in it is durable. */
+  syncDir(path: string): Promise<void>;
+  /** Removes a directory tree (only our own half-built temp directories). */
+  removeTree(path: string): Promise<void>;
+}
+
+function isCode(e: unknown, code: string): boolean {
+  return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === code;
+}
+
+export const nodeFs: StoreFs = {
+  async readFile(path) {
+    try {
+      return await fsp.readFile(path);
+    } catch (e) {
+      if (isCode(e, 'ENOENT')) return null;
+      throw e;
+    }
+  },
+  async writeNew(path, data) {
+    const fh = await fsp.open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  },
+  async openAppend(path) {
+    // No O_CREAT: the journal is created only by `create` or by a rotation; a missing one is an error.
+    const fh = await fsp.open(path, constants.O_WRONLY | constants.O_APPEND);
+    return {
+      async append(data) {
+        let off = 0;
+        while (off < data.length) {
+          const { bytesWritten } = await fh.write(data, off, data.length - off);
+          off += bytesWritten;
+        }
+      },
+      datasync: () => fh.datasync(),
+      size: async () => (await fh.stat()).size,
+      async truncate(length) {
+        await fh.truncate(length);
+        await fh.sync();
+      },
+      close: () => fh.close(),
+    };
+  },
+  rename: (from, to) => fsp.rename(from, to),
+  async unlink(path) {
+    try {
+      await fsp.unlink(path);
+    } catch (e) {
+      if (!isCode(e, 'ENOENT')) throw e;
+    }
+  },
+  async mkdir(path) {
+    await fsp.mkdir(path, { recursive: true, mode: 0o700 });
+  },
+  async readdir(path) {
+    try {
+      return await fsp.readdir(path);
+    } catch (e) {
+      if (isCode(e, 'ENOENT')) return null;
+      throw e;
+    }
+  },
+  async syncDir(path) {
+    const fh = await fsp.open(path, constants.O_RDONLY);
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  },
+  removeTree: (path) => fsp.rm(path, { recursive: true, force: true }),
+};
+
+export { isCode };

@@ -1,0 +1,149 @@
+// journal.ndjson: one sealed JSON object per line. Line 1 is a header naming the campaign and the snapshot
+// sequence number the journal continues from; every later line is one op:
+//   {"kind":"hvroll-journal","format":1,"campaignId":"c1","base":120,"crc":"…"}
+//   {"seq":121,"epoch":3,"op":{"t":"group",…},"crc":"…"}
+// Appends are whole lines; a crash mid-append leaves at most one torn LAST line (no newline), which was
+// never acknowledged and is ignored. Anything else that does not verify is damage and is refused.
+
+import { dirname } from 'node:path';
+import { seal, unseal } from './crc.ts';
+import { STORE_FORMAT, type Op } from './doc.ts';
+import type { StoreFs } from './fs.ts';
+import { tempName } from './paths.ts';
+import { corruptFile, nulProblem, parseProblem } from './problems.ts';
+
+export interface JournalHeader {
+  campaignId: string;
+  /** Sequence number of the snapshot this journal continues; its first record is base + 1 (or lower, already in the snapshot). */
+  base: number;
+}
+
+export interface JournalRecord {
+  seq: number;
+  epoch: number;
+  op: Op;
+  /** 1-based line number and byte offset, for error messages. */
+  line: number;
+  offset: number;
+}
+
+export interface ParsedJournal {
+  header: JournalHeader;
+  records: JournalRecord[];
+  /** Bytes up to the end of the last complete line. */
+  validLength: number;
+  /** A last line without newline: a crash mid-append. */
+  torn?: { offset: number; length: number };
+}
+
+const NEWLINE = 0x0a;
+
+export function encodeHeader(h: JournalHeader): string {
+  return `${seal(JSON.stringify({ kind: 'hvroll-journal', format: STORE_FORMAT, campaignId: h.campaignId, base: h.base }))}\n`;
+}
+
+export function encodeRecord(seq: number, epoch: number, opJson: string): string {
+  return `${seal(`{"seq":${seq},"epoch":${epoch},"op":${opJson}}`)}\n`;
+}
+
+/** Replaces the journal by a fresh one holding only the header (atomic; used by create and compaction). */
+export async function writeFreshJournal(fs: StoreFs, path: string, h: JournalHeader): Promise<number> {
+  const bytes = Buffer.from(encodeHeader(h));
+  const tmp = tempName(path);
+  try {
+    await fs.writeNew(tmp, bytes);
+    await fs.rename(tmp, path);
+  } catch (e) {
+    await fs.unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+  await fs.syncDir(dirname(path));
+  return bytes.length;
+}
+
+function isInt(x: unknown): x is number {
+  return typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+}
+
+/** Verifies one line (without its newline) and returns the parsed object. */
+function decodeLine(bytes: Uint8Array, path: string, line: number, offset: number): Record<string, unknown> {
+  const nul = nulProblem(bytes);
+  if (nul !== undefined) throw corruptFile({ file: path, line, offset, problem: nul });
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  const u = unseal(text);
+  if (!u.ok) {
+    const problem =
+      u.problem === 'no-checksum'
+        ? 'the line is not a complete record (no checksum trailer): cut short, or edited'
+        : 'checksum mismatch: the record changed after it was written (edited by hand or disk damage)';
+    throw corruptFile({ file: path, line, offset, problem });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(u.body);
+  } catch (e) {
+    throw corruptFile({ file: path, line, offset, problem: parseProblem(e) });
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw corruptFile({ file: path, line, offset, problem: 'the line is not a JSON object' });
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function toRecord(o: Record<string, unknown>, path: string, line: number, offset: number): JournalRecord {
+  const op = o.op as { t?: unknown } | undefined;
+  if (!isInt(o.seq) || !isInt(o.epoch) || typeof op !== 'object' || op === null || typeof op.t !== 'string') {
+    throw corruptFile({ file: path, line, offset, problem: 'the line is not a journal record (needs seq, epoch, op)' });
+  }
+  return { seq: o.seq, epoch: o.epoch, op: op as Op, line, offset };
+}
+
+/**
+ * Splits `raw` (starting at byte `start`, line number `firstLine`) into verified records.
+ * The trailing bytes after the last newline are returned as `torn`, unless they contain NUL bytes (damage).
+ */
+export function parseRecords(
+  raw: Uint8Array,
+  path: string,
+  start: number,
+  firstLine: number,
+): { records: JournalRecord[]; validLength: number; torn?: { offset: number; length: number } } {
+  const records: JournalRecord[] = [];
+  let pos = start;
+  let line = firstLine;
+  for (;;) {
+    const nl = raw.indexOf(NEWLINE, pos);
+    if (nl < 0) break;
+    records.push(toRecord(decodeLine(raw.subarray(pos, nl), path, line, pos), path, line, pos));
+    pos = nl + 1;
+    line++;
+  }
+  if (pos === raw.length) return { records, validLength: pos };
+  const tail = raw.subarray(pos);
+  const nul = nulProblem(tail);
+  if (nul !== undefined) throw corruptFile({ file: path, line, offset: pos, problem: nul });
+  return { records, validLength: pos, torn: { offset: pos, length: tail.length } };
+}
+
+export function parseJournal(raw: Uint8Array, path: string): ParsedJournal {
+  if (raw.length === 0) {
+    throw corruptFile({ file: path, problem: 'the file is empty (0 bytes), but a journal always begins with a header line: it was truncated' });
+  }
+  const nl = raw.indexOf(NEWLINE);
+  if (nl < 0) {
+    const nul = nulProblem(raw);
+    throw corruptFile({ file: path, line: 1, offset: 0, problem: nul ?? 'the header line is incomplete: the file was truncated' });
+  }
+  const h = decodeLine(raw.subarray(0, nl), path, 1, 0);
+  if (h.kind !== 'hvroll-journal' || typeof h.campaignId !== 'string' || !isInt(h.base)) {
+    throw corruptFile({ file: path, line: 1, offset: 0, problem: 'the first line is not a journal header' });
+  }
+  if (h.format !== STORE_FORMAT) {
+    throw corruptFile(
+      { file: path, line: 1, offset: 0, problem: `store format ${JSON.stringify(h.format)} is not supported (this hvroll reads format ${STORE_FORMAT})` },
+      'Use the hvroll version that wrote this campaign.',
+    );
+  }
+  const body = parseRecords(raw, path, nl + 1, 2);
+  return { header: { campaignId: h.campaignId, base: h.base }, ...body };
+}

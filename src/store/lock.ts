@@ -1,0 +1,131 @@
+// One writer per campaign. The lock file is created with O_EXCL and names its holder; it never expires by
+// time. A holder that is gone (same host, pid not alive) is reported as stale, and only an explicit
+// breakLock removes it. The epoch in the lock is the writer's generation: a writer that finds the lock no
+// longer naming it (token) has been superseded and must stop writing.
+
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { dirname } from 'node:path';
+import type { StoreFs } from './fs.ts';
+import { isCode } from './fs.ts';
+import { tempName } from './paths.ts';
+import { storeError } from './problems.ts';
+
+export interface LockInfo {
+  pid: number;
+  hostname: string;
+  startedAt: string;
+  /** Writer epoch; null for the instant between taking the lock and reading the store. */
+  epoch: number | null;
+  /** Random per-open identity: distinguishes two opens by the same pid. */
+  token: string;
+}
+
+export type LockState =
+  | { state: 'alive'; info: LockInfo } // holder runs on this host
+  | { state: 'stale'; info: LockInfo } // holder was on this host and its pid is gone
+  | { state: 'remote'; info: LockInfo } // holder is on another host: cannot tell
+  | { state: 'unreadable'; raw: string }; // empty or garbled (crash while taking the lock)
+
+/** Injectable so tests can pretend; default asks the kernel. */
+export interface LockEnv {
+  hostname: string;
+  pid: number;
+  isAlive(pid: number): boolean;
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists but belongs to someone else.
+    return isCode(e, 'EPERM');
+  }
+}
+
+export const defaultLockEnv: LockEnv = { hostname: hostname(), pid: process.pid, isAlive: pidAlive };
+
+function parseLock(raw: Uint8Array): LockInfo | null {
+  try {
+    const o = JSON.parse(Buffer.from(raw).toString('utf8')) as Partial<LockInfo>;
+    if (typeof o.pid === 'number' && typeof o.hostname === 'string' && typeof o.startedAt === 'string' && typeof o.token === 'string') {
+      return { pid: o.pid, hostname: o.hostname, startedAt: o.startedAt, epoch: typeof o.epoch === 'number' ? o.epoch : null, token: o.token };
+    }
+  } catch {
+    // fall through: unreadable
+  }
+  return null;
+}
+
+export async function readLock(fs: StoreFs, path: string, env: LockEnv = defaultLockEnv): Promise<LockState | null> {
+  const raw = await fs.readFile(path);
+  if (raw === null) return null;
+  const info = parseLock(raw);
+  if (info === null) return { state: 'unreadable', raw: Buffer.from(raw).toString('utf8').slice(0, 200) };
+  if (info.hostname !== env.hostname) return { state: 'remote', info };
+  return { state: env.isAlive(info.pid) ? 'alive' : 'stale', info };
+}
+
+export function describeLock(l: LockState, lockPath: string): string {
+  if (l.state === 'unreadable') {
+    return `lock file ${lockPath} is unreadable (${JSON.stringify(l.raw)}), probably left by a crash while taking it. If no hvroll runs this campaign, break it with \`hvroll unlock\`.`;
+  }
+  const who = `pid ${l.info.pid} on ${l.info.hostname} since ${l.info.startedAt}${l.info.epoch === null ? '' : ` (epoch ${l.info.epoch})`}`;
+  switch (l.state) {
+    case 'alive':
+      return `the campaign is in use by ${who}. Wait for it to finish, or stop it (hvroll pause/abort).`;
+    case 'stale':
+      return `stale lock ${lockPath}: held by ${who}, and that process is no longer running. Check the campaign's last steps, then break the lock with \`hvroll unlock\` (recorded in the audit trail); it is never broken silently.`;
+    case 'remote':
+      return `the campaign is locked by ${who}, another host; its process cannot be checked from here. If you are sure it no longer runs, break the lock with \`hvroll unlock --force\`.`;
+  }
+}
+
+export function newLock(env: LockEnv, now: Date): LockInfo {
+  return { pid: env.pid, hostname: env.hostname, startedAt: now.toISOString(), epoch: null, token: randomBytes(12).toString('hex') };
+}
+
+/** Takes the lock or throws a store error describing the holder. */
+export async function acquireLock(fs: StoreFs, path: string, lock: LockInfo, env: LockEnv): Promise<void> {
+  try {
+    await fs.writeNew(path, Buffer.from(`${JSON.stringify(lock)}\n`));
+  } catch (e) {
+    if (!isCode(e, 'EEXIST')) throw e;
+    const held = await readLock(fs, path, env);
+    if (held === null) throw storeError(`the campaign lock ${path} appeared and vanished while taking it; try again`);
+    throw storeError(`cannot open the campaign for writing: ${describeLock(held, path)}`, { lock: held, lockFile: path });
+  }
+  await fs.syncDir(dirname(path));
+}
+
+/** Is the lock still ours? (Called before every append: a superseded writer must not write late.) */
+export async function checkLock(fs: StoreFs, path: string, mine: LockInfo, env: LockEnv): Promise<void> {
+  const raw = await fs.readFile(path);
+  const info = raw === null ? null : parseLock(raw);
+  if (info !== null && info.token === mine.token) return;
+  const now = raw === null ? null : await readLock(fs, path, env);
+  const by = now === null ? 'the lock file is gone (it was broken)' : describeLock(now, path);
+  throw storeError(
+    `this writer (epoch ${mine.epoch ?? '?'}, pid ${mine.pid}) has lost the campaign lock and must stop: ${by} No further write was made.`,
+    { mine, current: now },
+  );
+}
+
+/** Rewrites our own lock (to record the epoch) atomically. */
+export async function rewriteLock(fs: StoreFs, path: string, lock: LockInfo): Promise<void> {
+  const tmp = tempName(path);
+  await fs.writeNew(tmp, Buffer.from(`${JSON.stringify(lock)}\n`));
+  await fs.rename(tmp, path);
+  await fs.syncDir(dirname(path));
+}
+
+/** Removes the lock if it is still ours. */
+export async function releaseLock(fs: StoreFs, path: string, mine: LockInfo): Promise<void> {
+  const raw = await fs.readFile(path);
+  if (raw === null) return;
+  const info = parseLock(raw);
+  if (info === null || info.token !== mine.token) return;
+  await fs.unlink(path);
+  await fs.syncDir(dirname(path));
+}

@@ -1,0 +1,51 @@
+// Where stores live. One directory per campaign; `--state <dir>` (CLI) replaces the root.
+
+import { homedir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
+import { HvrollError } from '../model/errors.ts';
+
+/** `$XDG_DATA_HOME/hvroll/campaigns`, else `~/.local/share/hvroll/campaigns` (XDG says: ignore a relative XDG_DATA_HOME). */
+export function defaultStateRoot(env: NodeJS.ProcessEnv = process.env): string {
+  const xdg = env.XDG_DATA_HOME;
+  const base = xdg !== undefined && xdg !== '' && isAbsolute(xdg) ? xdg : join(env.HOME || homedir(), '.local', 'share');
+  return join(base, 'hvroll', 'campaigns');
+}
+
+const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** A campaign id becomes a directory name, so it must not be able to escape the root. */
+export function campaignDir(root: string, campaignId: string): string {
+  if (!SAFE_ID.test(campaignId)) {
+    throw new HvrollError('usage', `campaign id ${JSON.stringify(campaignId)} is not usable as a directory name`, {
+      details: { campaignId, fix: 'use letters, digits, ".", "_" and "-" only (at most 128, not starting with "." or "-")' },
+    });
+  }
+  return join(root, campaignId);
+}
+
+/** The files of one store. Written once: campaign.json, plan.json. Rewritten atomically: snapshot.json. Appended: journal.ndjson. */
+export const FILES = {
+  meta: 'campaign.json',
+  plan: 'plan.json',
+  snapshot: 'snapshot.json',
+  journal: 'journal.ndjson',
+  lock: 'lock',
+} as const;
+
+export function storeFiles(dir: string) {
+  return {
+    dir,
+    meta: join(dir, FILES.meta),
+    plan: join(dir, FILES.plan),
+    snapshot: join(dir, FILES.snapshot),
+    journal: join(dir, FILES.journal),
+    lock: join(dir, FILES.lock),
+  };
+}
+
+export type StoreFiles = ReturnType<typeof storeFiles>;
+
+/** A unique name next to `path` for write-then-rename. */
+export function tempName(path: string): string {
+  return `${path}.tmp-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+}

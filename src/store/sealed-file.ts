@@ -1,0 +1,92 @@
+// Whole-document files (campaign.json, plan.json, snapshot.json): one sealed JSON object per file,
+//   {"kind":"hvroll-snapshot","format":1,<header fields>,"data":<document>,"crc":"xxxxxxxx"}\n
+// written atomically (unique temp name + fsync + rename + fsync of the directory) and verified on read.
+
+import { seal, unseal } from './crc.ts';
+import type { StoreFs } from './fs.ts';
+import { corruptFile, nulProblem, parseProblem } from './problems.ts';
+import { tempName } from './paths.ts';
+import { dirname } from 'node:path';
+import { STORE_FORMAT } from './doc.ts';
+
+export type SealedKind = 'hvroll-campaign' | 'hvroll-plan' | 'hvroll-snapshot';
+
+export function encodeSealed(kind: SealedKind, header: Record<string, number | string>, dataJson: string): string {
+  const head = JSON.stringify({ kind, format: STORE_FORMAT, ...header });
+  return `${seal(`${head.slice(0, -1)},"data":${dataJson}}`)}\n`;
+}
+
+/** Writes a new version of `path` so that a crash leaves either the old or the new file, never a mix. Returns bytes written. */
+export async function writeSealedAtomic(
+  fs: StoreFs,
+  path: string,
+  kind: SealedKind,
+  header: Record<string, number | string>,
+  dataJson: string,
+): Promise<number> {
+  const bytes = Buffer.from(encodeSealed(kind, header, dataJson));
+  const tmp = tempName(path);
+  try {
+    await fs.writeNew(tmp, bytes);
+    await fs.rename(tmp, path);
+  } catch (e) {
+    await fs.unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+  await fs.syncDir(dirname(path));
+  return bytes.length;
+}
+
+export interface SealedDoc {
+  header: Record<string, unknown>;
+  data: unknown;
+  bytes: number;
+}
+
+/** Reads and verifies a sealed file; null when it does not exist. Any damage throws a store error naming the file. */
+export async function readSealed(fs: StoreFs, path: string, kind: SealedKind): Promise<SealedDoc | null> {
+  const raw = await fs.readFile(path);
+  if (raw === null) return null;
+  return decodeSealed(raw, path, kind);
+}
+
+export function decodeSealed(raw: Uint8Array, path: string, kind: SealedKind): SealedDoc {
+  if (raw.length === 0) throw corruptFile({ file: path, problem: 'the file is empty (0 bytes)' });
+  const nul = nulProblem(raw);
+  if (nul !== undefined) throw corruptFile({ file: path, problem: nul });
+  const text = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
+  const opening = `{"kind":"${kind}"`;
+  if (!text.startsWith(opening)) {
+    const head = JSON.stringify(text.slice(0, 40));
+    throw corruptFile({ file: path, problem: `invalid content: it does not begin with ${opening} (begins with ${head}); not valid store JSON` });
+  }
+  if (!text.endsWith('}\n')) {
+    throw corruptFile({ file: path, problem: `the file is cut short (${raw.length} bytes, no complete end): it was truncated` });
+  }
+  const u = unseal(text.slice(0, -1));
+  if (!u.ok) {
+    const problem =
+      u.problem === 'no-checksum'
+        ? 'no checksum trailer: the content is not a complete store document (truncated or edited)'
+        : 'checksum mismatch: the content changed after it was written (edited by hand or disk damage)';
+    throw corruptFile({ file: path, problem });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(u.body);
+  } catch (e) {
+    throw corruptFile({ file: path, problem: parseProblem(e) });
+  }
+  if (typeof parsed !== 'object' || parsed === null || !('data' in parsed)) {
+    throw corruptFile({ file: path, problem: 'not a store document (no "data")' });
+  }
+  const { kind: k, format, data, ...rest } = parsed as Record<string, unknown>;
+  if (k !== kind) throw corruptFile({ file: path, problem: `holds a ${JSON.stringify(k)} document, expected ${kind}` });
+  if (format !== STORE_FORMAT) {
+    throw corruptFile(
+      { file: path, problem: `store format ${JSON.stringify(format)} is not supported (this hvroll reads format ${STORE_FORMAT})` },
+      'Use the hvroll version that wrote this campaign.',
+    );
+  }
+  return { header: rest, data, bytes: raw.length };
+}

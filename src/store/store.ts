@@ -1,0 +1,412 @@
+// The campaign store: the one place the engine reads and records a campaign's durable state.
+// Every mutation is an op, applied to the in-memory document (lowdb's `db.data`) and made durable by
+// `db.write()` through LogAdapter before the returned promise resolves: a checkpoint is on disk before
+// the step it guards acts.
+
+import { Low } from 'lowdb';
+import { dirname, join } from 'node:path';
+import { HvrollError } from '../model/errors.ts';
+import { DEFAULT_COMPACTION, LogAdapter, type AdapterStats, type CompactionPolicy } from './adapter.ts';
+import {
+  OUTPUT_TAIL_MAX,
+  applyOp,
+  emptyState,
+  type Approval,
+  type AuditEvent,
+  type CampaignDoc,
+  type CampaignMeta,
+  type IntentEntry,
+  type JournalEntry,
+  type JournalId,
+  type NotificationRecord,
+  type Op,
+  type OutcomeEntry,
+  type PersistedGroup,
+} from './doc.ts';
+import { isCode, nodeFs, type StoreFs } from './fs.ts';
+import { writeFreshJournal } from './journal-file.ts';
+import { acquireLock, checkLock, defaultLockEnv, describeLock, newLock, readLock, releaseLock, rewriteLock, type LockEnv, type LockInfo, type LockState } from './lock.ts';
+import { FILES, storeFiles, tempName } from './paths.ts';
+import { missingStore, storeError } from './problems.ts';
+import { readSealed, writeSealedAtomic } from './sealed-file.ts';
+
+export interface StoreOptions {
+  /** Filesystem to use (tests inject one that loses unsynced data). */
+  fs?: StoreFs;
+  lockEnv?: LockEnv;
+  compaction?: Partial<CompactionPolicy>;
+  now?: () => Date;
+}
+
+export interface OpenOptions extends StoreOptions {
+  /** No lock, no epoch bump, nothing written (status, report). */
+  readOnly?: boolean;
+}
+
+export interface CreateInit {
+  campaignId: string;
+  operator: string;
+  plan: unknown;
+  planFingerprint: string;
+  machineVersion: string;
+}
+
+export interface JournalFilter {
+  group?: string;
+  host?: string;
+  step?: string;
+  /** true: only intents without an outcome; false: only finished ones. */
+  open?: boolean;
+}
+
+/** `${campaignId}/${groupId}/${step}[/${vm}]`: the idempotency key of one step (STYLE.md §6). */
+export function stepKey(campaignId: string, groupId: string, step: string, vm?: string): string {
+  return [campaignId, groupId, step, ...(vm === undefined ? [] : [vm])].join('/');
+}
+
+function deepFreeze<T>(x: T): T {
+  if (typeof x === 'object' && x !== null && !Object.isFrozen(x)) {
+    Object.freeze(x);
+    for (const v of Object.values(x)) deepFreeze(v);
+  }
+  return x;
+}
+
+function requireText(name: string, value: unknown): void {
+  if (typeof value !== 'string' || value === '') throw new HvrollError('internal', `campaign store: ${name} must be a non-empty string`);
+}
+
+export class CampaignStore {
+  readonly dir: string;
+  readonly readOnly: boolean;
+  private readonly db: Low<CampaignDoc>;
+  private readonly adapter: LogAdapter;
+  private readonly lock: LockInfo | null;
+  private readonly fs: StoreFs;
+  private readonly now: () => Date;
+  private closed = false;
+
+  private constructor(dir: string, db: Low<CampaignDoc>, adapter: LogAdapter, lock: LockInfo | null, fs: StoreFs, now: () => Date) {
+    this.dir = dir;
+    this.db = db;
+    this.adapter = adapter;
+    this.lock = lock;
+    this.readOnly = lock === null;
+    this.fs = fs;
+    this.now = now;
+  }
+
+  /** Makes a new store in `dir` (absent or empty) and opens it for writing. Refuses if anything is there. */
+  static async create(dir: string, init: CreateInit, opts: StoreOptions = {}): Promise<CampaignStore> {
+    const fs = opts.fs ?? nodeFs;
+    const now = opts.now ?? (() => new Date());
+    for (const k of ['campaignId', 'operator', 'planFingerprint', 'machineVersion'] as const) requireText(k, init[k]);
+    if (init.plan === undefined) throw new HvrollError('internal', 'campaign store: plan is required');
+    const existing = await fs.readdir(dir);
+    if (existing !== null && existing.length > 0) {
+      const ours = existing.some((n) => (Object.values(FILES) as string[]).includes(n));
+      throw storeError(
+        ours
+          ? `a campaign store already exists at ${dir}; continue it with \`hvroll resume\` (a store is never created over another)`
+          : `${dir} exists and is not empty; refusing to create a campaign store there (choose an empty or new directory)`,
+        { dir },
+      );
+    }
+    // Build the whole store in a sibling temp directory, then rename it into place: a crash leaves either
+    // no store or a complete one, and a concurrent create loses the rename instead of mixing files.
+    await fs.mkdir(dirname(dir));
+    const tmp = tempName(dir);
+    await fs.mkdir(tmp);
+    try {
+      const t = storeFiles(tmp);
+      const meta: CampaignMeta = {
+        campaignId: init.campaignId,
+        createdAt: now().toISOString(),
+        operator: init.operator,
+        planFingerprint: init.planFingerprint,
+        machineVersion: init.machineVersion,
+      };
+      await writeSealedAtomic(fs, t.meta, 'hvroll-campaign', {}, JSON.stringify(meta));
+      await writeSealedAtomic(fs, t.plan, 'hvroll-plan', {}, JSON.stringify(init.plan));
+      await writeSealedAtomic(fs, t.snapshot, 'hvroll-snapshot', { seq: 0, epoch: 0 }, JSON.stringify(emptyState(0)));
+      await writeFreshJournal(fs, t.journal, { campaignId: init.campaignId, base: 0 });
+      await fs.rename(tmp, dir);
+    } catch (e) {
+      await fs.removeTree(tmp).catch(() => undefined);
+      if (isCode(e, 'ENOTEMPTY') || isCode(e, 'EEXIST')) throw storeError(`a campaign store appeared at ${dir} while creating one; refusing to overwrite it`, { dir });
+      throw e;
+    }
+    await fs.syncDir(dirname(dir));
+    const store = await CampaignStore.open(dir, opts);
+    await store.recordAudit({ at: now().toISOString(), operator: init.operator, action: 'campaign-created', details: { planFingerprint: init.planFingerprint } });
+    return store;
+  }
+
+  /** Opens an existing store; for writing (default) it takes the lock and bumps the epoch. Never creates one. */
+  static async open(dir: string, opts: OpenOptions = {}): Promise<CampaignStore> {
+    const fs = opts.fs ?? nodeFs;
+    const env = opts.lockEnv ?? defaultLockEnv;
+    const now = opts.now ?? (() => new Date());
+    const files = storeFiles(dir);
+    const policy = { ...DEFAULT_COMPACTION, ...opts.compaction };
+    const adapter = new LogAdapter(fs, files, policy);
+    // lowdb needs default data; read() either returns the stored document or throws, so it is never used.
+    const db = new Low<CampaignDoc>(adapter, { meta: {} as CampaignMeta, plan: null, ...emptyState(0) });
+
+    if (opts.readOnly === true) {
+      await db.read();
+      return new CampaignStore(dir, db, adapter, null, fs, now);
+    }
+
+    // Do not drop a lock file into a directory that holds no store.
+    const entries = await fs.readdir(dir);
+    if (entries === null || !entries.includes(FILES.snapshot)) {
+      throw missingStore(dir, entries === null ? Object.values(files).slice(1, 5) : [files.snapshot]);
+    }
+    const lock = newLock(env, now());
+    await acquireLock(fs, files.lock, lock, env);
+    try {
+      await db.read();
+      adapter.checkLock = () => checkLock(fs, files.lock, lock, env);
+      await adapter.checkLock();
+      await adapter.openForAppend();
+      lock.epoch = db.data.epoch + 1;
+      await rewriteLock(fs, files.lock, lock);
+      adapter.epoch = lock.epoch;
+      const store = new CampaignStore(dir, db, adapter, lock, fs, now);
+      await store.commit({ t: 'epoch', epoch: lock.epoch, pid: lock.pid, hostname: lock.hostname, at: now().toISOString() });
+      return store;
+    } catch (e) {
+      await adapter.close(false).catch(() => undefined);
+      await releaseLock(fs, files.lock, lock).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  meta(): CampaignMeta {
+    return { ...this.db.data.meta };
+  }
+
+  /** The plan as written at create (frozen; never changes). */
+  plan(): unknown {
+    return deepFreeze(this.db.data.plan);
+  }
+
+  /** This writer's epoch (read-only: the store's current epoch). */
+  get epoch(): number {
+    return this.lock?.epoch ?? this.db.data.epoch;
+  }
+
+  groupSnapshot(group: string): PersistedGroup | undefined {
+    const g = this.db.data.groups[group];
+    return g === undefined ? undefined : structuredClone(g);
+  }
+
+  /** Names of the groups that have a saved snapshot. */
+  groups(): string[] {
+    return Object.keys(this.db.data.groups);
+  }
+
+  saveGroupSnapshot(group: string, s: PersistedGroup): Promise<void> {
+    requireText('group', group);
+    requireText('machineVersion', s.machineVersion);
+    return this.commit({ t: 'group', group, value: { machineVersion: s.machineVersion, snapshot: s.snapshot } });
+  }
+
+  /** Records that a side effect is about to happen; durable when the promise resolves. */
+  async journalIntent(e: IntentEntry): Promise<JournalId> {
+    for (const k of ['key', 'group', 'step', 'host', 'startedAt', 'operator'] as const) requireText(k, e[k]);
+    const id = this.db.data.journal.length + 1;
+    const entry: JournalEntry = { id, key: e.key, group: e.group, step: e.step, host: e.host, startedAt: e.startedAt, operator: e.operator };
+    if (e.vm !== undefined) entry.vm = e.vm;
+    if (e.argv !== undefined) entry.argv = [...e.argv];
+    await this.commit({ t: 'intent', entry });
+    return id;
+  }
+
+  /** Records what the side effect did. Output is kept to its last OUTPUT_TAIL_MAX characters. */
+  journalOutcome(id: JournalId, o: OutcomeEntry): Promise<void> {
+    const entry = this.db.data.journal[id - 1];
+    if (entry === undefined) return Promise.reject(new HvrollError('internal', `campaign store: no journal intent ${id}`));
+    if (entry.outcome !== undefined) return Promise.reject(new HvrollError('internal', `campaign store: intent ${id} (${entry.key}) already has an outcome`));
+    const outcome: OutcomeEntry = { exitCode: o.exitCode, outputTail: o.outputTail.slice(-OUTPUT_TAIL_MAX), endedAt: o.endedAt };
+    if (o.error !== undefined) outcome.error = o.error;
+    return this.commit({ t: 'outcome', id, outcome });
+  }
+
+  /** Intents without an outcome: what resume must re-check on the host before going on. */
+  openIntents(): JournalEntry[] {
+    return this.journal({ open: true });
+  }
+
+  journal(filter: JournalFilter = {}): JournalEntry[] {
+    return this.db.data.journal
+      .filter(
+        (e) =>
+          (filter.group === undefined || e.group === filter.group) &&
+          (filter.host === undefined || e.host === filter.host) &&
+          (filter.step === undefined || e.step === filter.step) &&
+          (filter.open === undefined || (e.outcome === undefined) === filter.open),
+      )
+      .map((e) => structuredClone(e));
+  }
+
+  recordApproval(a: Approval): Promise<void> {
+    requireText('group', a.group);
+    requireText('operator', a.operator);
+    return this.commit({ t: 'approval', value: { ...a } });
+  }
+
+  approvals(group?: string): Approval[] {
+    return this.db.data.approvals.filter((a) => group === undefined || a.group === group).map((a) => ({ ...a }));
+  }
+
+  recordNotification(n: NotificationRecord): Promise<void> {
+    return this.commit({ t: 'notification', value: { ...n } });
+  }
+
+  notifications(): NotificationRecord[] {
+    return this.db.data.notifications.map((n) => ({ ...n }));
+  }
+
+  recordAudit(e: AuditEvent): Promise<void> {
+    requireText('operator', e.operator);
+    requireText('action', e.action);
+    return this.commit({ t: 'audit', value: { ...e } });
+  }
+
+  audit(): AuditEvent[] {
+    return this.db.data.audit.map((a) => structuredClone(a));
+  }
+
+  /** Things found on open that did not stop it (torn last line, late records of a superseded writer). */
+  warnings(): string[] {
+    return [...this.adapter.warnings];
+  }
+
+  stats(): Readonly<AdapterStats> {
+    return this.adapter.stats;
+  }
+
+  /** Rewrites the snapshot and empties the journal. */
+  compact(): Promise<void> {
+    if (this.lock === null) return Promise.reject(storeError('the campaign store is open read-only; it cannot compact'));
+    return this.adapter.compact();
+  }
+
+  /** Waits for pending writes, compacts (clean close), releases the lock. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.lock === null) return this.adapter.close(false);
+    try {
+      await this.adapter.close(this.adapter.failure === null);
+    } finally {
+      // A superseded writer must not remove the new holder's lock: releaseLock checks the token.
+      await releaseLock(this.fs, storeFiles(this.dir).lock, this.lock);
+    }
+  }
+
+  private commit(op: Op): Promise<void> {
+    if (this.lock === null) return Promise.reject(storeError(`the campaign store at ${this.dir} is open read-only; it cannot record anything`));
+    if (this.closed) return Promise.reject(storeError(`the campaign store at ${this.dir} is closed`));
+    const failure = this.adapter.failure;
+    if (failure !== null) return Promise.reject(failure);
+    let json: string;
+    try {
+      json = JSON.stringify(op);
+    } catch (e) {
+      return Promise.reject(new HvrollError('internal', `campaign store: ${op.t} record is not JSON-serialisable`, { cause: e }));
+    }
+    // Apply the JSON round trip, not the caller's object: memory then equals what replay will rebuild,
+    // and a caller mutating its object later cannot change the store.
+    const problem = applyOp(this.db.data, JSON.parse(json) as Op);
+    if (problem !== undefined) return Promise.reject(new HvrollError('internal', `campaign store: ${problem}`));
+    this.adapter.enqueue(json);
+    return this.db.write();
+  }
+}
+
+export interface BreakLockOptions extends StoreOptions {
+  /** Also break a lock whose holder is alive or on another host (the operator vouches it is gone). */
+  force?: boolean;
+  reason?: string;
+}
+
+/**
+ * Removes a campaign's lock on an operator's explicit request and records it in the audit trail (as the
+ * first act of a new writer epoch, which fences off the old holder if it ever wakes up).
+ */
+export async function breakLock(dir: string, operator: string, opts: BreakLockOptions = {}): Promise<{ previous: LockState }> {
+  const fs = opts.fs ?? nodeFs;
+  const env = opts.lockEnv ?? defaultLockEnv;
+  const now = opts.now ?? (() => new Date());
+  const lockPath = storeFiles(dir).lock;
+  requireText('operator', operator);
+  const held = await readLock(fs, lockPath, env);
+  if (held === null) throw storeError(`there is no lock to break at ${lockPath}`, { dir });
+  if ((held.state === 'alive' || held.state === 'remote') && opts.force !== true) {
+    throw storeError(`refusing to break a lock that may be in use: ${describeLock(held, lockPath)}`, { lock: held });
+  }
+  // The store must be readable first: never leave a damaged store unlocked with no record of why.
+  const ro = await CampaignStore.open(dir, { ...opts, readOnly: true });
+  await ro.close();
+  const again = await readLock(fs, lockPath, env);
+  const same =
+    again !== null &&
+    (again.state === 'unreadable' ? held.state === 'unreadable' && again.raw === held.raw : held.state !== 'unreadable' && again.info.token === held.info.token);
+  if (!same) throw storeError(`the lock ${lockPath} changed while breaking it; look at it again (hvroll status)`, { before: held, after: again });
+  await fs.unlink(lockPath);
+  await fs.syncDir(dir);
+  const store = await CampaignStore.open(dir, opts);
+  try {
+    await store.recordAudit({
+      at: now().toISOString(),
+      operator,
+      action: 'lock-broken',
+      details: { previous: held.state === 'unreadable' ? { unreadable: held.raw } : { ...held.info, state: held.state }, force: opts.force === true, reason: opts.reason ?? null },
+    });
+  } finally {
+    await store.close();
+  }
+  return { previous: held };
+}
+
+export interface CampaignSummary {
+  id: string;
+  dir: string;
+  meta?: CampaignMeta;
+  lock: LockState | null;
+  /** Why the store could not be read (it is listed anyway, so it is not forgotten). */
+  problem?: string;
+}
+
+/** Campaigns under a state root, from their small files only (campaign.json, lock). */
+export async function listCampaigns(root: string, opts: StoreOptions = {}): Promise<CampaignSummary[]> {
+  const fs = opts.fs ?? nodeFs;
+  const env = opts.lockEnv ?? defaultLockEnv;
+  const names = ((await fs.readdir(root)) ?? []).filter((n) => !n.startsWith('.') && !n.includes('.tmp-')).sort();
+  const out: CampaignSummary[] = [];
+  for (const id of names) {
+    const dir = join(root, id);
+    let entries: string[] | null;
+    try {
+      entries = await fs.readdir(dir);
+    } catch {
+      continue; // a plain file in the root: not a campaign
+    }
+    if (entries === null) continue;
+    const files = storeFiles(dir);
+    const summary: CampaignSummary = { id, dir, lock: null };
+    try {
+      summary.lock = await readLock(fs, files.lock, env);
+      const meta = await readSealed(fs, files.meta, 'hvroll-campaign');
+      if (meta === null) summary.problem = `${files.meta} is missing`;
+      else summary.meta = meta.data as CampaignMeta;
+    } catch (e) {
+      summary.problem = e instanceof Error ? e.message : String(e);
+    }
+    out.push(summary);
+  }
+  return out;
+}
