@@ -77,6 +77,12 @@ export class LogAdapter implements Adapter<CampaignDoc> {
   readonly warnings: string[] = [];
   /** Writer epoch (set by the store once it holds the lock). */
   epoch = 0;
+  /**
+   * A torn last line is an interrupted append only if a writer could have died mid-write, and such a
+   * writer always leaves its lock behind. Without one (clean close), a cut-off line means the file was
+   * truncated later: damage, refused. The store sets this from the lock's presence (or breakLock's).
+   */
+  allowTornTail = false;
   /** Called before every append and compaction; throws when this writer has been superseded. */
   checkLock: () => Promise<void> = () => Promise.resolve();
 
@@ -157,6 +163,12 @@ export class LogAdapter implements Adapter<CampaignDoc> {
       if (problem !== undefined) throw bad(`record ${r.seq} cannot be applied: ${problem}`);
       seq = r.seq;
       applied = true;
+    }
+    if (j.torn !== undefined && !this.allowTornTail) {
+      throw corruptFile(
+        { file: files.journal, offset: j.torn.offset, problem: `the last line is cut short (${j.torn.length} bytes, no newline) although no writer holds the campaign lock, so it is not an interrupted write: the file was truncated` },
+        `Restore ${files.journal} from a backup. Only if you know hvroll was killed while writing and its lock file was removed by hand, reopen accepting the torn line (acceptTornTail) — it was never acknowledged.`,
+      );
     }
     if (j.torn !== undefined) {
       this.warnings.push(

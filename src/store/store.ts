@@ -41,6 +41,11 @@ export interface StoreOptions {
 export interface OpenOptions extends StoreOptions {
   /** No lock, no epoch bump, nothing written (status, report). */
   readOnly?: boolean;
+  /**
+   * Accept a torn last journal line even though no lock shows a crashed writer (the operator knows one
+   * was killed mid-write). breakLock sets it: it has just removed that writer's lock.
+   */
+  acceptTornTail?: boolean;
 }
 
 export interface CreateInit {
@@ -154,6 +159,7 @@ export class CampaignStore {
     const db = new Low<CampaignDoc>(adapter, { meta: {} as CampaignMeta, plan: null, ...emptyState(0) });
 
     if (opts.readOnly === true) {
+      adapter.allowTornTail = opts.acceptTornTail === true || (await fs.readFile(files.lock)) !== null;
       await db.read();
       return new CampaignStore(dir, db, adapter, null, fs, now);
     }
@@ -165,8 +171,12 @@ export class CampaignStore {
     }
     const lock = newLock(env, now());
     await acquireLock(fs, files.lock, lock, env);
+    adapter.allowTornTail = opts.acceptTornTail === true;
     try {
       await db.read();
+      // Leftovers of writes interrupted by a crash (write-then-rename temp files): never read, safe to drop
+      // once the store itself has verified.
+      for (const name of entries.filter((n) => n.includes('.tmp-'))) await fs.unlink(join(dir, name));
       adapter.checkLock = () => checkLock(fs, files.lock, lock, env);
       await adapter.checkLock();
       await adapter.openForAppend();
@@ -349,7 +359,7 @@ export async function breakLock(dir: string, operator: string, opts: BreakLockOp
     throw storeError(`refusing to break a lock that may be in use: ${describeLock(held, lockPath)}`, { lock: held });
   }
   // The store must be readable first: never leave a damaged store unlocked with no record of why.
-  const ro = await CampaignStore.open(dir, { ...opts, readOnly: true });
+  const ro = await CampaignStore.open(dir, { ...opts, readOnly: true, acceptTornTail: true });
   await ro.close();
   const again = await readLock(fs, lockPath, env);
   const same =
@@ -358,7 +368,8 @@ export async function breakLock(dir: string, operator: string, opts: BreakLockOp
   if (!same) throw storeError(`the lock ${lockPath} changed while breaking it; look at it again (hvroll status)`, { before: held, after: again });
   await fs.unlink(lockPath);
   await fs.syncDir(dir);
-  const store = await CampaignStore.open(dir, opts);
+  // The broken lock's holder may have died mid-append: its torn last line is expected, never acknowledged.
+  const store = await CampaignStore.open(dir, { ...opts, acceptTornTail: true });
   try {
     await store.recordAudit({
       at: now().toISOString(),
