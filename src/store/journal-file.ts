@@ -10,7 +10,7 @@ import { seal, unseal } from './crc.ts';
 import { STORE_FORMAT, type Op } from './doc.ts';
 import type { StoreFs } from './fs.ts';
 import { tempName } from './paths.ts';
-import { corruptFile, nulProblem, parseProblem } from './problems.ts';
+import { corruptFile, jsonProblem, nulProblem, parseProblem } from './problems.ts';
 
 export interface JournalHeader {
   campaignId: string;
@@ -72,8 +72,11 @@ function decodeLine(bytes: Uint8Array, path: string, line: number, offset: numbe
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   const u = unseal(text);
   if (!u.ok) {
+    const invalid = jsonProblem(text);
     const problem =
-      u.problem === 'no-checksum'
+      invalid !== undefined
+        ? `${invalid}; no valid checksum either`
+        : u.problem === 'no-checksum'
         ? 'the line is not a complete record (no checksum trailer): cut short, or edited'
         : 'checksum mismatch: the record changed after it was written (edited by hand or disk damage)';
     throw corruptFile({ file: path, line, offset, problem });

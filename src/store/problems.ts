@@ -47,3 +47,13 @@ export function nulProblem(bytes: Uint8Array): string | undefined {
   for (let i = at; i < bytes.length && bytes[i] === 0; i++) n++;
   return `contains NUL bytes (${n} zero byte${n === 1 ? '' : 's'} from byte ${at}: typically a crash on a filesystem that lost unsynced data, or disk damage)`;
 }
+
+/** Only on the failure path: tells "not JSON at all" apart from "JSON whose checksum does not match". */
+export function jsonProblem(text: string): string | undefined {
+  try {
+    JSON.parse(text);
+    return undefined;
+  } catch (e) {
+    return parseProblem(e);
+  }
+}

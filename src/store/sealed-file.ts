@@ -4,7 +4,7 @@
 
 import { seal, unseal } from './crc.ts';
 import type { StoreFs } from './fs.ts';
-import { corruptFile, nulProblem, parseProblem } from './problems.ts';
+import { corruptFile, jsonProblem, nulProblem, parseProblem } from './problems.ts';
 import { tempName } from './paths.ts';
 import { dirname } from 'node:path';
 import { STORE_FORMAT } from './doc.ts';
@@ -65,8 +65,11 @@ export function decodeSealed(raw: Uint8Array, path: string, kind: SealedKind): S
   }
   const u = unseal(text.slice(0, -1));
   if (!u.ok) {
+    const invalid = jsonProblem(text);
     const problem =
-      u.problem === 'no-checksum'
+      invalid !== undefined
+        ? `${invalid}; no valid checksum either`
+        : u.problem === 'no-checksum'
         ? 'no checksum trailer: the content is not a complete store document (truncated or edited)'
         : 'checksum mismatch: the content changed after it was written (edited by hand or disk damage)';
     throw corruptFile({ file: path, problem });

@@ -4,7 +4,7 @@
 // the step it guards acts.
 
 import { Low } from 'lowdb';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { HvrollError } from '../model/errors.ts';
 import { DEFAULT_COMPACTION, LogAdapter, type AdapterStats, type CompactionPolicy } from './adapter.ts';
 import {
@@ -166,9 +166,9 @@ export class CampaignStore {
 
     // Do not drop a lock file into a directory that holds no store.
     const entries = await fs.readdir(dir);
-    if (entries === null || !entries.includes(FILES.snapshot)) {
-      throw missingStore(dir, entries === null ? Object.values(files).slice(1, 5) : [files.snapshot]);
-    }
+    const required = [files.meta, files.plan, files.snapshot, files.journal];
+    const missing = required.filter((f) => entries === null || !entries.includes(basename(f)));
+    if (entries === null || missing.length > 0) throw missingStore(dir, missing);
     const lock = newLock(env, now());
     await acquireLock(fs, files.lock, lock, env);
     adapter.allowTornTail = opts.acceptTornTail === true;
