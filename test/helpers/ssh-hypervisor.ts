@@ -1,0 +1,132 @@
+// A tiny hypervisor fleet in memory, shared by all simulated SSH hosts, and the command handler that
+// answers virsh-like commands from it. VMs move between hosts ONLY through `virsh migrate`, so a test can
+// check where every VM ended up.
+import type { CommandContext, CommandHandler, CommandOutput } from './ssh-fleet.ts';
+
+export interface ModelVm {
+  name: string;
+  host: string;
+  vcpus: number;
+  memoryMiB: number;
+  state: 'running' | 'shut off';
+}
+
+export interface Migration {
+  vm: string;
+  from: string;
+  to: string;
+}
+
+export class HypervisorModel {
+  readonly versions = new Map<string, string>();
+  readonly vms = new Map<string, ModelVm>();
+  readonly migrations: Migration[] = [];
+  private failingMigrations = 0;
+
+  addHost(name: string, version = '1.0.0'): this {
+    this.versions.set(name, version);
+    return this;
+  }
+
+  addVm(vm: Omit<ModelVm, 'state'> & { state?: ModelVm['state'] }): this {
+    if (!this.versions.has(vm.host)) throw new Error(`model: unknown host ${vm.host}`);
+    this.vms.set(vm.name, { state: 'running', ...vm });
+    return this;
+  }
+
+  vmsOn(host: string): ModelVm[] {
+    return [...this.vms.values()].filter((v) => v.host === host).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** The next `k` migrations fail like a real libvirt migration error, leaving the VM where it was. */
+  failNextMigrations(k: number): void {
+    this.failingMigrations = k;
+  }
+
+  /** Returns an error text, or undefined when the VM moved. */
+  migrate(vmName: string, from: string, to: string): string | undefined {
+    const vm = this.vms.get(vmName);
+    if (!vm || vm.host !== from) return `error: failed to get domain '${vmName}'`;
+    if (!this.versions.has(to)) return `error: unable to connect to server at '${to}:22': No route to host`;
+    if (to === from) return 'error: Requested operation is not valid: domain is already running on this host';
+    if (this.failingMigrations > 0) {
+      this.failingMigrations--;
+      return 'error: operation failed: migration out job: unexpectedly failed';
+    }
+    vm.host = to;
+    this.migrations.push({ vm: vmName, from, to });
+    return undefined;
+  }
+}
+
+const ok = (stdout = ''): CommandOutput => ({ stdout, stderr: '', code: 0 });
+const err = (stderr: string, code = 1): CommandOutput => ({ stdout: '', stderr: `${stderr}\n`, code });
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * Commands understood (argv must match exactly; anything else exits 127 like an unknown command):
+ * - `virsh list --all --name`, `virsh dominfo <vm>`, `virsh domstate <vm>`
+ * - `virsh migrate --live --persistent --undefinesource <vm> qemu+ssh://<target>/system`
+ * - `hvroll-test-version` (prints the host's package version), `hvroll-test-version set <v>`
+ * - `true`, `sleep <seconds>` (ends early when the channel is closed or signalled)
+ * - test utilities: `hvroll-test-exit <code>` (prints `out-<code>`/`err-<code>`), `hvroll-test-output <bytes>`
+ *   (that many bytes of a counting pattern on stdout and stderr), `hvroll-test-cat` (echoes stdin)
+ */
+export function hypervisorHandler(model: HypervisorModel): CommandHandler {
+  return async (host: string, argv: string[], ctx: CommandContext): Promise<CommandOutput> => {
+    const [cmd, ...args] = argv;
+    const a = args.join(' ');
+    if (cmd === 'true' && args.length === 0) return ok();
+    if (cmd === 'sleep' && args.length === 1 && /^\d+(\.\d+)?$/.test(args[0] ?? '')) {
+      await sleep(Number(args[0]) * 1000, ctx.signal);
+      return ok();
+    }
+    if (cmd === 'virsh') {
+      if (a === 'list --all --name') return ok(`${model.vmsOn(host).map((v) => `${v.name}\n`).join('')}\n`);
+      if ((args[0] === 'dominfo' || args[0] === 'domstate') && args.length === 2) {
+        const vm = model.vms.get(args[1] as string);
+        if (!vm || vm.host !== host) return err(`error: failed to get domain '${args[1]}'`);
+        if (args[0] === 'domstate') return ok(`${vm.state}\n\n`);
+        return ok(
+          [`Id:             1`, `Name:           ${vm.name}`, `OS Type:        hvm`, `State:          ${vm.state}`, `CPU(s):         ${vm.vcpus}`, `Max memory:     ${vm.memoryMiB * 1024} KiB`, `Used memory:    ${vm.memoryMiB * 1024} KiB`, `Persistent:     yes`, '', ''].join('\n'),
+        );
+      }
+      if (args.length === 6 && args.slice(0, 4).join(' ') === 'migrate --live --persistent --undefinesource') {
+        const m = /^qemu\+ssh:\/\/([^/]+)\/system$/.exec(args[5] as string);
+        if (!m) return err(`error: invalid connection URI '${args[5]}'`);
+        const failure = model.migrate(args[4] as string, host, m[1] as string);
+        return failure === undefined ? ok() : err(failure);
+      }
+      return err(`error: unknown virsh invocation: ${a}`);
+    }
+    if (cmd === 'hvroll-test-version') {
+      if (args.length === 0) return ok(`${model.versions.get(host) ?? 'unknown'}\n`);
+      if (args.length === 2 && args[0] === 'set') {
+        model.versions.set(host, args[1] as string);
+        return ok();
+      }
+    }
+    if (cmd === 'hvroll-test-exit' && args.length === 1 && /^\d+$/.test(args[0] ?? '')) {
+      const code = Number(args[0]);
+      return { stdout: `out-${code}\n`, stderr: `err-${code}\n`, code };
+    }
+    if (cmd === 'hvroll-test-output' && args.length === 1 && /^\d+$/.test(args[0] ?? '')) {
+      const n = Number(args[0]);
+      const text = Array.from({ length: n }, (_, i) => String(i % 10)).join('');
+      return { stdout: text, stderr: text, code: 0 };
+    }
+    if (cmd === 'hvroll-test-cat' && args.length === 0) return ok(await ctx.stdin());
+    return err(`hvroll-test-shell: ${cmd}: command not found`, 127);
+  };
+}
