@@ -5,17 +5,20 @@ import { planCommand } from './commands/plan.ts';
 import type { CliIo } from './io.ts';
 
 export const VERSION = '0.1.0';
+const HELP_HINT = '(add --help for usage)';
 
 export function createProgram(io: CliIo): Command {
   const program = new Command('hvroll')
     .description('Rolling, workload-safe upgrades of hypervisor fleets: plan which hosts to drain when, and where every VM goes')
     .version(VERSION)
-    .showHelpAfterError('(run with --help for usage)')
+    .showHelpAfterError(HELP_HINT)
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     // Throw instead of exiting, so the entry's single catch decides the exit code.
     .exitOverride();
   program.addCommand(planCommand(io));
   // Later: run, resume, status, pause, abort, approve, simulate, report, discover — one file each.
-  for (const sub of program.commands) sub.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+  for (const sub of program.commands) {
+    sub.exitOverride().showHelpAfterError(HELP_HINT).configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+  }
   return program;
 }

@@ -47,7 +47,8 @@ function summary(plan: PlanFile, { style }: PlanTextOptions): string {
     ['VMs', String(s.vms)],
     ['Groups', `${s.groups}${classBreakdown(plan.groups)}`],
     ['Waves', String(s.waves)],
-    ['Migrations', `${s.migrations} (lower bound ${s.migrationsLowerBound}, ${excess >= 0 ? '+' : ''}${excess.toFixed(1)} %)`],
+    // The excess over the lower bound only means something for a complete plan.
+    ['Migrations', `${s.migrations} (lower bound ${s.migrationsLowerBound}${s.runnable ? `, +${excess.toFixed(1)} %` : ', plan incomplete'})`],
     ['Moved > once', moved.length === 0 ? 'none: every VM moves at most once' : style.yellow(`${moved.length} VM(s): ${listSome(moved, NAMES_SHOWN)}`)],
     ['Est. duration', `${formatDuration(s.estimatedSeconds)}${plan.groups.some((g) => g.approval) ? style.dim(' (approval waits not included)') : ''}`],
     ['Runnable', s.runnable ? style.green('yes') : style.red(`NO: ${plan.problems.length} problem(s), listed above`)],
