@@ -41,6 +41,8 @@ export interface RollbackInput {
   hosts: string[];
   /** The last phase the group completed: decides whether hosts can safely be re-enabled. */
   phase: GroupPhase;
+  /** The step that failed (null on abort: the step in flight finished first). */
+  failedStep: ActiveStep | null;
   reason: 'failed' | 'aborted';
 }
 
@@ -223,7 +225,7 @@ export const groupMachine = machineSetup.createMachine({
     failing: {
       invoke: {
         src: 'rollbackGroup',
-        input: ({ context }): RollbackInput => ({ campaignId: context.campaignId, group: context.group, hosts: context.hosts, phase: context.phase, reason: 'failed' }),
+        input: ({ context }): RollbackInput => ({ campaignId: context.campaignId, group: context.group, hosts: context.hosts, phase: context.phase, failedStep: context.failedStep, reason: 'failed' }),
         onDone: { target: 'failed', actions: { type: 'setOutOfPool', params: ({ event }) => ({ outOfPool: event.output.outOfPool }) } },
         onError: { target: 'failed', actions: { type: 'setOutOfPool', params: ({ context }) => ({ outOfPool: unknownState(context.hosts) }) } },
       },
@@ -231,7 +233,7 @@ export const groupMachine = machineSetup.createMachine({
     aborting: {
       invoke: {
         src: 'rollbackGroup',
-        input: ({ context }): RollbackInput => ({ campaignId: context.campaignId, group: context.group, hosts: context.hosts, phase: context.phase, reason: 'aborted' }),
+        input: ({ context }): RollbackInput => ({ campaignId: context.campaignId, group: context.group, hosts: context.hosts, phase: context.phase, failedStep: null, reason: 'aborted' }),
         onDone: { target: 'aborted', actions: { type: 'setOutOfPool', params: ({ event }) => ({ outOfPool: event.output.outOfPool }) } },
         onError: { target: 'aborted', actions: { type: 'setOutOfPool', params: ({ context }) => ({ outOfPool: unknownState(context.hosts) }) } },
       },

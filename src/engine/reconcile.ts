@@ -1,0 +1,93 @@
+// A runbook step as a reconcile: ask the hosts whether it is already done (check), do only what is missing
+// (run), and confirm it took (confirm). Resume re-runs the step that was in flight; the check makes that safe.
+
+import type { HostRef } from '../executor/executor.ts';
+import { HvrollError } from '../model/errors.ts';
+import { unmet } from '../runbook/expect.ts';
+import type { Check, Command, RunOn, Step } from '../runbook/model.ts';
+import { render } from '../runbook/template.ts';
+import type { EngineDeps } from './deps.ts';
+import { runRemote } from './remote.ts';
+
+export interface StepTarget {
+  group: string;
+  /** Hosts by role: `host` for per-host steps, `source`/`target` for a migration. */
+  roles: Partial<Record<RunOn, HostRef>>;
+  /** Placeholder values (runbook vars, host names, VM …). */
+  values: Readonly<Record<string, string | undefined>>;
+  vm?: string;
+  /** Absolute deadline of the whole step (epoch ms). */
+  deadline: number;
+  signal?: AbortSignal;
+}
+
+export type ReconcileOutcome = 'already-done' | 'done';
+
+function where(deps: EngineDeps, t: StepTarget, c: Command, what: string): HostRef {
+  const ref = c.on === 'controller' ? deps.controller ?? undefined : t.roles[c.on];
+  if (!ref) {
+    throw new HvrollError('invalid-input', `${deps.runbook.file}: ${what} runs on "${c.on}", but no such host is known here`, {
+      details: { on: c.on },
+    });
+  }
+  return ref;
+}
+
+function remaining(deps: EngineDeps, t: StepTarget, step: string): number {
+  const ms = t.deadline - deps.clock.now();
+  if (ms <= 0) throw new HvrollError('remote', `step ${step} passed its deadline`, { retryable: true, details: { reason: 'timeout', deadline: new Date(t.deadline).toISOString() } });
+  return ms;
+}
+
+/** The first check that does not hold, in words, or null when all hold. */
+export async function failingCheck(deps: EngineDeps, t: StepTarget, step: Step, checks: readonly Check[], journalStep: string): Promise<string | null> {
+  for (const check of checks) {
+    const host = where(deps, t, check.command, `check "${check.name}"`);
+    const argv = render(check.command.argv, t.values, `${deps.runbook.file}: steps.${step.name}`);
+    const result = await runRemote(deps, {
+      group: t.group,
+      step: journalStep,
+      host,
+      ...(t.vm === undefined ? {} : { vm: t.vm }),
+      argv,
+      timeoutMs: Math.min(remaining(deps, t, step.name), step.timeoutSeconds * 1000),
+      ...(t.signal ? { signal: t.signal } : {}),
+    });
+    const problem = unmet(check.expect, result, t.values, `${deps.runbook.file}: steps.${step.name}`);
+    if (problem !== null) return `${check.name} on ${host.name}: ${problem}`;
+  }
+  return null;
+}
+
+export async function reconcile(deps: EngineDeps, t: StepTarget, step: Step): Promise<ReconcileOutcome> {
+  if (step.check.length > 0 && (await failingCheck(deps, t, step, step.check, `${step.name}:check`)) === null) return 'already-done';
+  for (const command of step.run) {
+    const host = where(deps, t, command, `steps.${step.name}.run`);
+    const argv = render(command.argv, t.values, `${deps.runbook.file}: steps.${step.name}`);
+    const result = await runRemote(deps, {
+      group: t.group,
+      step: step.name,
+      host,
+      ...(t.vm === undefined ? {} : { vm: t.vm }),
+      argv,
+      timeoutMs: remaining(deps, t, step.name),
+      ...(t.signal ? { signal: t.signal } : {}),
+    });
+    if (result.exitCode !== 0) {
+      throw new HvrollError('remote', `${step.name} on ${host.name}${t.vm ? ` (VM ${t.vm})` : ''}: \`${argv.join(' ')}\` exited ${result.exitCode ?? `by signal ${result.signal}`}: ${lastLines(result.stderrTail || result.stdoutTail)}`, {
+        retryable: true,
+        details: { host: host.name, step: step.name, exitCode: result.exitCode, vm: t.vm },
+      });
+    }
+  }
+  const confirm = step.confirm.length > 0 ? step.confirm : step.check;
+  const problem = await failingCheck(deps, t, step, confirm, `${step.name}:confirm`);
+  if (problem !== null) {
+    throw new HvrollError('remote', `${step.name}${t.vm ? ` of VM ${t.vm}` : ''} did not take: ${problem}`, { retryable: true, details: { step: step.name, vm: t.vm } });
+  }
+  return 'done';
+}
+
+function lastLines(text: string, n = 3): string {
+  return text.trim().split('\n').slice(-n).join(' | ') || '(no output)';
+}

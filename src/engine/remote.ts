@@ -1,0 +1,47 @@
+// One remote command, journalled: intent before it runs, outcome after, whatever happens in between.
+
+import type { CommandResult, HostRef } from '../executor/executor.ts';
+import { HvrollError } from '../model/errors.ts';
+import { stepKey } from '../store/store.ts';
+import type { EngineDeps } from './deps.ts';
+
+export interface RemoteCall {
+  group: string;
+  /** Journal step name, e.g. `migrate` or `migrate:check`. */
+  step: string;
+  host: HostRef;
+  vm?: string;
+  argv: string[];
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+const tail = (r: Pick<CommandResult, 'stdoutTail' | 'stderrTail'>) => [r.stdoutTail, r.stderrTail].filter(Boolean).join('\n--- stderr ---\n');
+
+export async function runRemote(deps: EngineDeps, call: RemoteCall): Promise<CommandResult> {
+  const id = await deps.store.journalIntent({
+    key: stepKey(deps.campaignId, call.group, call.step, call.vm ?? call.host.name),
+    group: call.group,
+    step: call.step,
+    host: call.host.name,
+    ...(call.vm === undefined ? {} : { vm: call.vm }),
+    argv: call.argv,
+    startedAt: new Date(deps.clock.now()).toISOString(),
+    operator: deps.operator,
+  });
+  try {
+    const result = await deps.executor.run(call.host, { argv: call.argv, timeoutMs: call.timeoutMs, ...(call.signal ? { signal: call.signal } : {}) });
+    await deps.store.journalOutcome(id, { exitCode: result.exitCode, outputTail: tail(result), endedAt: new Date(deps.clock.now()).toISOString() });
+    return result;
+  } catch (e) {
+    const error = e instanceof HvrollError ? e : new HvrollError('internal', e instanceof Error ? e.message : String(e), { cause: e });
+    const partial = (error.details as { result?: CommandResult } | undefined)?.result;
+    await deps.store.journalOutcome(id, {
+      exitCode: partial?.exitCode ?? null,
+      outputTail: partial ? tail(partial) : '',
+      endedAt: new Date(deps.clock.now()).toISOString(),
+      error: error.toRecord(),
+    });
+    throw error;
+  }
+}

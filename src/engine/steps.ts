@@ -1,0 +1,220 @@
+// The implementations of the group machine's steps over a runbook and an Executor. Each one asks the hosts
+// what is already true and does only what is missing, because a restored machine re-runs the step that was
+// in flight. Deadlines are absolute, computed when the step starts.
+
+import { fromPromise } from 'xstate';
+import type { HostRef } from '../executor/executor.ts';
+import type { ActiveStep, RollbackInput, RollbackOutput, StepInput } from '../machines/group-machine.ts';
+import { HvrollError } from '../model/errors.ts';
+import type { PlannedGroup } from '../model/plan.ts';
+import type { Step, StepName } from '../runbook/model.ts';
+import { render } from '../runbook/template.ts';
+import { stepKey } from '../store/store.ts';
+import { hostRef, type EngineDeps } from './deps.ts';
+import { compareWithPlan, parseDiscovery } from './discovery.ts';
+import { reconcile, type StepTarget } from './reconcile.ts';
+import { runRemote } from './remote.ts';
+
+const STEP_OF: Record<ActiveStep, StepName> = {
+  disabling: 'disable',
+  draining: 'migrate',
+  upgrading: 'upgrade',
+  rebooting: 'reboot',
+  verifying: 'verify',
+  rejoining: 'enable',
+};
+
+export function groupOf(deps: EngineDeps, name: string): PlannedGroup {
+  const g = deps.plan.groups.find((x) => x.name === name);
+  if (!g) throw new HvrollError('internal', `group ${name} is not in the plan`);
+  return g;
+}
+
+function values(deps: EngineDeps, group: string, host: HostRef, extra: Record<string, string> = {}): Record<string, string> {
+  return { ...deps.vars, campaign: deps.campaignId, group, operator: deps.operator, host: host.name, 'host.address': host.address, ...extra };
+}
+
+function stepDeadline(deps: EngineDeps, step: Step | undefined, hosts = 1): number {
+  return deps.clock.now() + (step?.timeoutSeconds ?? 120) * 1000 * Math.max(1, hosts);
+}
+
+/** Settle every host's work; if any failed, throw one error that names them all (the step is retried whole). */
+async function forEachHost(hosts: readonly string[], work: (host: string) => Promise<unknown>): Promise<void> {
+  const results = await Promise.allSettled(hosts.map(work));
+  const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ host: hosts[i]!, error: r.reason as unknown }] : []));
+  if (failed.length === 0) return;
+  if (failed.length === 1) throw failed[0]!.error;
+  const retryable = failed.every((f) => f.error instanceof HvrollError && f.error.retryable);
+  throw new HvrollError('remote', failed.map((f) => `${f.host}: ${f.error instanceof Error ? f.error.message : String(f.error)}`).join('; '), {
+    retryable,
+    details: { hosts: failed.map((f) => f.host) },
+  });
+}
+
+async function backoff(deps: EngineDeps, step: Step | undefined, attempt: number, signal: AbortSignal): Promise<void> {
+  if (attempt > 0 && step) await deps.clock.sleep(step.retryDelaySeconds * 1000 * attempt, signal);
+}
+
+/** Run a per-host runbook step (disable, upgrade, verify, enable…) on every host of the group. */
+async function perHostStep(deps: EngineDeps, input: StepInput, stepName: StepName, signal: AbortSignal): Promise<void> {
+  const step = deps.runbook.steps[stepName];
+  if (!step) return;
+  await backoff(deps, step, input.attempt, signal);
+  await forEachHost(input.hosts, async (name) => {
+    const host = hostRef(deps, name);
+    const target: StepTarget = { group: input.group, roles: { host }, values: values(deps, input.group, host), deadline: stepDeadline(deps, step), signal };
+    const outcome = await reconcile(deps, target, step);
+    deps.log.info({ group: input.group, host: name, step: stepName, outcome }, `${stepName} ${outcome === 'already-done' ? 'already done' : 'done'} on ${name}`);
+  });
+}
+
+async function discover(deps: EngineDeps, group: string, host: HostRef, signal: AbortSignal): Promise<string[]> {
+  const d = deps.runbook.discover;
+  const where = d.command.on === 'controller' ? deps.controller : host;
+  if (!where) throw new HvrollError('invalid-input', `${deps.runbook.file}: discover runs on the controller; pass --controller`);
+  const result = await runRemote(deps, {
+    group,
+    step: 'discover',
+    host: where,
+    argv: render(d.command.argv, values(deps, group, host), `${deps.runbook.file}: discover`),
+    timeoutMs: d.timeoutSeconds * 1000,
+    signal,
+  });
+  if (result.exitCode !== 0) {
+    throw new HvrollError('remote', `discovery on ${host.name} exited ${result.exitCode}: ${result.stderrTail.trim().slice(-200)}`, { retryable: true, details: { host: host.name } });
+  }
+  if (result.stdoutTruncated) throw new HvrollError('remote', `discovery output of ${host.name} was cut short; cannot compare it with the plan`, { details: { host: host.name } });
+  return parseDiscovery(d, result.stdout, host.name);
+}
+
+/** Drain: compare what runs with the plan, then live-migrate every planned VM to its target. */
+async function drain(deps: EngineDeps, input: StepInput, signal: AbortSignal): Promise<void> {
+  const step = deps.runbook.steps.migrate!;
+  await backoff(deps, step, input.attempt, signal);
+  const g = groupOf(deps, input.group);
+  const expected = new Map<string, Set<string>>(g.hosts.map((h) => [h, new Set<string>()]));
+  for (const m of g.moves) expected.get(m.from)?.add(m.vm);
+  for (const n of g.nonMigratable) expected.get(n.host)?.add(n.vm);
+  await forEachHost(g.hosts, async (name) => {
+    const found = await discover(deps, input.group, hostRef(deps, name), signal);
+    const { unknown } = compareWithPlan(found, expected.get(name)!);
+    if (unknown.length > 0) {
+      throw new HvrollError(
+        'remote',
+        `host ${name} runs VM(s) the plan does not know: ${unknown.slice(0, 10).join(', ')}${unknown.length > 10 ? ` and ${unknown.length - 10} more` : ''}. ` +
+          'Nothing was migrated from this group. Refresh the inventory (hvroll discover), plan again, and run the new plan.',
+        { retryable: false, details: { host: name, unknown } },
+      );
+    }
+  });
+  const deadline = stepDeadline(deps, step, Math.ceil(g.moves.length / Math.max(1, deps.plan.settings.concurrency.migrations)));
+  await forEachHost(
+    g.moves.map((m) => m.vm),
+    async (vm) => {
+      const move = g.moves.find((m) => m.vm === vm)!;
+      const source = hostRef(deps, move.from);
+      const target = hostRef(deps, move.to);
+      await deps.limiter.run(move.from, move.to, async () => {
+        const t: StepTarget = {
+          group: input.group,
+          roles: { source, target, host: source },
+          values: values(deps, input.group, source, { vm, source: source.name, 'source.address': source.address, target: target.name, 'target.address': target.address }),
+          vm,
+          deadline,
+          signal,
+        };
+        const outcome = await reconcile(deps, t, step);
+        deps.log.info({ group: input.group, vm, from: move.from, to: move.to, outcome }, `${vm}: ${outcome === 'already-done' ? 'already on' : 'migrated to'} ${move.to}`);
+      });
+    },
+  );
+}
+
+/** The boot id recorded before this campaign rebooted `host`, if it ever got that far. */
+function bootIdBefore(deps: EngineDeps, group: string, host: string): string | undefined {
+  const key = stepKey(deps.campaignId, group, 'reboot:boot-id', host);
+  const seen = deps.store.journal({ group, host, step: 'reboot:boot-id' }).filter((e) => e.key === key && e.outcome?.exitCode === 0);
+  return seen.at(-1)?.outcome?.outputTail.trim();
+}
+
+async function readBootId(deps: EngineDeps, group: string, host: HostRef, journalStep: string, signal: AbortSignal): Promise<string> {
+  const r = await runRemote(deps, { group, step: journalStep, host, argv: deps.runbook.bootId.argv, timeoutMs: 30_000, signal });
+  const id = r.stdout.trim();
+  if (r.exitCode !== 0 || id === '') throw new HvrollError('remote', `cannot read the boot id of ${host.name}`, { retryable: true, details: { host: host.name } });
+  return id;
+}
+
+/** Reboot each host at most once: a changed boot id means the reboot already happened. */
+async function reboot(deps: EngineDeps, input: StepInput, signal: AbortSignal): Promise<void> {
+  const step = deps.runbook.steps.reboot;
+  if (!step) return;
+  await forEachHost(input.hosts, async (name) => {
+    const host = hostRef(deps, name);
+    const deadline = stepDeadline(deps, step);
+    const before = bootIdBefore(deps, input.group, name);
+    if (before !== undefined) {
+      await deps.executor.waitForHost(host, { deadline, signal });
+      const now = await readBootId(deps, input.group, host, 'reboot:check', signal);
+      if (now !== before) return; // rebooted already: never a second time
+    } else {
+      await readBootId(deps, input.group, host, 'reboot:boot-id', signal);
+    }
+    const recorded = bootIdBefore(deps, input.group, name)!;
+    for (const command of step.run) {
+      try {
+        await runRemote(deps, { group: input.group, step: 'reboot', host, argv: render(command.argv, values(deps, input.group, host), 'reboot'), timeoutMs: 60_000, signal });
+      } catch (e) {
+        // The connection dropping is what a reboot looks like from here.
+        const reason = (e as HvrollError).details as { reason?: string } | undefined;
+        if (!(e instanceof HvrollError) || !['disconnected', 'timeout'].includes(reason?.reason ?? '')) throw e;
+      }
+    }
+    await deps.clock.sleep(1000, signal);
+    await deps.executor.waitForHost(host, { deadline, signal });
+    const after = await readBootId(deps, input.group, host, 'reboot:confirm', signal);
+    if (after === recorded) {
+      throw new HvrollError('remote', `${name} answered after the reboot with the same boot id: it did not reboot`, { retryable: false, details: { host: name } });
+    }
+  });
+}
+
+/** After a failure or abort: hosts not yet upgraded are re-enabled; anything further is left out and named. */
+async function rollback(deps: EngineDeps, input: RollbackInput, signal: AbortSignal): Promise<RollbackOutput> {
+  const notYetUpgraded = ['pending', 'disabling', 'draining'].includes(input.phase) && input.failedStep !== 'upgrading';
+  const verified = input.phase === 'verifying';
+  if (!notYetUpgraded && !verified) {
+    const why = `${input.reason} after ${input.phase}${input.failedStep ? ` (failed in ${input.failedStep})` : ''}: not verified, left disabled — check it, then re-enable it by hand`;
+    return { outOfPool: input.hosts.map((host) => ({ host, why })) };
+  }
+  const step = deps.runbook.steps.rollback ?? deps.runbook.steps.enable;
+  if (!step) return { outOfPool: [] };
+  const outOfPool: RollbackOutput['outOfPool'] = [];
+  await Promise.all(
+    input.hosts.map(async (name) => {
+      const host = hostRef(deps, name);
+      try {
+        await reconcile(deps, { group: input.group, roles: { host }, values: values(deps, input.group, host), deadline: stepDeadline(deps, step), signal }, step);
+      } catch (e) {
+        outOfPool.push({ host: name, why: `could not re-enable it: ${e instanceof Error ? e.message : String(e)}` });
+      }
+    }),
+  );
+  return { outOfPool: outOfPool.sort((a, b) => a.host.localeCompare(b.host)) };
+}
+
+/** The actors the group machine invokes by name, bound to these dependencies. */
+export function stepActors(deps: EngineDeps) {
+  const step = (fn: (input: StepInput, signal: AbortSignal) => Promise<void>) => fromPromise<void, StepInput>(({ input, signal }) => fn(input, signal));
+  return {
+    disableHosts: step(async (input, signal) => {
+      if (deps.runbook.steps.precheck) await perHostStep(deps, input, 'precheck', signal);
+      await perHostStep(deps, input, STEP_OF.disabling, signal);
+    }),
+    drainHosts: step((input, signal) => drain(deps, input, signal)),
+    upgradeHosts: step((input, signal) => perHostStep(deps, input, STEP_OF.upgrading, signal)),
+    rebootHosts: step((input, signal) => reboot(deps, input, signal)),
+    verifyHosts: step((input, signal) => perHostStep(deps, input, STEP_OF.verifying, signal)),
+    rejoinHosts: step((input, signal) => perHostStep(deps, input, STEP_OF.rejoining, signal)),
+    rollbackGroup: fromPromise<RollbackOutput, RollbackInput>(({ input, signal }) => rollback(deps, input, signal)),
+  };
+}
