@@ -171,9 +171,16 @@ export function importAnsible(file: string, value: unknown): AnsibleImport {
     const lists = [...listings.get(name)!].sort((a, b) => rank(a.group, b.group));
     const chain = new Set<string>(['all']);
     const addAncestors = (g: string) => {
-      for (const p of groups.get(g)?.parents ?? []) if (!chain.has(p)) (chain.add(p), addAncestors(p));
+      for (const p of groups.get(g)?.parents ?? []) {
+        if (chain.has(p)) continue;
+        chain.add(p);
+        addAncestors(p);
+      }
     };
-    for (const l of lists) (chain.add(l.group), addAncestors(l.group));
+    for (const l of lists) {
+      chain.add(l.group);
+      addAncestors(l.group);
+    }
     const vars = new Map<string, Var>();
     const labels = new Map<string, Var>();
     const apply = (from: Map<string, Var>) => {
@@ -225,13 +232,22 @@ function buildHost(file: string, name: string, group: string, path: Segment[], v
   const port = get('ansible_port', 'ansible_ssh_port');
   if (user || port) {
     const ssh: Record<string, unknown> = {};
-    if (user) (ssh.user = user.value, origins.set('ssh.user', user.path));
-    if (port) (ssh.port = numeric(port.value), origins.set('ssh.port', port.path));
+    if (user) {
+      ssh.user = user.value;
+      origins.set('ssh.user', user.path);
+    }
+    if (port) {
+      ssh.port = numeric(port.value);
+      origins.set('ssh.port', port.path);
+    }
     raw.ssh = ssh;
   }
 
   const labelValues: Record<string, unknown> = {};
-  for (const [k, v] of labels) (labelValues[k] = v.value, origins.set(`labels.${k}`, v.path));
+  for (const [k, v] of labels) {
+    labelValues[k] = v.value;
+    origins.set(`labels.${k}`, v.path);
+  }
   const labelsVar = vars.get('hvroll_labels');
   if (labelsVar && !isPlainObject(labelsVar.value)) {
     issues.push(error(file, labelsVar.path, `hvroll_labels must be a mapping, not ${describeValue(labelsVar.value)}`, 'write `hvroll_labels: { rack: r1, az: az1 }`'));
@@ -249,11 +265,20 @@ function buildHost(file: string, name: string, group: string, path: Segment[], v
       issues.push(error(file, capacity.path, `hvroll_capacity must be a mapping, not ${describeValue(capacity.value)}`, 'write `hvroll_capacity: { vcpus: 64, memoryMiB: 262144 }`'));
       return undefined;
     }
-    for (const k in capacity.value) (cap[k] = numeric(capacity.value[k]), origins.set(`capacity.${k}`, [...capacity.path, k]));
+    for (const k in capacity.value) {
+      cap[k] = numeric(capacity.value[k]);
+      origins.set(`capacity.${k}`, [...capacity.path, k]);
+    }
     origins.set('capacity', capacity.path);
   }
-  if (vcpus) (cap.vcpus = numeric(vcpus.value), origins.set('capacity.vcpus', vcpus.path));
-  if (memory) (cap.memoryMiB = numeric(memory.value), origins.set('capacity.memoryMiB', memory.path));
+  if (vcpus) {
+    cap.vcpus = numeric(vcpus.value);
+    origins.set('capacity.vcpus', vcpus.path);
+  }
+  if (memory) {
+    cap.memoryMiB = numeric(memory.value);
+    origins.set('capacity.memoryMiB', memory.path);
+  }
   if (cap.vcpus === undefined || cap.memoryMiB === undefined) {
     const missing = [cap.vcpus === undefined ? 'hvroll_vcpus' : '', cap.memoryMiB === undefined ? 'hvroll_memory_mib' : ''].filter(Boolean).join(' and ');
     issues.push(error(file, path, `host "${name}" has no capacity (${missing} not set for it or its groups)`, 'add hvroll_vcpus and hvroll_memory_mib to its host or group vars', { atKey: true }));

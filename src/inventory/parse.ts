@@ -74,23 +74,21 @@ export function parseInventory(docs: SourceText[], ansible?: SourceText): Result
   }
 
   // Merge: lists concatenate in file order; each rule key comes from one file.
-  const vms: Vm[] = [];
-  const vmFile: number[] = [];
-  const vmLocal: number[] = [];
+  // VMs: concatenated; vmStart[f] is where file f's VMs begin (origins found by binary search, no per-VM array).
+  const vms: Vm[] = fileDocs.length === 1 ? fileDocs[0]!.vms : ([] as Vm[]).concat(...fileDocs.map((fd) => fd.vms));
+  const vmStart: number[] = [];
+  let count = 0;
   const ruleAt = new Map<RuleKey, Location>();
   const invalidRules = new Set<RuleKey>();
   const values: Partial<RuleValues> = {};
-  fileDocs.forEach((fd, f) => {
+  fileDocs.forEach((fd) => {
     fd.hosts.forEach((h, i) => {
       hosts.push(h);
       hostAt.push({ file: fd.file, path: ['hosts', fd.hostIndex[i]!] });
     });
     fd.invalidHosts.forEach((i, n) => invalidHosts.set(n, { file: fd.file, path: ['hosts', i] }));
-    for (let i = 0; i < fd.vms.length; i++) {
-      vms.push(fd.vms[i]!);
-      vmFile.push(f);
-      vmLocal.push(fd.vmIndex[i]!);
-    }
+    vmStart.push(count);
+    count += fd.vms.length;
     for (const [key, value] of fd.rules) {
       const here: Location = { file: fd.file, path: ['rules', key] };
       const first = ruleAt.get(key);
@@ -107,7 +105,12 @@ export function parseInventory(docs: SourceText[], ansible?: SourceText): Result
   const rules = buildRules(values);
   if (allParsed) {
     const mainFile = docs[0]?.file ?? ansible?.file ?? '(no input)';
-    const vmAt = (i: number): Location => ({ file: fileDocs[vmFile[i]!]!.file, path: ['vms', vmLocal[i]!] });
+    const vmAt = (i: number): Location => {
+      let f = 0;
+      while (f + 1 < vmStart.length && vmStart[f + 1]! <= i) f++;
+      const fd = fileDocs[f]!;
+      return { file: fd.file, path: ['vms', fd.vmIndex[i - vmStart[f]!]!] };
+    };
     issues.push(...checkSemantics({ hosts, hostAt: (i) => hostAt[i]!, vms, vmAt, invalidHosts, rules, ruleAt, invalidRules, mainFile }));
   }
 

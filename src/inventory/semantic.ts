@@ -64,13 +64,20 @@ function compare(a: Location, b: Location): number {
 }
 
 function checkVms(m: Merged, hostIndex: Map<string, number>, issues: Issue[]): void {
-  const seen = new Map<string, number>();
+  // One hash operation per VM (a Set that did not grow means a duplicate); the map of first places is
+  // built only when there is a duplicate.
+  const seen = new Set<string>();
+  let firstOf: Map<string, number> | undefined;
   const guesses = new Map<string, string>();
   const hostNames = () => listSome(m.hosts.map((h) => h.name).slice(0, 6));
   m.vms.forEach((vm, i) => {
-    const first = seen.get(vm.name);
-    if (first === undefined) seen.set(vm.name, i);
-    else {
+    const size = seen.size;
+    if (seen.add(vm.name).size === size) {
+      if (!firstOf) {
+        firstOf = new Map();
+        m.vms.forEach((other, j) => firstOf!.has(other.name) || firstOf!.set(other.name, j));
+      }
+      const first = firstOf.get(vm.name)!;
       issues.push(error(m.vmAt(i).file, at(m.vmAt(i), 'name').path, `VM "${vm.name}" is defined twice (also at {0})`, 'VM names must be unique across all inventory files: remove or rename one of the two', { related: [m.vmAt(first)] }));
     }
     if (!hostIndex.has(vm.host) && !m.invalidHosts.has(vm.host)) {
