@@ -26,6 +26,8 @@ export interface AnsibleImport {
 interface Var {
   value: unknown;
   path: Segment[];
+  /** Precedence once resolved for a host: higher was applied later (more specific). */
+  seq?: number;
 }
 
 interface Listing {
@@ -183,9 +185,10 @@ export function importAnsible(file: string, value: unknown): AnsibleImport {
     }
     const vars = new Map<string, Var>();
     const labels = new Map<string, Var>();
+    let seq = 0;
     const apply = (from: Map<string, Var>) => {
       for (const [k, v] of from) {
-        vars.set(k, v);
+        vars.set(k, { ...v, seq: seq++ });
         if (k === 'hvroll_labels' && isPlainObject(v.value)) for (const lk in v.value) labels.set(lk, { value: v.value[lk], path: [...v.path, lk] });
       }
     };
@@ -271,11 +274,13 @@ function buildHost(file: string, name: string, group: string, path: Segment[], v
     }
     origins.set('capacity', capacity.path);
   }
-  if (vcpus) {
+  // hvroll_vcpus / hvroll_memory_mib and hvroll_capacity may come from different levels: the more specific wins.
+  const moreSpecific = (v: Var) => !capacity || (v.seq ?? 0) > (capacity.seq ?? 0);
+  if (vcpus && (cap.vcpus === undefined || moreSpecific(vcpus))) {
     cap.vcpus = numeric(vcpus.value);
     origins.set('capacity.vcpus', vcpus.path);
   }
-  if (memory) {
+  if (memory && (cap.memoryMiB === undefined || moreSpecific(memory))) {
     cap.memoryMiB = numeric(memory.value);
     origins.set('capacity.memoryMiB', memory.path);
   }

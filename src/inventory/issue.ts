@@ -30,9 +30,9 @@ export function warning(file: string, path: Segment[], message: string, fix: str
   return { file, path, severity: 'warning', message, fix, ...extra };
 }
 
-const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 
-/** `vms[12].labels.rack`, `hosts["hv 01"]`-style path text. */
+/** `vms[12].labels.rack`, `all.hosts.hv-01`; keys that are not plain words in brackets: `labels["a b"]`. */
 export function formatPath(path: readonly Segment[]): string {
   let out = '';
   for (const seg of path) {
