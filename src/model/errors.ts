@@ -7,6 +7,8 @@ export type ErrorKind =
   | 'stale-plan' // plan fingerprint no longer matches its inputs
   | 'store' // campaign store missing, corrupt, or locked
   | 'remote' // a command on a host failed
+  | 'campaign-failed' // the campaign ran, but groups failed (or the failure budget stopped it)
+  | 'campaign-aborted' // an operator aborted the campaign
   | 'internal'; // a bug in hvroll
 
 /** One problem in an input file, precise enough to fix without reading code. */
@@ -64,6 +66,8 @@ export const EXIT_CODE: Record<ErrorKind | 'ok', number> = {
   'stale-plan': 4,
   store: 5,
   remote: 6,
+  'campaign-failed': 7,
+  'campaign-aborted': 8,
 };
 
 export function formatIssue(issue: InputIssue): string {

@@ -40,3 +40,11 @@ export function fingerprint(input: FingerprintInput): string {
   hash.update(buffer, 'utf8');
   return `sha256:${hash.digest('hex')}`;
 }
+
+/**
+ * The fingerprint from what a plan records of its own options (strategy, effective estimates), so `run` can
+ * recompute it from the inventory and runbook alone and refuse a plan whose inputs changed.
+ */
+export function planFingerprint(inventory: Inventory, settings: { strategy: PlacementStrategy; estimates: EstimateRules }, runbookText: string | null): string {
+  return fingerprint({ inventory, options: { strategy: settings.strategy, estimates: settings.estimates }, runbook: runbookText });
+}

@@ -1,0 +1,32 @@
+// Options shared by the commands that touch a campaign (run, resume, status, pause, abort, approve, list).
+
+import { Command } from 'commander';
+import { defaultOperator } from '../engine/session.ts';
+import { defaultStateRoot } from '../store/paths.ts';
+import type { CliIo } from './io.ts';
+
+export interface CampaignFlags {
+  state?: string;
+  operator?: string;
+}
+
+export function withCampaignFlags(cmd: Command): Command {
+  return cmd
+    .option('--state <dir>', 'where campaigns are kept (default: $XDG_DATA_HOME/hvroll/campaigns or ~/.local/share/hvroll/campaigns)')
+    .option('--operator <name>', 'who is acting, recorded in the journal and audit trail (default: your login name)');
+}
+
+export function stateRoot(flags: CampaignFlags, io: CliIo): string {
+  return flags.state ?? defaultStateRoot(io.env as NodeJS.ProcessEnv);
+}
+
+export function operatorOf(flags: CampaignFlags, io: CliIo): string {
+  return flags.operator ?? defaultOperator(io.env as NodeJS.ProcessEnv);
+}
+
+/** `--set name=value`, repeatable. */
+export function collectSet(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const i = value.indexOf('=');
+  if (i <= 0) throw new Error(`--set takes name=value, got "${value}"`);
+  return { ...previous, [value.slice(0, i)]: value.slice(i + 1) };
+}

@@ -1,0 +1,67 @@
+// `hvroll pause|abort|approve`: requests to a campaign. A running campaign picks them up within a second
+// (the runner holds the store lock, so these commands never write the store behind its back); a campaign
+// that is not running gets approvals recorded directly, and pause/abort applied when it is resumed.
+
+import { Command } from 'commander';
+import { writeControlRequest, type ControlAction } from '../../engine/control.ts';
+import { HvrollError } from '../../model/errors.ts';
+import type { PlanFile } from '../../model/plan.ts';
+import { campaignDir } from '../../store/paths.ts';
+import { CampaignStore, listCampaigns } from '../../store/store.ts';
+import { operatorOf, stateRoot, withCampaignFlags, type CampaignFlags } from '../campaign-flags.ts';
+import type { CliIo } from '../io.ts';
+
+async function isRunning(root: string, id: string): Promise<boolean> {
+  const c = (await listCampaigns(root)).find((x) => x.id === id);
+  if (!c) throw new HvrollError('usage', `no campaign ${id} in ${root} (see hvroll list)`);
+  return c.lock?.state === 'alive' || c.lock?.state === 'remote';
+}
+
+async function request(io: CliIo, flags: CampaignFlags, id: string, action: ControlAction, group?: string, comment?: string): Promise<void> {
+  const root = stateRoot(flags, io);
+  const operator = operatorOf(flags, io);
+  const running = await isRunning(root, id);
+  if (action === 'approve') {
+    const store = await CampaignStore.open(campaignDir(root, id), { readOnly: running });
+    try {
+      const plan = store.plan() as PlanFile;
+      const g = plan.groups.find((x) => x.name === group);
+      if (!g) throw new HvrollError('usage', `campaign ${id} has no group ${group}`);
+      if (!g.approval) throw new HvrollError('usage', `group ${group} (class ${g.class}) needs no approval`);
+      if (!running) {
+        const at = new Date().toISOString();
+        await store.recordApproval({ group: group!, operator, at, ...(comment ? { comment } : {}) });
+        await store.recordAudit({ at, operator, action: 'approve', details: { group } });
+        io.stderr.write(`approved ${group} in campaign ${id} (recorded; it applies when the campaign runs)\n`);
+        return;
+      }
+    } finally {
+      await store.close();
+    }
+  }
+  await writeControlRequest(campaignDir(root, id), { action, operator, at: new Date().toISOString(), ...(group ? { group } : {}), ...(comment ? { comment } : {}) });
+  io.stderr.write(running ? `${action} sent to campaign ${id}; it applies within a second (see hvroll status ${id})\n` : `campaign ${id} is not running: the ${action} applies when it is resumed (hvroll resume ${id})\n`);
+}
+
+export function pauseCommand(io: CliIo): Command {
+  return withCampaignFlags(new Command('pause'))
+    .description('Pause a campaign: running groups stop after their current step; resume with hvroll resume')
+    .argument('<campaign>')
+    .action((id: string, flags: CampaignFlags) => request(io, flags, id, 'pause'));
+}
+
+export function abortCommand(io: CliIo): Command {
+  return withCampaignFlags(new Command('abort'))
+    .description('Abort a campaign: running groups finish their step, then drained hosts not yet upgraded are re-enabled; hosts mid-upgrade are left out and named')
+    .argument('<campaign>')
+    .action((id: string, flags: CampaignFlags) => request(io, flags, id, 'abort'));
+}
+
+export function approveCommand(io: CliIo): Command {
+  return withCampaignFlags(new Command('approve'))
+    .description('Approve a group whose class needs approval before it is drained (records who approved)')
+    .argument('<campaign>')
+    .argument('<group>')
+    .option('--comment <text>', 'why, for the audit trail')
+    .action((id: string, group: string, flags: CampaignFlags & { comment?: string }) => request(io, flags, id, 'approve', group, flags.comment));
+}

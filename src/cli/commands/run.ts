@@ -1,0 +1,134 @@
+// `hvroll run` starts a campaign from a reviewed plan; `hvroll resume` continues one that stopped (killed,
+// paused, crashed). Both show a live view on a terminal and JSON logs otherwise.
+
+import { Command, InvalidArgumentError } from 'commander';
+import { runCampaign, type CampaignOutcome } from '../../engine/campaign-runner.ts';
+import type { EngineEvent } from '../../engine/events.ts';
+import { resumeCampaign, startCampaign, type Session, type SessionOptions } from '../../engine/session.ts';
+import { HvrollError } from '../../model/errors.ts';
+import type { HostRef } from '../../executor/executor.ts';
+import { createLogger } from '../../log/logger.ts';
+import { collectSet, operatorOf, stateRoot, withCampaignFlags, type CampaignFlags } from '../campaign-flags.ts';
+import type { CliIo } from '../io.ts';
+import { ProgressView } from '../render/progress.ts';
+
+interface SshFlags extends CampaignFlags {
+  knownHosts?: string;
+  identity?: string;
+  user?: string;
+  controller?: HostRef;
+  logFile?: string;
+  progress?: boolean;
+}
+
+interface RunFlags extends SshFlags {
+  plan: string;
+  runbook?: string;
+  set?: Record<string, string>;
+  campaign?: string;
+}
+
+function withSshFlags(cmd: Command): Command {
+  return withCampaignFlags(cmd)
+    .option('--known-hosts <file>', 'OpenSSH known_hosts to verify host keys against (default ~/.ssh/known_hosts)')
+    .option('--identity <file>', 'SSH private key (default: ssh-agent, then ~/.ssh/id_ed25519, id_ecdsa, id_rsa); passphrase from HVROLL_SSH_PASSPHRASE')
+    .option('--user <name>', 'SSH user for hosts whose inventory entry names none (default root)')
+    .option('--controller <user@host[:port]>', 'where `on: controller` runbook commands run (e.g. the OpenStack client)', parseController)
+    .option('--log-file <file>', 'also write JSON logs to this file')
+    .option('--no-progress', 'no live view, even on a terminal');
+}
+
+function parseController(value: string): HostRef {
+  const m = /^(?:([^@]+)@)?([^:@]+)(?::(\d+))?$/.exec(value);
+  if (!m) throw new InvalidArgumentError(`expected user@host[:port], got "${value}"`);
+  return { name: m[2]!, address: m[2]!, ...(m[1] ? { user: m[1] } : {}), ...(m[3] ? { port: Number(m[3]) } : {}) };
+}
+
+function sessionOptions(flags: SshFlags, io: CliIo, live: boolean): SessionOptions {
+  const log = createLogger(flags.logFile ? { destination: flags.logFile } : live ? { level: 'silent' } : {});
+  return {
+    stateRoot: stateRoot(flags, io),
+    operator: operatorOf(flags, io),
+    log,
+    controller: flags.controller ?? null,
+    ssh: {
+      knownHosts: flags.knownHosts ?? `${io.env.HOME ?? ''}/.ssh/known_hosts`,
+      ...(flags.identity ? { identity: flags.identity } : {}),
+      ...(flags.user ? { user: flags.user } : {}),
+    },
+  };
+}
+
+async function execute(session: Session, io: CliIo, live: boolean): Promise<void> {
+  const { deps } = session;
+  const view = live ? new ProgressView(deps.plan.groups.length, deps.plan.waves.length) : null;
+  const listener = (e: EngineEvent) => {
+    if (view) view.onEvent(e);
+    else deps.log.info({ event: e }, e.type);
+  };
+  // Ctrl-C asks for a pause: groups stop at their next step boundary, nothing is cut mid-command.
+  const onSigint = () => {
+    io.stderr.write('\npausing: groups stop after their current step (Ctrl-C again to kill; resume continues safely)\n');
+    process.off('SIGINT', onSigint);
+    void import('../../engine/control.ts').then((c) => c.writeControlRequest(deps.store.dir, { action: 'pause', operator: deps.operator, at: new Date().toISOString() }));
+  };
+  process.on('SIGINT', onSigint);
+  view?.start();
+  let outcome: CampaignOutcome;
+  try {
+    outcome = await runCampaign(deps, { listener });
+  } finally {
+    view?.stop();
+    process.off('SIGINT', onSigint);
+    await session.close();
+  }
+  report(outcome, deps.campaignId, io);
+}
+
+function report(outcome: CampaignOutcome, id: string, io: CliIo): void {
+  const say = (s: string) => io.stderr.write(`${s}\n`);
+  for (const o of outcome.outOfPool) say(`  host ${o.host} is OUT OF THE POOL: ${o.why}`);
+  if (outcome.state === 'paused') {
+    say(`campaign ${id} paused. Continue with: hvroll resume ${id}`);
+    return;
+  }
+  if (outcome.state === 'aborted') throw new HvrollError('campaign-aborted', `campaign ${id} aborted${outcome.aborted.length ? ` (${outcome.aborted.length} group(s) rolled back)` : ''}`);
+  if (outcome.state === 'stopped') {
+    throw new HvrollError('campaign-failed', `campaign ${id} stopped: ${outcome.failed.length} group(s) failed, more than the failure budget allows (${outcome.failed.join(', ')}). See hvroll status ${id}`);
+  }
+  if (outcome.failed.length > 0) throw new HvrollError('campaign-failed', `campaign ${id} finished with ${outcome.failed.length} failed group(s): ${outcome.failed.join(', ')}`);
+  say(`campaign ${id} done`);
+}
+
+export function runCommand(io: CliIo): Command {
+  return withSshFlags(new Command('run'))
+    .description('Run a planned campaign on the hosts: drain, upgrade, reboot, verify and rejoin each group, wave by wave')
+    .requiredOption('--plan <file>', 'the plan written by `hvroll plan --out` (refused if its inputs changed since)')
+    .option('--runbook <file>', 'the runbook the plan was made with (default: the one recorded in the plan)')
+    .option('--set <name=value>', 'a runbook variable, e.g. --set version=10.0.0-1 (repeatable)', collectSet, {})
+    .option('--campaign <id>', 'campaign id (default: date and plan fingerprint)')
+    .action(async (flags: RunFlags) => {
+      const live = io.stdoutIsTTY && flags.progress !== false;
+      const session = await startCampaign({
+        ...sessionOptions(flags, io, live),
+        planPath: flags.plan,
+        ...(flags.runbook ? { runbookPath: flags.runbook } : {}),
+        sets: flags.set ?? {},
+        ...(flags.campaign ? { campaignId: flags.campaign } : {}),
+      });
+      io.stderr.write(`campaign ${session.deps.campaignId} started (state in ${session.deps.store.dir})\n`);
+      await execute(session, io, live);
+    });
+}
+
+export function resumeCommand(io: CliIo): Command {
+  return withSshFlags(new Command('resume'))
+    .description('Continue a campaign that stopped (killed, paused, crashed): every step re-checks the hosts before acting')
+    .argument('<campaign>', 'campaign id (see hvroll list)')
+    .option('--runbook <file>', 'path of the runbook if it moved (its content must be unchanged)')
+    .action(async (campaign: string, flags: SshFlags & { runbook?: string }) => {
+      const live = io.stdoutIsTTY && flags.progress !== false;
+      const session = await resumeCampaign({ ...sessionOptions(flags, io, live), campaignId: campaign, ...(flags.runbook ? { runbookPath: flags.runbook } : {}) });
+      await execute(session, io, live);
+    });
+}

@@ -1,0 +1,137 @@
+// `hvroll status [campaign]` and `hvroll list`: read-only views of the campaign store (safe while a run holds
+// the lock). Status shows groups by state, the step each active group is in, failures, hosts out of the pool,
+// progress and an ETA scaled by how the campaign has gone so far.
+
+import { Command } from 'commander';
+import { CAMPAIGN_KEY } from '../../engine/campaign-runner.ts';
+import { HvrollError } from '../../model/errors.ts';
+import type { PlanFile } from '../../model/plan.ts';
+import { campaignDir } from '../../store/paths.ts';
+import { CampaignStore, listCampaigns, type CampaignSummary } from '../../store/store.ts';
+import { stateRoot, withCampaignFlags, type CampaignFlags } from '../campaign-flags.ts';
+import type { CliIo } from '../io.ts';
+
+interface SnapshotLike {
+  value?: unknown;
+  context?: { error?: { message?: string } | null; outOfPool?: { host: string; why: string }[]; approvedBy?: string | null; wave?: number };
+}
+
+export interface CampaignStatus {
+  campaign: string;
+  operator: string;
+  createdAt: string;
+  state: string;
+  runner: string;
+  groups: { total: number; byState: Record<string, number> };
+  active: { group: string; state: string }[];
+  awaitingApproval: string[];
+  failed: { group: string; error: string }[];
+  outOfPool: { host: string; why: string }[];
+  migrations: { done: number; planned: number };
+  etaSeconds: number | null;
+}
+
+function runnerOf(summary: CampaignSummary | undefined): string {
+  const lock = summary?.lock;
+  if (!lock) return 'not running';
+  if (lock.state === 'alive') return `running (pid ${lock.info.pid})`;
+  if (lock.state === 'remote') return `running on ${lock.info.hostname} (pid ${lock.info.pid})`;
+  if (lock.state === 'stale') return `NOT running: its process ${lock.info.pid} died; continue with hvroll resume (the stale lock is reported, not broken)`;
+  return 'lock unreadable';
+}
+
+export async function campaignStatus(root: string, id: string): Promise<CampaignStatus> {
+  const store = await CampaignStore.open(campaignDir(root, id), { readOnly: true });
+  try {
+    const plan = store.plan() as PlanFile;
+    const meta = store.meta();
+    const byState: Record<string, number> = {};
+    const active: CampaignStatus['active'] = [];
+    const failed: CampaignStatus['failed'] = [];
+    const awaiting: string[] = [];
+    const outOfPool: CampaignStatus['outOfPool'] = [];
+    let doneSeconds = 0;
+    for (const g of plan.groups) {
+      const snap = store.groupSnapshot(g.name)?.snapshot as SnapshotLike | undefined;
+      const state = snap ? String(snap.value) : 'pending';
+      byState[state] = (byState[state] ?? 0) + 1;
+      if (state === 'failed') failed.push({ group: g.name, error: snap?.context?.error?.message ?? 'unknown' });
+      if (state === 'awaitingApproval') awaiting.push(g.name);
+      if (!['pending', 'done', 'failed', 'aborted', 'awaitingApproval'].includes(state)) active.push({ group: g.name, state });
+      outOfPool.push(...(snap?.context?.outOfPool ?? []));
+      if (state === 'done') doneSeconds += g.estimate.endSeconds - g.estimate.startSeconds;
+    }
+    const campaignSnap = store.groupSnapshot(CAMPAIGN_KEY)?.snapshot as SnapshotLike | undefined;
+    const migrationsDone = store.journal({ step: 'migrate' }).filter((e) => e.outcome?.exitCode === 0).length;
+    const totalSeconds = plan.groups.reduce((s, g) => s + g.estimate.endSeconds - g.estimate.startSeconds, 0);
+    const elapsed = (Date.now() - Date.parse(meta.createdAt)) / 1000;
+    // Scale the plan's estimate by how fast the finished groups went; with none finished, trust the plan.
+    const pace = doneSeconds > 0 ? elapsed / doneSeconds : 1;
+    const state = campaignSnap ? String(campaignSnap.value) : 'not started';
+    const summaries = await listCampaigns(root);
+    return {
+      campaign: id,
+      operator: meta.operator,
+      createdAt: meta.createdAt,
+      state,
+      runner: runnerOf(summaries.find((s) => s.id === id)),
+      groups: { total: plan.groups.length, byState },
+      active,
+      awaitingApproval: awaiting,
+      failed,
+      outOfPool,
+      migrations: { done: migrationsDone, planned: plan.summary.migrations },
+      etaSeconds: ['done', 'stopped', 'aborted'].includes(state) ? 0 : Math.round((plan.summary.estimatedSeconds * (totalSeconds - doneSeconds)) / Math.max(1, totalSeconds) * pace),
+    };
+  } finally {
+    await store.close();
+  }
+}
+
+function renderStatus(s: CampaignStatus): string {
+  const eta = s.etaSeconds === null ? 'unknown' : `${Math.floor(s.etaSeconds / 3600)}h ${Math.round((s.etaSeconds % 3600) / 60)}m`;
+  const lines = [
+    `campaign ${s.campaign} — ${s.state}, ${s.runner}`,
+    `  started ${s.createdAt} by ${s.operator}`,
+    `  groups: ${Object.entries(s.groups.byState).map(([k, v]) => `${k} ${v}`).join(', ')} (of ${s.groups.total})`,
+    `  migrations: ${s.migrations.done}/${s.migrations.planned}, ETA ${eta}`,
+    ...s.active.map((a) => `  active: ${a.group} — ${a.state}`),
+    ...s.awaitingApproval.map((g) => `  awaiting approval: ${g} — hvroll approve ${s.campaign} ${g}`),
+    ...s.failed.map((f) => `  FAILED: ${f.group} — ${f.error}`),
+    ...s.outOfPool.map((o) => `  OUT OF POOL: ${o.host} — ${o.why}`),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+export function statusCommand(io: CliIo): Command {
+  return withCampaignFlags(new Command('status'))
+    .description('Show a campaign: groups by state, current steps, failures, hosts out of the pool, progress and ETA')
+    .argument('[campaign]', 'campaign id (default: the most recent)')
+    .option('--json', 'print the status as JSON')
+    .action(async (campaign: string | undefined, flags: CampaignFlags & { json?: boolean }) => {
+      const root = stateRoot(flags, io);
+      let id = campaign;
+      if (!id) {
+        const all = (await listCampaigns(root)).filter((c) => c.meta).sort((a, b) => a.meta!.createdAt.localeCompare(b.meta!.createdAt));
+        id = all.at(-1)?.id;
+        if (!id) throw new HvrollError('usage', `no campaign in ${root}; start one with hvroll run`);
+      }
+      const s = await campaignStatus(root, id);
+      io.stdout.write(flags.json ? `${JSON.stringify(s, null, 2)}\n` : renderStatus(s));
+    });
+}
+
+export function listCommand(io: CliIo): Command {
+  return withCampaignFlags(new Command('list'))
+    .description('List campaigns in the state directory')
+    .option('--json', 'print as JSON')
+    .action(async (flags: CampaignFlags & { json?: boolean }) => {
+      const all = await listCampaigns(stateRoot(flags, io));
+      if (flags.json) {
+        io.stdout.write(`${JSON.stringify(all.map((c) => ({ id: c.id, createdAt: c.meta?.createdAt ?? null, operator: c.meta?.operator ?? null, runner: runnerOf(c), problem: c.problem ?? null })), null, 2)}\n`);
+        return;
+      }
+      if (all.length === 0) io.stdout.write('no campaigns\n');
+      for (const c of all) io.stdout.write(`${c.id}  ${c.meta?.createdAt ?? '?'}  ${c.meta?.operator ?? '?'}  ${runnerOf(c)}${c.problem ? `  PROBLEM: ${c.problem}` : ''}\n`);
+    });
+}

@@ -1,0 +1,189 @@
+// Starting and resuming a campaign: everything between "an operator typed a command" and "the engine runs".
+// Checks the plan is the one reviewed (fingerprint), the runbook and its variables, opens the store (the lock
+// makes a second runner fail here), and builds the SSH executor. No host is contacted before all checks pass.
+
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { SshExecutor } from '../drivers/ssh/ssh-executor.ts';
+import type { Executor, HostRef } from '../executor/executor.ts';
+import { loadInventory } from '../inventory/load.ts';
+import { GROUP_MACHINE_VERSION } from '../machines/group-machine.ts';
+import { HvrollError } from '../model/errors.ts';
+import type { PlanFile } from '../model/plan.ts';
+import { planFingerprint } from '../plan/fingerprint.ts';
+import { readPlanFile } from '../plan/plan-file.ts';
+import { loadRunbook } from '../runbook/load.ts';
+import type { Runbook } from '../runbook/model.ts';
+import { campaignDir } from '../store/paths.ts';
+import { CampaignStore } from '../store/store.ts';
+import { systemClock, type Clock } from './clock.ts';
+import type { EngineDeps } from './deps.ts';
+import { MigrationLimiter } from './limiter.ts';
+
+export interface SessionOptions {
+  stateRoot: string;
+  operator: string;
+  log: Logger;
+  /** Built from SSH settings unless given (tests, the simulator). */
+  executor?: Executor;
+  ssh?: { knownHosts: string; identity?: string; agent?: string; user?: string; connectTimeoutMs?: number };
+  controller?: HostRef | null;
+  clock?: Clock;
+}
+
+export interface Session {
+  deps: EngineDeps;
+  close(): Promise<void>;
+}
+
+export function defaultOperator(env: NodeJS.ProcessEnv = process.env): string {
+  return env.HVROLL_OPERATOR || env.SUDO_USER || env.USER || userInfo().username;
+}
+
+const sha256 = (text: string) => `sha256:${createHash('sha256').update(text).digest('hex')}`;
+
+/** `--set name=value` pairs over the runbook's defaults; every required variable must end up non-empty. */
+export function runbookVars(runbook: Runbook, sets: Record<string, string>): Record<string, string> {
+  const unknown = Object.keys(sets).filter((k) => !(k in runbook.vars) && !runbook.required.includes(k));
+  if (unknown.length > 0) {
+    throw new HvrollError('usage', `--set ${unknown.join(', ')}: not a variable of ${runbook.file} (it has: ${[...new Set([...Object.keys(runbook.vars), ...runbook.required])].join(', ')})`);
+  }
+  const vars = { ...runbook.vars, ...sets };
+  const missing = runbook.required.filter((k) => !vars[k]);
+  if (missing.length > 0) throw new HvrollError('usage', `${runbook.file} needs ${missing.map((k) => `--set ${k}=…`).join(' ')} (e.g. the package version to upgrade to)`);
+  return vars;
+}
+
+function sshExecutor(o: SessionOptions): Executor {
+  if (o.executor) return o.executor;
+  const ssh = o.ssh ?? { knownHosts: join(homedir(), '.ssh', 'known_hosts') };
+  if (!existsSync(ssh.knownHosts)) {
+    throw new HvrollError('usage', `known_hosts file ${ssh.knownHosts} does not exist: hvroll only talks to hosts whose key it can verify. Create it (ssh-keyscan, after checking the fingerprints) or pass --known-hosts`);
+  }
+  const identity = ssh.identity ?? ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => join(homedir(), '.ssh', f)).find((f) => existsSync(f));
+  const agent = ssh.agent ?? process.env.SSH_AUTH_SOCK;
+  if (!identity && !agent) throw new HvrollError('usage', 'no SSH credentials: pass --identity <private key> or run an ssh-agent (SSH_AUTH_SOCK)');
+  return new SshExecutor({
+    knownHostsPath: ssh.knownHosts,
+    ...(identity ? { privateKey: readKey(identity) } : {}),
+    ...(agent ? { agent } : {}),
+    ...(process.env.HVROLL_SSH_PASSPHRASE ? { passphrase: process.env.HVROLL_SSH_PASSPHRASE } : {}),
+    defaultUser: ssh.user ?? 'root',
+    connectTimeoutMs: ssh.connectTimeoutMs ?? 15_000,
+  });
+}
+
+/** Read once at start-up, before anything runs: a small file. */
+function readKey(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch {
+    throw new HvrollError('usage', `cannot read the SSH private key ${path}`);
+  }
+}
+
+function deps(o: SessionOptions, campaignId: string, plan: PlanFile, runbook: Runbook, vars: Record<string, string>, store: CampaignStore, executor: Executor, hosts: EngineDeps['hosts']): EngineDeps {
+  return {
+    campaignId,
+    plan,
+    hosts,
+    runbook,
+    vars,
+    controller: o.controller ?? null,
+    executor,
+    store,
+    clock: o.clock ?? systemClock,
+    log: o.log.child({ campaign: campaignId }),
+    operator: o.operator,
+    limiter: new MigrationLimiter(plan.settings.concurrency.migrations, plan.settings.concurrency.migrationsPerHost),
+  };
+}
+
+export interface StartOptions extends SessionOptions {
+  planPath: string;
+  runbookPath?: string;
+  sets: Record<string, string>;
+  campaignId?: string;
+}
+
+export async function startCampaign(o: StartOptions): Promise<Session> {
+  const plan = await readPlanFile(o.planPath);
+  if (!plan.summary.runnable) {
+    throw new HvrollError('infeasible-plan', `${o.planPath} cannot run: ${plan.problems.length} problem(s), e.g. ${plan.problems[0]?.message ?? 'see hvroll plan'}. Fix them and plan again.`);
+  }
+  const runbookPath = o.runbookPath ?? plan.inputs.runbook;
+  if (!runbookPath) throw new HvrollError('usage', `${o.planPath} was planned without a runbook: plan again with --runbook runbooks/<platform>.yaml`);
+  const runbook = await loadRunbook(runbookPath);
+  const { inventory } = await loadInventory(plan.inputs.inventory, plan.inputs.ansible ? { ansible: plan.inputs.ansible } : {});
+  const now = planFingerprint(inventory, plan.settings, runbook.text);
+  if (now !== plan.fingerprint) {
+    throw new HvrollError('stale-plan', `${o.planPath} no longer matches its inputs (${[...plan.inputs.inventory, runbookPath].join(', ')} changed since it was planned). Nothing was run. Plan again and review the new plan.`, {
+      details: { planned: plan.fingerprint, now },
+    });
+  }
+  const vars = runbookVars(runbook, o.sets);
+  const campaignId = o.campaignId ?? `${new Date().toISOString().slice(0, 16).replace(/[-:]/g, '').replace('T', '-')}-${plan.fingerprint.slice(7, 15)}`;
+  const executor = sshExecutor(o);
+  const store = await CampaignStore.create(campaignDir(o.stateRoot, campaignId), {
+    campaignId,
+    operator: o.operator,
+    plan,
+    planFingerprint: plan.fingerprint,
+    machineVersion: GROUP_MACHINE_VERSION,
+  });
+  await store.recordAudit({ at: new Date().toISOString(), operator: o.operator, action: 'run', details: { plan: o.planPath, runbook: runbookPath, runbookSha: sha256(runbook.text), vars } });
+  const hosts = new Map(inventory.hosts.map((h) => [h.name, h]));
+  return {
+    deps: deps(o, campaignId, plan, runbook, vars, store, executor, hosts),
+    close: async () => {
+      await executor.close();
+      await store.close();
+    },
+  };
+}
+
+export interface ResumeOptions extends SessionOptions {
+  campaignId: string;
+  runbookPath?: string;
+}
+
+interface RunRecord {
+  plan: string;
+  runbook: string;
+  runbookSha: string;
+  vars: Record<string, string>;
+}
+
+export async function resumeCampaign(o: ResumeOptions): Promise<Session> {
+  const store = await CampaignStore.open(campaignDir(o.stateRoot, o.campaignId));
+  try {
+    const plan = store.plan() as PlanFile;
+    const run = store.audit().find((a) => a.action === 'run')?.details as RunRecord | undefined;
+    if (!run) throw new HvrollError('store', `campaign ${o.campaignId} has no record of how it was started; it cannot be resumed safely`);
+    const runbook = await loadRunbook(o.runbookPath ?? run.runbook);
+    if (sha256(runbook.text) !== run.runbookSha) {
+      throw new HvrollError('stale-plan', `the runbook ${runbook.file} changed since campaign ${o.campaignId} started; resume with the original runbook (the campaign must finish with the commands it started with)`);
+    }
+    const hostsFromPlan = await loadInventory(plan.inputs.inventory, plan.inputs.ansible ? { ansible: plan.inputs.ansible } : {}).then(
+      ({ inventory }) => new Map(inventory.hosts.map((h) => [h.name, h])),
+      () => null,
+    );
+    if (!hostsFromPlan) throw new HvrollError('usage', `cannot read the inventory of campaign ${o.campaignId} (${plan.inputs.inventory.join(', ')}): hvroll needs it for host addresses`);
+    const executor = sshExecutor(o);
+    await store.recordAudit({ at: new Date().toISOString(), operator: o.operator, action: 'resume' });
+    return {
+      deps: deps(o, o.campaignId, plan, runbook, run.vars, store, executor, hostsFromPlan),
+      close: async () => {
+        await executor.close();
+        await store.close();
+      },
+    };
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+}
+

@@ -1,0 +1,105 @@
+// A small campaign against real SSH servers (in-process ssh2), the shipped libvirt runbook, the real store.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { SshExecutor } from '../../src/drivers/ssh/ssh-executor.ts';
+import type { EngineDeps } from '../../src/engine/deps.ts';
+import { systemClock } from '../../src/engine/clock.ts';
+import { MigrationLimiter } from '../../src/engine/limiter.ts';
+import { GROUP_MACHINE_VERSION } from '../../src/machines/group-machine.ts';
+import type { Inventory } from '../../src/model/inventory.ts';
+import { fingerprint } from '../../src/plan/fingerprint.ts';
+import { toPlanFile } from '../../src/plan/plan-file.ts';
+import { buildPlan } from '../../src/planner/plan.ts';
+import { loadRunbook } from '../../src/runbook/load.ts';
+import { CampaignStore } from '../../src/store/store.ts';
+import { host, inventory, vm } from '../planner/fixtures.ts';
+import { LibvirtFleet } from '../helpers/libvirt-host.ts';
+import { startSshFleet, type SshFleet } from '../helpers/ssh-fleet.ts';
+import { HypervisorModel } from '../helpers/ssh-hypervisor.ts';
+
+export interface CampaignRig {
+  fleet: SshFleet;
+  hosts: LibvirtFleet;
+  inventory: Inventory;
+  deps: EngineDeps;
+  dir: string;
+  close(): Promise<void>;
+}
+
+export interface RigOptions {
+  hosts?: number;
+  vmsPerHost?: number;
+  vmName?: (i: number) => string;
+  patch?: Parameters<typeof inventory>[2];
+  /** Runbook steps to shorten (tests): timeout seconds per step name. */
+  timeouts?: Record<string, number>;
+  retries?: Record<string, number>;
+}
+
+export async function startRig(o: RigOptions = {}): Promise<CampaignRig> {
+  const n = o.hosts ?? 4;
+  const names = Array.from({ length: n }, (_, i) => `hv-${i + 1}`);
+  const model = new HypervisorModel();
+  const addresses = new Map(names.map((name, i) => [name, `127.0.0.${i + 2}`]));
+  const byAddress = new Map([...addresses].map(([k, v]) => [v, k]));
+  const hosts = new LibvirtFleet(model, { hostByAddress: (a) => byAddress.get(a), rebootMs: 50 });
+  for (const name of names) model.addHost(name);
+  const vms = [];
+  let k = 0;
+  // The last host starts empty: a spare, so every VM moves once.
+  for (const name of names.slice(0, -1)) {
+    for (let j = 0; j < (o.vmsPerHost ?? 2); j++) {
+      const vmName = o.vmName?.(k) ?? `vm-${k}`;
+      model.addVm({ name: vmName, host: name, vcpus: 1, memoryMiB: 512 });
+      vms.push(vm(vmName, name, 512, 1, { tier: k % 3 === 0 ? 'db' : 'web' }));
+      k++;
+    }
+  }
+  const fleet = await startSshFleet({ hosts: names, handler: hosts.handler, model, addresses: Object.fromEntries(addresses) });
+  hosts.fleet = fleet;
+  const dir = mkdtempSync(join(tmpdir(), 'hvroll-engine-'));
+  const knownHosts = join(dir, 'known_hosts');
+  await fleet.writeKnownHosts(knownHosts);
+  const inv = inventory(
+    names.map((name) => ({ ...host(name, { rack: 'r1' }, 8, 4096), address: fleet.host(name).address, ssh: { port: fleet.host(name).port, user: 'hvroll' } })),
+    vms,
+    { concurrency: { groups: 2, migrations: 4, migrationsPerHost: 2 }, ...o.patch },
+  );
+  const plan = buildPlan(inv);
+  if (!plan.summary.runnable) throw new Error(`test plan not runnable: ${JSON.stringify(plan.problems)}`);
+  const runbook = await loadRunbook('runbooks/libvirt.yaml');
+  for (const [step, seconds] of Object.entries(o.timeouts ?? {})) runbook.steps[step as 'migrate']!.timeoutSeconds = seconds;
+  for (const [step, retries] of Object.entries(o.retries ?? {})) runbook.steps[step as 'migrate']!.retries = retries;
+  const file = toPlanFile(plan, { fingerprint: fingerprint({ inventory: inv, options: {} }), inputs: { inventory: ['<test>'], ansible: null, runbook: 'runbooks/libvirt.yaml' } });
+  const storeDir = join(dir, 'campaign');
+  const store = await CampaignStore.create(storeDir, { campaignId: 'c1', operator: 'tester', plan: file, planFingerprint: file.fingerprint, machineVersion: GROUP_MACHINE_VERSION });
+  const executor = new SshExecutor({ knownHostsPath: knownHosts, privateKey: fleet.clientKey.private, defaultUser: 'hvroll', connectTimeoutMs: 3000, keepaliveIntervalMs: 1000 });
+  const deps: EngineDeps = {
+    campaignId: 'c1',
+    plan: file,
+    hosts: new Map(inv.hosts.map((h) => [h.name, h])),
+    runbook,
+    vars: { ...runbook.vars, version: '2.0' },
+    controller: null,
+    executor,
+    store,
+    clock: systemClock,
+    log: pino({ level: 'silent' }),
+    operator: 'tester',
+    limiter: new MigrationLimiter(inv.rules.concurrency.migrations, inv.rules.concurrency.migrationsPerHost),
+  };
+  return {
+    fleet,
+    hosts,
+    inventory: inv,
+    deps,
+    dir: storeDir,
+    close: async () => {
+      await executor.close();
+      await store.close().catch(() => undefined);
+      await fleet.stop();
+    },
+  };
+}
