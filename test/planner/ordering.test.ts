@@ -1,11 +1,12 @@
 import test from 'ava';
 import { buildPlan } from '../../src/planner/plan.ts';
+import type { SensitivityClass } from '../../src/model/inventory.ts';
 import { host, inventory, randomFleet, vm } from './fixtures.ts';
 
-const sensitivity = [
-  { class: 'critical', match: { tier: 'db' }, order: 'last' as const, approval: true, maxConcurrentGroups: 1 },
-  { class: 'canary', match: { canary: 'true' }, order: 'first' as const, approval: false },
-  { class: 'web', match: { tier: 'web' }, order: 'normal' as const, approval: false },
+const sensitivity: SensitivityClass[] = [
+  { class: 'critical', match: { tier: 'db' }, order: 'last', approval: true, maxConcurrentGroups: 1 },
+  { class: 'canary', match: { canary: 'true' }, order: 'first', approval: false },
+  { class: 'web', match: { tier: 'web' }, order: 'normal', approval: false },
 ];
 
 function fleet() {
