@@ -1,5 +1,5 @@
 // A fleet of simulated SSH hosts for tests: real ssh2 servers on 127.0.0.1, one per host, each with its
-// own ed25519 host key, public-key-only auth for one operator key, and a shell that splits the exec
+// own ed25519 host key (test/helpers/ssh-keys.ts), public-key-only auth for one operator key, and a shell that splits the exec
 // string into words (test/helpers/ssh-words.ts) and never runs anything. Commands go to a pluggable
 // handler; the default one serves a shared in-memory hypervisor model (test/helpers/ssh-hypervisor.ts).
 //
@@ -19,6 +19,7 @@ import ssh2 from 'ssh2';
 import type { Connection, ParsedKey, ServerChannel, Session } from 'ssh2';
 import type { HostRef } from '../../src/executor/executor.ts';
 import { HypervisorModel, hypervisorHandler } from './ssh-hypervisor.ts';
+import { generateKeyPair } from './ssh-keys.ts';
 import { splitWords } from './ssh-words.ts';
 
 export interface CommandContext {
@@ -43,6 +44,13 @@ export interface ReceivedCommand {
   raw: string;
   /** Words as a POSIX shell would split `raw`, or null if the test shell refused it (exit 127). */
   argv: string[] | null;
+  /**
+   * How it ended: `running` until then; `exited` (status sent); `signalled` (the client's signal request
+   * stopped it); `cancelled` (the client closed the channel first); `dropped`/`frozen` (fault hooks).
+   * Note: ssh2's Server ignores channel requests after the client's EOF, and hvroll sends EOF at once,
+   * so against this harness a timed-out command shows `cancelled`, not `signalled` (sshd does deliver it).
+   */
+  outcome: 'running' | 'exited' | 'signalled' | 'cancelled' | 'dropped' | 'frozen';
 }
 
 export type Fault = 'hang' | 'drop' | 'freeze';
@@ -61,7 +69,7 @@ export interface HostStats {
   execs: number;
 }
 
-const generateKey = (): { private: string; public: string } => ssh2.utils.generateKeyPairSync('ed25519');
+const generateKey = (): { private: string; public: string } => generateKeyPair('ed25519');
 
 function parse(key: string): ParsedKey {
   const k = ssh2.utils.parseKey(key);
@@ -83,6 +91,7 @@ export class FleetHost {
   private listener: net.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
   private readonly faults: PendingFault[] = [];
+  private readonly arrivals: ((c: ReceivedCommand) => void)[] = [];
   /** Aborts every running command when the host goes down. */
   private down = new AbortController();
 
@@ -144,6 +153,11 @@ export class FleetHost {
     if (wasUp) await this.start();
   }
 
+  /** Resolves when the host receives its next command: lets a test act while that command runs, without sleeping. */
+  nextCommand(): Promise<ReceivedCommand> {
+    return new Promise((resolve) => this.arrivals.push(resolve));
+  }
+
   /** The next `times` commands matching `match` get `fault` instead of running. */
   inject(fault: Fault, opts: { match?: (argv: string[]) => boolean; times?: number } = {}): void {
     this.faults.push({ fault, match: opts.match ?? (() => true), remaining: opts.times ?? 1 });
@@ -189,7 +203,9 @@ export class FleetHost {
     this.stats.execs++;
     const split = splitWords(raw);
     const argv = split.ok ? split.words : null;
-    this.received.push({ host: this.name, raw, argv });
+    const received: ReceivedCommand = { host: this.name, raw, argv, outcome: 'running' };
+    this.received.push(received);
+    for (const notify of this.arrivals.splice(0)) notify(received);
 
     const abort = new AbortController();
     let signalName: string | undefined;
@@ -216,10 +232,12 @@ export class FleetHost {
     try {
       const fault = argv ? this.takeFault(argv) : undefined;
       if (fault === 'drop') {
+        received.outcome = 'dropped';
         socket?.destroy();
         return;
       }
       if (fault === 'freeze') {
+        received.outcome = 'frozen';
         socket?.pause(); // the host stops reading: no channel close, no keepalive reply
         return;
       }
@@ -236,11 +254,15 @@ export class FleetHost {
           out = { stderr: `hvroll-test-shell: handler crashed: ${(err as Error).message}\n`, code: 70 };
         }
       }
-      if (closed || channel.destroyed) return;
+      if (closed || channel.destroyed) {
+        received.outcome = 'cancelled';
+        return;
+      }
       if (out.stdout) channel.write(out.stdout);
       if (out.stderr) channel.stderr.write(out.stderr);
       if (signalName) channel.exit(signalName);
       else channel.exit(out.code);
+      received.outcome = signalName ? 'signalled' : 'exited';
       channel.end();
     } finally {
       this.down.signal.removeEventListener('abort', stopAll);
@@ -258,17 +280,20 @@ export interface StartFleetOptions {
   model?: HypervisorModel;
   /** Users allowed to log in with the operator key; default ['hvroll']. */
   users?: string[];
+  /** The operator key pair (only `public` is used by the hosts); default a fresh ed25519 pair. */
+  clientKey?: { private: string; public: string };
 }
 
 export class SshFleet {
   /** The operator's key pair: the only key every host accepts. */
-  readonly clientKey = generateKey();
+  readonly clientKey: { private: string; public: string };
   readonly hosts = new Map<string, FleetHost>();
   readonly model: HypervisorModel;
   readonly handler: CommandHandler;
   readonly users: string[];
 
   constructor(opts: StartFleetOptions) {
+    this.clientKey = opts.clientKey ?? generateKey();
     this.users = opts.users ?? ['hvroll'];
     this.model = opts.model ?? new HypervisorModel();
     for (const h of opts.hosts) if (!this.model.versions.has(h)) this.model.addHost(h);

@@ -53,13 +53,22 @@ export function runOnConnection(conn: LiveConnection, cmd: CommandSpec, limits: 
     const command = quoteArgv(argv); // throws on NUL before anything is sent
     let channel: ClientChannel | undefined;
     let channelClosed = false;
-    let stopping: { reason: Extract<RemoteFailureReason, 'timeout' | 'aborted'>; error: HvrollError } | undefined;
+    let stopping: { reason: Extract<RemoteFailureReason, 'timeout' | 'aborted'>; message: string } | undefined;
     let settled = false;
     let graceTimer: NodeJS.Timeout | undefined;
+    let closeTimer: NodeJS.Timeout | undefined;
+    const closeChannel = (): void => {
+      try {
+        channel?.close();
+      } catch {
+        /* channel already gone */
+      }
+    };
 
     const cleanup = (): void => {
       clearTimeout(timer);
       clearTimeout(graceTimer);
+      clearTimeout(closeTimer);
       cmd.signal?.removeEventListener('abort', onAbort);
     };
     const succeed = (r: CommandResult): void => {
@@ -81,26 +90,22 @@ export function runOnConnection(conn: LiveConnection, cmd: CommandSpec, limits: 
     const stop = (reason: 'timeout' | 'aborted'): void => {
       if (stopping || settled) return;
       const msg = reason === 'timeout' ? `command timed out after ${cmd.timeoutMs} ms: ${command}` : `command cancelled: ${command}`;
-      stopping = { reason, error: remoteError(where, reason, msg, { argv, result: snapshot(reason === 'timeout') }) };
-      if (channel) {
-        try {
-          channel.signal('TERM'); // OpenSSH ≥ 7.9 delivers it; others ignore it, the close below still ends us
-        } catch {
-          /* channel already gone */
-        }
-        try {
-          channel.close();
-        } catch {
-          /* channel already gone */
-        }
-      }
+      stopping = { reason, message: msg };
+      if (channel) sendSignal(channel, 'TERM'); // OpenSSH ≥ 7.9 delivers it; others ignore it, the close below still ends us
+      // Half the grace for the process to exit on TERM (we then get its exit status), then we close the
+      // channel ourselves; at the full grace, an unconfirmed close means a wedged connection.
+      closeTimer = setTimeout(closeChannel, limits.closeGraceMs / 2);
       graceTimer = setTimeout(() => {
         if (!channelClosed) {
           conn.client.destroy();
           conn.dropped = true;
         }
-        if (stopping) fail(stopping.error);
+        failStopped();
       }, limits.closeGraceMs);
+    };
+    // The partial result is taken when we give up, so it holds everything the command printed and how it ended.
+    const failStopped = (): void => {
+      if (stopping) fail(remoteError(where, stopping.reason, stopping.message, { argv, result: snapshot(stopping.reason === 'timeout') }));
     };
     const onAbort = (): void => stop('aborted');
     const timer = setTimeout(() => stop('timeout'), cmd.timeoutMs);
@@ -132,7 +137,7 @@ export function runOnConnection(conn: LiveConnection, cmd: CommandSpec, limits: 
         }
         channel = ch;
         if (stopping || settled) {
-          // Timed out or cancelled while the channel was opening: close it right away.
+          // Timed out or cancelled while the channel was opening: the command must not start.
           ch.close();
         }
         ch.on('data', (chunk: Buffer) => {
@@ -148,7 +153,7 @@ export function runOnConnection(conn: LiveConnection, cmd: CommandSpec, limits: 
         ch.on('close', () => {
           channelClosed = true;
           if (stopping) {
-            fail(stopping.error);
+            failStopped();
           } else if (!sawExit && conn.dropped) {
             fail(remoteError(where, 'disconnected', `connection dropped while the command ran; it may or may not have taken effect (check before retrying): ${command}`, { argv, result: snapshot(false) }));
           } else {
@@ -163,4 +168,23 @@ export function runOnConnection(conn: LiveConnection, cmd: CommandSpec, limits: 
       fail(notStarted(`connection is not usable (${(err as Error).message})`, 'disconnected', err));
     }
   });
+}
+
+/**
+ * ssh2's `Channel.signal()` silently does nothing once we have sent EOF on stdin (it checks `writable`),
+ * and we always send EOF right away. A signal request is still valid after our EOF (EOF only ends our data, RFC 4254 §5.3, §6.9),
+ * so we send it through the channel's protocol object — ssh2 1.17 internals, guarded, best effort.
+ */
+function sendSignal(channel: ClientChannel, name: string): void {
+  const ch = channel as unknown as { writable: boolean; outgoing?: { id?: number; state?: string }; _client?: { _protocol?: { signal?: (id: number, sig: string) => void } } };
+  try {
+    if (ch.writable) {
+      channel.signal(name);
+      return;
+    }
+    const proto = ch._client?._protocol;
+    if ((ch.outgoing?.state === 'open' || ch.outgoing?.state === 'eof') && typeof ch.outgoing.id === 'number' && typeof proto?.signal === 'function') proto.signal(ch.outgoing.id, name);
+  } catch {
+    /* the channel or connection is already gone: closing it is all that is left */
+  }
 }

@@ -4,11 +4,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import ssh2 from 'ssh2';
+import { generateKeyPair } from '../../helpers/ssh-keys.ts';
 import { KnownHosts, describeRefusal, fingerprintSha256, keyTypeOfBlob } from '../../../src/drivers/ssh/known-hosts.ts';
 
 function keyPair(type: 'ed25519' | 'ecdsa' = 'ed25519'): { line: string; blob: Buffer } {
-  const pair = type === 'ecdsa' ? ssh2.utils.generateKeyPairSync('ecdsa', { bits: 256 }) : ssh2.utils.generateKeyPairSync('ed25519');
+  const pair = generateKeyPair(type);
   const line = pair.public.trim().split(/\s+/).slice(0, 2).join(' ');
   return { line, blob: Buffer.from(line.split(' ')[1] as string, 'base64') };
 }
