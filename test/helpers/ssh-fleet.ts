@@ -11,6 +11,7 @@
 //   await exec.close(); await fleet.stop();             // in t.teardown / test.after.always
 //
 // Fault hooks: `hangNext`, `dropNext` (TCP reset mid-command), `freezeNext` (host stops reading: wedged),
+// `host.freezeConnections()` (idle connections go silent: keepalives must notice),
 // `model.failNextMigrations(k)`, `host.stop()/start()` (reboot, late start), `host.rotateKey()`.
 import { createHmac, randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
@@ -142,6 +143,11 @@ export class FleetHost {
     const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
     for (const s of this.sockets) s.destroy();
     await closed;
+  }
+
+  /** The host stops reading on every open connection (a hung kernel, a black-holed link): only keepalives notice. */
+  freezeConnections(): void {
+    for (const s of this.sockets) s.pause();
   }
 
   /** Reinstalls the host with a new host key (known_hosts now holds the old one). */

@@ -161,3 +161,14 @@ test('close() ends every connection and later calls are refused', async (t) => {
   const err = await t.throwsAsync(exec.run(fleet.hostRef('hv1'), { argv: ['true'], timeoutMs: 2000 }), { instanceOf: HvrollError });
   t.like(err?.details, { reason: 'closed' });
 });
+
+test('keepalives detect a connection that went silent while idle; the next command reconnects', async (t) => {
+  const { fleet, exec, logs } = await rig(t, { hosts: ['hv1'] }, { executor: { keepaliveIntervalMs: 50, keepaliveCountMax: 2 } });
+  await exec.run(fleet.hostRef('hv1'), { argv: ['true'], timeoutMs: 2000 });
+  fleet.host('hv1').freezeConnections();
+  const deadline = Date.now() + 3000;
+  while (!logs.some((l) => l.msg === 'ssh connection closed') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+  t.true(logs.some((l) => l.msg === 'ssh connection closed'), 'keepalive should have closed the silent connection');
+  t.is((await exec.run(fleet.hostRef('hv1'), { argv: ['true'], timeoutMs: 2000 })).exitCode, 0);
+  t.is(fleet.host('hv1').stats.connections, 2);
+});
