@@ -84,7 +84,6 @@ function knownHostsName(address: string, port: number): string {
 }
 
 export class FleetHost {
-  readonly address = '127.0.0.1';
   readonly stats: HostStats = { connections: 0, authAttempts: 0, execs: 0 };
   readonly received: ReceivedCommand[] = [];
   private hostKey = generateKey();
@@ -100,6 +99,8 @@ export class FleetHost {
     readonly name: string,
     public port: number,
     private readonly fleet: SshFleet,
+    /** Any 127.x.y.z works on Linux; distinct addresses let a runbook name a host by address (qemu+ssh://…). */
+    readonly address = '127.0.0.1',
   ) {
     this.ssh = this.makeServer();
   }
@@ -288,6 +289,8 @@ export interface StartFleetOptions {
   users?: string[];
   /** The operator key pair (only `public` is used by the hosts); default a fresh ed25519 pair. */
   clientKey?: { private: string; public: string };
+  /** Loopback address per host (default 127.0.0.1 for all). */
+  addresses?: Record<string, string>;
 }
 
 export class SshFleet {
@@ -359,9 +362,9 @@ export class SshFleet {
 }
 
 /** Reserves a free port (bind, read, release) so a host that starts late keeps a known address. */
-async function freePort(): Promise<number> {
+async function freePort(address = '127.0.0.1'): Promise<number> {
   const srv = net.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', () => resolve()));
+  await new Promise<void>((resolve) => srv.listen(0, address, () => resolve()));
   const { port } = srv.address() as net.AddressInfo;
   await new Promise<void>((resolve) => srv.close(() => resolve()));
   return port;
@@ -371,7 +374,8 @@ export async function startSshFleet(opts: StartFleetOptions): Promise<SshFleet> 
   const fleet = new SshFleet(opts);
   const down = new Set(opts.down ?? []);
   for (const name of opts.hosts) {
-    const host = new FleetHost(name, down.has(name) ? await freePort() : 0, fleet);
+    const address = opts.addresses?.[name] ?? '127.0.0.1';
+    const host = new FleetHost(name, down.has(name) ? await freePort(address) : 0, fleet, address);
     fleet.hosts.set(name, host);
     if (!down.has(name)) await host.start();
   }
