@@ -2,6 +2,7 @@
 // fits somewhere, rules refer to things that exist. Linear in the fleet (Maps, one pass each).
 
 import type { Host, Match, Rules, Vm } from '../model/inventory.ts';
+import { LabelIndex, matchingIndices } from '../planner/match.ts';
 import { error, warning } from './issue.ts';
 import type { Issue, Location } from './issue.ts';
 import { NAME_RULE, nameProblem } from './names.ts';
@@ -200,15 +201,6 @@ function checkPolicyGroups(m: Merged, known: Set<string>, what: string, strict: 
   }
 }
 
-function matches(labels: Record<string, string>, match: Match): boolean {
-  for (const key in match) {
-    const want = match[key]!;
-    const have = labels[key];
-    if (have === undefined) return false;
-    if (typeof want === 'string' ? have !== want : !want.includes(have)) return false;
-  }
-  return true;
-}
 
 function checkMatches(m: Merged, hostIndex: Map<string, number>, issues: Issue[]): void {
   const { sensitivity, antiAffinity } = m.rules;
@@ -238,6 +230,7 @@ function checkMatches(m: Merged, hostIndex: Map<string, number>, issues: Issue[]
   const aWhere = m.ruleAt.get('antiAffinity');
   if (!aWhere || m.invalidRules.has('antiAffinity')) return;
   const seen = new Map<string, number>();
+  const labelIndex = new LabelIndex(m.vms);
   antiAffinity.forEach((rule, r) => {
     const loc = at(aWhere, r);
     const first = seen.get(rule.name);
@@ -245,8 +238,9 @@ function checkMatches(m: Merged, hostIndex: Map<string, number>, issues: Issue[]
     else seen.set(rule.name, r);
     unusedLabels(loc, rule.match);
     const onHost = new Map<number, string[]>();
-    for (const vm of m.vms) {
-      if (!matches(vm.labels, rule.match)) continue;
+    // Through the label index: thousands of small rules (one per database cluster) stay linear in the fleet.
+    for (const v of matchingIndices(m.vms, rule.match, labelIndex)) {
+      const vm = m.vms[v]!;
       const h = hostIndex.get(vm.host);
       if (h === undefined) continue;
       const list = onHost.get(h);
