@@ -1,7 +1,10 @@
 // The `hvroll` command line: global settings and one sub-command per file under commands/.
 
 import { Command } from 'commander';
+import { abortCommand, approveCommand, pauseCommand, unlockCommand } from './commands/control.ts';
 import { planCommand } from './commands/plan.ts';
+import { resumeCommand, runCommand } from './commands/run.ts';
+import { listCommand, statusCommand } from './commands/status.ts';
 import type { CliIo } from './io.ts';
 
 export const VERSION = '0.1.0';
@@ -16,7 +19,15 @@ export function createProgram(io: CliIo): Command {
     // Throw instead of exiting, so the entry's single catch decides the exit code.
     .exitOverride();
   program.addCommand(planCommand(io));
-  // Later: run, resume, status, pause, abort, approve, simulate, report, discover — one file each.
+  program.addCommand(runCommand(io));
+  program.addCommand(resumeCommand(io));
+  program.addCommand(statusCommand(io));
+  program.addCommand(listCommand(io));
+  program.addCommand(pauseCommand(io));
+  program.addCommand(abortCommand(io));
+  program.addCommand(approveCommand(io));
+  program.addCommand(unlockCommand(io));
+  // Later: simulate, report, discover — one file each.
   for (const sub of program.commands) {
     sub.exitOverride().showHelpAfterError(HELP_HINT).configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
   }

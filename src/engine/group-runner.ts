@@ -4,6 +4,7 @@
 import { createActor, waitFor, type Actor, type SnapshotFrom } from 'xstate';
 import { GROUP_MACHINE_VERSION, groupMachine, type ActiveStep, type GroupMachineInput } from '../machines/group-machine.ts';
 import { HvrollError } from '../model/errors.ts';
+import { crashPoint } from './crash-point.ts';
 import type { EngineDeps } from './deps.ts';
 import type { EngineListener } from './events.ts';
 import { groupOf, stepActors } from './steps.ts';
@@ -61,9 +62,10 @@ export function startGroup(deps: EngineDeps, name: string, listener: EngineListe
   actor.subscribe({
     next: (s) => {
       const persisted = actor.getPersistedSnapshot();
-      saving = saving.then(() => deps.store.saveGroupSnapshot(name, { machineVersion: GROUP_MACHINE_VERSION, snapshot: persisted })).catch((e: unknown) => {
-        onFatal(e);
-      });
+      saving = saving
+        .then(() => deps.store.saveGroupSnapshot(name, { machineVersion: GROUP_MACHINE_VERSION, snapshot: persisted }))
+        .then(() => crashPoint('snapshot'))
+        .catch((e: unknown) => onFatal(e));
       const state = String(s.value);
       if (state !== lastState) {
         lastState = state;

@@ -3,6 +3,7 @@
 import type { CommandResult, HostRef } from '../executor/executor.ts';
 import { HvrollError } from '../model/errors.ts';
 import { stepKey } from '../store/store.ts';
+import { crashPoint } from './crash-point.ts';
 import type { EngineDeps } from './deps.ts';
 
 export interface RemoteCall {
@@ -29,9 +30,11 @@ export async function runRemote(deps: EngineDeps, call: RemoteCall): Promise<Com
     startedAt: new Date(deps.clock.now()).toISOString(),
     operator: deps.operator,
   });
+  crashPoint('intent');
   try {
     const result = await deps.executor.run(call.host, { argv: call.argv, timeoutMs: call.timeoutMs, ...(call.signal ? { signal: call.signal } : {}) });
     await deps.store.journalOutcome(id, { exitCode: result.exitCode, outputTail: tail(result), endedAt: new Date(deps.clock.now()).toISOString() });
+    crashPoint('outcome');
     return result;
   } catch (e) {
     const error = e instanceof HvrollError ? e : new HvrollError('internal', e instanceof Error ? e.message : String(e), { cause: e });

@@ -144,22 +144,49 @@ async function readBootId(deps: EngineDeps, group: string, host: HostRef, journa
   return id;
 }
 
-/** Reboot each host at most once: a changed boot id means the reboot already happened. */
+/** Whether a reboot command for `host` may already have gone out (its intent is in the journal). */
+function rebootSent(deps: EngineDeps, group: string, host: string): boolean {
+  return deps.store.journal({ group, host, step: 'reboot' }).length > 0;
+}
+
+/** Wait until `host` answers with a boot id other than `before`; never sends anything but reads. */
+async function waitForNewBoot(deps: EngineDeps, group: string, host: HostRef, before: string, deadline: number, signal: AbortSignal): Promise<void> {
+  for (;;) {
+    await deps.executor.waitForHost(host, { deadline, signal, pollMs: 250 });
+    try {
+      if ((await readBootId(deps, group, host, 'reboot:confirm', signal)) !== before) return;
+    } catch (e) {
+      if (!(e instanceof HvrollError) || !e.retryable) throw e; // went down between connect and read: poll on
+    }
+    if (deps.clock.now() >= deadline) {
+      throw new HvrollError('remote', `${host.name} still runs the boot it had before the reboot was sent; it did not reboot in time. Not rebooting it again: check the host`, {
+        retryable: false,
+        details: { host: host.name, bootId: before },
+      });
+    }
+    await deps.clock.sleep(250, signal);
+  }
+}
+
+/**
+ * Reboot each host exactly once. The boot id is journalled before the reboot command; on a re-run, a changed
+ * boot id means the reboot happened, and a journalled reboot command means it may be under way: wait for it,
+ * never send a second one.
+ */
 async function reboot(deps: EngineDeps, input: StepInput, signal: AbortSignal): Promise<void> {
   const step = deps.runbook.steps.reboot;
   if (!step) return;
   await forEachHost(input.hosts, async (name) => {
     const host = hostRef(deps, name);
     const deadline = stepDeadline(deps, step);
-    const before = bootIdBefore(deps, input.group, name);
+    let before = bootIdBefore(deps, input.group, name);
     if (before !== undefined) {
-      await deps.executor.waitForHost(host, { deadline, signal });
-      const now = await readBootId(deps, input.group, host, 'reboot:check', signal);
-      if (now !== before) return; // rebooted already: never a second time
+      await deps.executor.waitForHost(host, { deadline, signal, pollMs: 250 });
+      if ((await readBootId(deps, input.group, host, 'reboot:check', signal)) !== before) return;
+      if (rebootSent(deps, input.group, name)) return waitForNewBoot(deps, input.group, host, before, deadline, signal);
     } else {
-      await readBootId(deps, input.group, host, 'reboot:boot-id', signal);
+      before = await readBootId(deps, input.group, host, 'reboot:boot-id', signal);
     }
-    const recorded = bootIdBefore(deps, input.group, name)!;
     for (const command of step.run) {
       try {
         await runRemote(deps, { group: input.group, step: 'reboot', host, argv: render(command.argv, values(deps, input.group, host), 'reboot'), timeoutMs: 60_000, signal });
@@ -169,12 +196,7 @@ async function reboot(deps: EngineDeps, input: StepInput, signal: AbortSignal): 
         if (!(e instanceof HvrollError) || !['disconnected', 'timeout'].includes(reason?.reason ?? '')) throw e;
       }
     }
-    await deps.clock.sleep(1000, signal);
-    await deps.executor.waitForHost(host, { deadline, signal });
-    const after = await readBootId(deps, input.group, host, 'reboot:confirm', signal);
-    if (after === recorded) {
-      throw new HvrollError('remote', `${name} answered after the reboot with the same boot id: it did not reboot`, { retryable: false, details: { host: name } });
-    }
+    await waitForNewBoot(deps, input.group, host, before, deadline, signal);
   });
 }
 

@@ -7,7 +7,7 @@ import { writeControlRequest, type ControlAction } from '../../engine/control.ts
 import { HvrollError } from '../../model/errors.ts';
 import type { PlanFile } from '../../model/plan.ts';
 import { campaignDir } from '../../store/paths.ts';
-import { CampaignStore, listCampaigns } from '../../store/store.ts';
+import { breakLock, CampaignStore, listCampaigns } from '../../store/store.ts';
 import { operatorOf, stateRoot, withCampaignFlags, type CampaignFlags } from '../campaign-flags.ts';
 import type { CliIo } from '../io.ts';
 
@@ -64,4 +64,17 @@ export function approveCommand(io: CliIo): Command {
     .argument('<group>')
     .option('--comment <text>', 'why, for the audit trail')
     .action((id: string, group: string, flags: CampaignFlags & { comment?: string }) => request(io, flags, id, 'approve', group, flags.comment));
+}
+
+export function unlockCommand(io: CliIo): Command {
+  return withCampaignFlags(new Command('unlock'))
+    .description('Break the lock of a campaign whose runner died (kill -9, crash, power loss); recorded in the audit trail')
+    .argument('<campaign>')
+    .option('--force', 'also break a lock held on another machine (make sure nothing runs the campaign there)')
+    .action(async (id: string, flags: CampaignFlags & { force?: boolean }) => {
+      const root = stateRoot(flags, io);
+      const { previous } = await breakLock(campaignDir(root, id), operatorOf(flags, io), { force: flags.force === true });
+      const who = 'info' in previous ? `pid ${previous.info.pid} on ${previous.info.hostname}` : 'an unreadable lock';
+      io.stderr.write(`lock of campaign ${id} broken (was held by ${who}); continue with hvroll resume ${id}\n`);
+    });
 }

@@ -4,7 +4,9 @@ import { Command, Option } from 'commander';
 import { loadInventory } from '../../inventory/load.ts';
 import { formatIssue, HvrollError } from '../../model/errors.ts';
 import type { PlacementStrategy } from '../../model/plan.ts';
-import { fingerprint } from '../../plan/fingerprint.ts';
+import { planFingerprint } from '../../plan/fingerprint.ts';
+import { loadRunbook } from '../../runbook/load.ts';
+import type { Runbook } from '../../runbook/model.ts';
 import { serialisePlanFile, toPlanFile, writePlanFile } from '../../plan/plan-file.ts';
 import { buildPlan, type PlanOptions } from '../../planner/plan.ts';
 import { useColor, type CliIo } from '../io.ts';
@@ -16,6 +18,7 @@ export const DEFAULT_INVENTORY = 'inventory/example.yaml';
 
 interface PlanFlags {
   ansible?: string;
+  runbook?: string;
   json?: boolean;
   out?: string;
   strategy?: PlacementStrategy;
@@ -31,6 +34,7 @@ export function planCommand(io: CliIo): Command {
     .description('Plan a campaign: host groups in order, waves, and a target for every VM that must move. Nothing is run.')
     .argument('[inventory...]', `inventory files or directories (YAML/JSON), merged in order`, [DEFAULT_INVENTORY])
     .option('--ansible <file>', 'take the host list from an Ansible YAML inventory')
+    .option('--runbook <file>', 'the runbook `hvroll run` will use (runbooks/libvirt.yaml, openstack.yaml, proxmox.yaml): its durations feed the estimate, and the plan is bound to it')
     .option('--json', 'print the plan as JSON on stdout (nothing else goes to stdout)')
     .option('--out <file>', 'also write the plan, with the fingerprint of its inputs, to this file (for `hvroll run`)')
     .addOption(new Option('--strategy <name>', 'placement strategy').choices(['upgrade-aware', 'naive']).default('upgrade-aware'))
@@ -46,11 +50,13 @@ async function runPlan(paths: string[], flags: PlanFlags, io: CliIo): Promise<vo
   const { inventory, warnings } = await loadInventory(paths, flags.ansible === undefined ? {} : { ansible: flags.ansible });
   for (const w of warnings) io.stderr.write(`warning: ${formatIssue(w)}\n`);
 
-  const options: PlanOptions = { strategy: flags.strategy ?? 'upgrade-aware', estimates: estimateOverrides(flags) };
+  const runbook = flags.runbook === undefined ? null : await loadRunbook(flags.runbook);
+  const options: PlanOptions = { strategy: flags.strategy ?? 'upgrade-aware', estimates: estimateOverrides(flags, runbook) };
   const plan = buildPlan(inventory, options);
   const file = toPlanFile(plan, {
-    fingerprint: fingerprint({ inventory, options }),
-    inputs: { inventory: inventory.sources, ansible: flags.ansible ?? null, runbook: null },
+    // From what the plan records of its settings, so `hvroll run` can recompute it from the inputs alone.
+    fingerprint: planFingerprint(inventory, plan.settings, runbook?.text ?? null),
+    inputs: { inventory: inventory.sources, ansible: flags.ansible ?? null, runbook: flags.runbook ?? null },
   });
 
   // Written even when it cannot run: the operator (and a reviewer) can see why.
@@ -72,8 +78,9 @@ async function runPlan(paths: string[], flags: PlanFlags, io: CliIo): Promise<vo
   }
 }
 
-function estimateOverrides(flags: PlanFlags): NonNullable<PlanOptions['estimates']> {
-  const out: NonNullable<PlanOptions['estimates']> = {};
+/** The runbook's durations, then the command line's, over the inventory's rules.estimates. */
+function estimateOverrides(flags: PlanFlags, runbook: Runbook | null): NonNullable<PlanOptions['estimates']> {
+  const out: NonNullable<PlanOptions['estimates']> = { ...runbook?.durations };
   if (flags.bandwidth !== undefined) out.migrationBandwidthMiBps = flags.bandwidth;
   if (flags.upgradeTime !== undefined) out.upgradeSeconds = flags.upgradeTime;
   if (flags.rebootTime !== undefined) out.rebootSeconds = flags.rebootTime;
