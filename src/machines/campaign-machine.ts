@@ -44,7 +44,8 @@ export const campaignMachine = setup({
     runWave: fromPromise<WaveOutput, WaveInput>(() => Promise.reject(new Error('runWave was not provided to the campaign machine'))),
   },
   guards: {
-    budgetExceeded: ({ context }) => context.failed.length > context.failureBudget,
+    // Guards run before the transition's actions: count this wave's failures from its output, not context.
+    budgetExceeded: ({ context }, params: { failed: string[] }) => new Set([...context.failed, ...params.failed]).size > context.failureBudget,
     abortRequested: ({ context }) => context.abortRequested,
     pauseRequested: ({ context }) => context.pauseRequested,
     lastWave: ({ context }) => context.wave >= context.waves - 1,
@@ -74,7 +75,11 @@ export const campaignMachine = setup({
         src: 'runWave',
         input: ({ context }): WaveInput => ({ wave: context.wave, failedBefore: context.failed.length }),
         onDone: [
-          { guard: 'budgetExceeded', target: 'stopped', actions: { type: 'collect', params: ({ event }) => ({ output: event.output }) } },
+          {
+            guard: { type: 'budgetExceeded', params: ({ event }) => ({ failed: event.output.failed }) },
+            target: 'stopped',
+            actions: { type: 'collect', params: ({ event }) => ({ output: event.output }) },
+          },
           { guard: 'abortRequested', target: 'aborted', actions: { type: 'collect', params: ({ event }) => ({ output: event.output }) } },
           { guard: 'pauseRequested', target: 'paused', actions: { type: 'collect', params: ({ event }) => ({ output: event.output }) } },
           // An interrupted wave that is neither over budget, aborted nor paused runs again (its groups reconcile).

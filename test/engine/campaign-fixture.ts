@@ -72,6 +72,8 @@ export async function startRig(o: RigOptions = {}): Promise<CampaignRig> {
   const runbook = await loadRunbook('runbooks/libvirt.yaml');
   for (const [step, seconds] of Object.entries(o.timeouts ?? {})) runbook.steps[step as 'migrate']!.timeoutSeconds = seconds;
   for (const [step, retries] of Object.entries(o.retries ?? {})) runbook.steps[step as 'migrate']!.retries = retries;
+  // Retries in tests wait a moment, not the runbook's tens of seconds.
+  for (const step of Object.values(runbook.steps)) step.retryDelaySeconds = Math.min(step.retryDelaySeconds, 0.1);
   const file = toPlanFile(plan, { fingerprint: fingerprint({ inventory: inv, options: {} }), inputs: { inventory: ['<test>'], ansible: null, runbook: 'runbooks/libvirt.yaml' } });
   const storeDir = join(dir, 'campaign');
   const store = await CampaignStore.create(storeDir, { campaignId: 'c1', operator: 'tester', plan: file, planFingerprint: file.fingerprint, machineVersion: GROUP_MACHINE_VERSION });

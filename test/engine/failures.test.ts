@@ -1,0 +1,133 @@
+// The engine against hosts that misbehave, over real SSH: hangs, dropped connections, failing migrations,
+// changed host keys, VMs the plan does not know; and the operator's pause, resume, abort and approval.
+import test from 'ava';
+import { runCampaign } from '../../src/engine/campaign-runner.ts';
+import { writeControlRequest } from '../../src/engine/control.ts';
+import { startRig } from './campaign-fixture.ts';
+
+const isMigrate = (argv: string[]) => argv[0] === 'virsh' && argv[1] === 'migrate';
+
+test('a migration that hangs is cut at the step timeout, retried, and the campaign completes', async (t) => {
+  const rig = await startRig({ hosts: 2, vmsPerHost: 1, timeouts: { migrate: 2 } });
+  t.teardown(() => rig.close());
+  rig.fleet.hangNext('hv-1', isMigrate);
+  const outcome = await runCampaign(rig.deps, { controlPollMs: 50 });
+  t.is(outcome.state, 'done');
+  t.is(rig.fleet.model.vms.get('vm-0')!.host, 'hv-2');
+  const migrate = rig.deps.store.journal({ step: 'migrate' });
+  t.is(migrate.length, 2, 'one timed-out attempt, one that worked');
+  t.is(migrate[0]!.outcome!.error?.details && (migrate[0]!.outcome!.error.details as { reason: string }).reason, 'timeout');
+});
+
+test('a connection dropped mid-command fails the step retryably; the retry reconnects and re-checks first', async (t) => {
+  const rig = await startRig({ hosts: 2, vmsPerHost: 1 });
+  t.teardown(() => rig.close());
+  rig.fleet.dropNext('hv-1', isMigrate);
+  const outcome = await runCampaign(rig.deps, { controlPollMs: 50 });
+  t.is(outcome.state, 'done');
+  t.is(rig.fleet.model.migrations.length, 1, 'migrated exactly once');
+  t.true(rig.fleet.host('hv-1').stats.connections >= 2, 'reconnected');
+});
+
+test('a migration that keeps failing is retried per the runbook, then the group fails safe: host re-enabled, VM still running at home', async (t) => {
+  const rig = await startRig({ hosts: 2, vmsPerHost: 1, retries: { migrate: 1 } });
+  t.teardown(() => rig.close());
+  rig.fleet.model.failNextMigrations(10);
+  const outcome = await runCampaign(rig.deps, { controlPollMs: 50 });
+  t.is(outcome.state, 'stopped', 'failure budget 0: one failed group stops the campaign');
+  t.deepEqual(outcome.failed, ['hv-1']);
+  t.deepEqual(outcome.outOfPool, []);
+  t.is(rig.fleet.model.vms.get('vm-0')!.host, 'hv-1');
+  t.false(rig.hosts.host('hv-1').marker, 'hv-1 re-enabled');
+  t.is(rig.hosts.host('hv-1').upgrades, 0, 'never upgraded');
+  t.is(rig.deps.store.journal({ step: 'migrate' }).length, 2, 'first try + 1 retry');
+});
+
+test('a host whose key changed is refused before authenticating; its group fails and nothing runs on it', async (t) => {
+  const rig = await startRig({ hosts: 2, vmsPerHost: 1 });
+  t.teardown(() => rig.close());
+  await rig.fleet.host('hv-2').rotateKey();
+  const before = rig.fleet.host('hv-2').stats.authAttempts;
+  const outcome = await runCampaign(rig.deps, { controlPollMs: 50 });
+  t.not(outcome.state, 'done');
+  t.is(rig.fleet.host('hv-2').stats.authAttempts, before, 'no authentication attempted');
+  t.is(rig.fleet.host('hv-2').received.length, 0, 'no command ran on it');
+  const failed = rig.deps.store.journal().find((e) => e.host === 'hv-2' && e.outcome?.error);
+  t.regex(failed!.outcome!.error!.message, /ssh-keygen -R/);
+});
+
+test('a VM the plan does not know stops its group before anything migrates, with a message that says what to do', async (t) => {
+  const rig = await startRig({ hosts: 3, vmsPerHost: 1 });
+  t.teardown(() => rig.close());
+  rig.fleet.model.addVm({ name: 'stranger', host: 'hv-1', vcpus: 1, memoryMiB: 256 });
+  const outcome = await runCampaign(rig.deps, { controlPollMs: 50 });
+  t.deepEqual(outcome.failed, ['hv-1']);
+  t.false(rig.fleet.model.migrations.some((m) => m.from === 'hv-1'), 'nothing left hv-1');
+  t.false(rig.hosts.host('hv-1').marker, 'hv-1 re-enabled');
+  const snap = rig.deps.store.groupSnapshot('hv-1')!.snapshot as { context: { error: { message: string } } };
+  t.regex(snap.context.error.message, /the plan does not know: stranger.*hvroll discover/);
+});
+
+test('a class that needs approval waits; an approval request lets it run and is recorded', async (t) => {
+  const rig = await startRig({
+    hosts: 2,
+    vmsPerHost: 1,
+    patch: { sensitivity: [{ class: 'critical', match: {}, order: 'last', approval: true }] },
+  });
+  t.teardown(() => rig.close());
+  const running = runCampaign(rig.deps, {
+    controlPollMs: 20,
+    listener: (e) => {
+      if (e.type === 'group.awaiting-approval') void writeControlRequest(rig.dir, { action: 'approve', operator: 'bob', group: e.group, at: new Date().toISOString() });
+    },
+  });
+  const outcome = await running;
+  t.is(outcome.state, 'done');
+  t.deepEqual(rig.deps.store.approvals().map((a) => [a.group, a.operator]), [['hv-1', 'bob']]);
+  t.true(rig.deps.store.audit().some((a) => a.action === 'approve' && a.operator === 'bob'));
+});
+
+test('pause stops at a step boundary; running the campaign again resumes it to the end', async (t) => {
+  const rig = await startRig({ hosts: 3, vmsPerHost: 1 });
+  t.teardown(() => rig.close());
+  let sent = false;
+  const first = await runCampaign(rig.deps, {
+    controlPollMs: 20,
+    listener: (e) => {
+      if (!sent && e.type === 'group.state' && e.state === 'draining') {
+        sent = true;
+        void writeControlRequest(rig.dir, { action: 'pause', operator: 'alice', at: new Date().toISOString() });
+      }
+    },
+  });
+  t.is(first.state, 'paused');
+  t.true([...rig.hosts.state.values()].some((s) => s.upgrades === 0), 'not everything was done');
+  const second = await runCampaign(rig.deps, { controlPollMs: 20 });
+  t.is(second.state, 'done');
+  for (const s of rig.hosts.state.values()) {
+    t.is(s.upgrades, 1);
+    t.is(s.reboots, 1);
+  }
+});
+
+test('abort while draining: the step finishes, the drained host is re-enabled, nothing is upgraded', async (t) => {
+  const rig = await startRig({ hosts: 3, vmsPerHost: 1 });
+  t.teardown(() => rig.close());
+  let sent = false;
+  const outcome = await runCampaign(rig.deps, {
+    controlPollMs: 20,
+    listener: (e) => {
+      if (!sent && e.type === 'group.state' && e.state === 'draining') {
+        sent = true;
+        void writeControlRequest(rig.dir, { action: 'abort', operator: 'alice', at: new Date().toISOString() });
+      }
+    },
+  });
+  t.is(outcome.state, 'aborted');
+  t.deepEqual(outcome.outOfPool, []);
+  for (const [h, s] of rig.hosts.state) {
+    t.false(s.marker, `${h} back in the pool`);
+  }
+  t.true([...rig.hosts.state.values()].every((s) => s.upgrades <= 1));
+  t.true(rig.deps.store.audit().some((a) => a.action === 'abort'));
+});
