@@ -33,40 +33,46 @@ export interface RigOptions {
   vmsPerHost?: number;
   vmName?: (i: number) => string;
   patch?: Parameters<typeof inventory>[2];
+  /** Run this inventory (addresses and ports are replaced by the test hosts'); default a small generated one. */
+  from?: Inventory;
   /** Runbook steps to shorten (tests): timeout seconds per step name. */
   timeouts?: Record<string, number>;
   retries?: Record<string, number>;
 }
 
 export async function startRig(o: RigOptions = {}): Promise<CampaignRig> {
-  const n = o.hosts ?? 4;
-  const names = Array.from({ length: n }, (_, i) => `hv-${i + 1}`);
+  const names = o.from ? o.from.hosts.map((h) => h.name) : Array.from({ length: o.hosts ?? 4 }, (_, i) => `hv-${i + 1}`);
   const model = new HypervisorModel();
-  const addresses = new Map(names.map((name, i) => [name, `127.0.0.${i + 2}`]));
+  const addresses = new Map(names.map((name, i) => [name, `127.0.${2 + Math.floor(i / 200)}.${(i % 200) + 2}`]));
   const byAddress = new Map([...addresses].map(([k, v]) => [v, k]));
   const hosts = new LibvirtFleet(model, { hostByAddress: (a) => byAddress.get(a), rebootMs: 50 });
   for (const name of names) model.addHost(name);
-  const vms = [];
-  let k = 0;
-  // The last host starts empty: a spare, so every VM moves once.
-  for (const name of names.slice(0, -1)) {
-    for (let j = 0; j < (o.vmsPerHost ?? 2); j++) {
-      const vmName = o.vmName?.(k) ?? `vm-${k}`;
-      model.addVm({ name: vmName, host: name, vcpus: 1, memoryMiB: 512 });
-      vms.push(vm(vmName, name, 512, 1, { tier: k % 3 === 0 ? 'db' : 'web' }));
-      k++;
+  const vms = o.from ? o.from.vms : [];
+  if (!o.from) {
+    let k = 0;
+    // The last host starts empty: a spare, so every VM moves once.
+    for (const name of names.slice(0, -1)) {
+      for (let j = 0; j < (o.vmsPerHost ?? 2); j++) {
+        const vmName = o.vmName?.(k) ?? `vm-${k}`;
+        vms.push(vm(vmName, name, 512, 1, { tier: k % 3 === 0 ? 'db' : 'web' }));
+        k++;
+      }
     }
   }
+  for (const v of vms) model.addVm({ name: v.name, host: v.host, vcpus: v.vcpus, memoryMiB: v.memoryMiB });
   const fleet = await startSshFleet({ hosts: names, handler: hosts.handler, model, addresses: Object.fromEntries(addresses) });
   hosts.fleet = fleet;
   const dir = mkdtempSync(join(tmpdir(), 'hvroll-engine-'));
   const knownHosts = join(dir, 'known_hosts');
   await fleet.writeKnownHosts(knownHosts);
-  const inv = inventory(
-    names.map((name) => ({ ...host(name, { rack: 'r1' }, 8, 4096), address: fleet.host(name).address, ssh: { port: fleet.host(name).port, user: 'hvroll' } })),
-    vms,
-    { concurrency: { groups: 2, migrations: 4, migrationsPerHost: 2 }, ...o.patch },
-  );
+  const at = (name: string) => ({ address: fleet.host(name).address, ssh: { port: fleet.host(name).port, user: 'hvroll' } });
+  const inv = o.from
+    ? { ...o.from, hosts: o.from.hosts.map((h) => ({ ...h, ...at(h.name) })) }
+    : inventory(
+        names.map((name) => ({ ...host(name, { rack: 'r1' }, 8, 4096), ...at(name) })),
+        vms,
+        { concurrency: { groups: 2, migrations: 4, migrationsPerHost: 2 }, ...o.patch },
+      );
   const plan = buildPlan(inv);
   if (!plan.summary.runnable) throw new Error(`test plan not runnable: ${JSON.stringify(plan.problems)}`);
   const runbook = await loadRunbook('runbooks/libvirt.yaml');
