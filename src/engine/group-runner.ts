@@ -7,7 +7,7 @@ import { HvrollError } from '../model/errors.ts';
 import { crashPoint } from './crash-point.ts';
 import type { EngineDeps } from './deps.ts';
 import type { EngineListener } from './events.ts';
-import { groupOf, stepActors } from './steps.ts';
+import { groupOf, STEP_OF, stepActors } from './steps.ts';
 
 export type GroupFinal = 'done' | 'failed' | 'aborted' | 'paused';
 
@@ -25,19 +25,11 @@ export interface LiveGroup {
   result: Promise<GroupResult>;
 }
 
-const STEP_RETRIES_FROM: Record<ActiveStep, 'disable' | 'migrate' | 'upgrade' | 'reboot' | 'verify' | 'enable'> = {
-  disabling: 'disable',
-  draining: 'migrate',
-  upgrading: 'upgrade',
-  rebooting: 'reboot',
-  verifying: 'verify',
-  rejoining: 'enable',
-};
 
 export function groupInput(deps: EngineDeps, name: string): GroupMachineInput {
   const g = groupOf(deps, name);
   const retries = Object.fromEntries(
-    Object.entries(STEP_RETRIES_FROM).map(([state, step]) => [state, deps.runbook.steps[step]?.retries ?? 0]),
+    Object.entries(STEP_OF).map(([state, step]) => [state, deps.runbook.steps[step]?.retries ?? 0]),
   ) as Record<ActiveStep, number>;
   return { campaignId: deps.campaignId, group: name, hosts: g.hosts, needsApproval: g.approval, retries };
 }

@@ -15,7 +15,8 @@ import { compareWithPlan, parseDiscovery } from './discovery.ts';
 import { reconcile, type StepTarget } from './reconcile.ts';
 import { runRemote } from './remote.ts';
 
-const STEP_OF: Record<ActiveStep, StepName> = {
+/** The runbook step behind each active state of the group machine. */
+export const STEP_OF: Record<ActiveStep, StepName> = {
   disabling: 'disable',
   draining: 'migrate',
   upgrading: 'upgrade',

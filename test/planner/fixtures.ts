@@ -1,4 +1,5 @@
 // Small inventories built in code, and a seeded random fleet for property tests.
+import { mulberry32 as rng } from '../../src/fleet/random.ts';
 import { DEFAULT_RULES, type Host, type Inventory, type Rules, type Vm } from '../../src/model/inventory.ts';
 
 export type RulesPatch = Partial<Omit<Rules, 'headroom' | 'concurrency' | 'nonMigratable' | 'estimates'>> & {
@@ -26,18 +27,6 @@ export function inventory(hosts: Host[], vms: Vm[], patch: RulesPatch = {}): Inv
     estimates: { ...DEFAULT_RULES.estimates, ...patch.estimates },
   };
   return { hosts, vms, rules, sources: ['<test>'] };
-}
-
-/** mulberry32: small, fast, seeded. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export interface RandomFleetOptions {

@@ -4,20 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { quoteArg, quoteArgv } from '../../../src/drivers/ssh/quote.ts';
+import { mulberry32 } from '../../../src/fleet/random.ts';
 import { HvrollError } from '../../../src/model/errors.ts';
 import { splitWords } from '../../helpers/ssh-words.ts';
-
-// Deterministic PRNG so a failure reproduces.
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Pieces chosen to hit every shell metacharacter and quoting edge, plus random code points.
 const PIECES = ["'", '"', '\\', '$', '$(', ')', '`', '${HOME}', '\n', '\t', ' ', ';', '&&', '|', '>', '<', '*', '?', '[a]', '{a,b}', '~', '#', '!', '=', '-', '--', '-rf', "'\\''", 'é', '日本', '🙂', '%s', '\r', 'x'];
