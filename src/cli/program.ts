@@ -2,6 +2,7 @@
 
 import { Command } from 'commander';
 import { abortCommand, approveCommand, pauseCommand, unlockCommand } from './commands/control.ts';
+import { discoverCommand } from './commands/discover.ts';
 import { planCommand } from './commands/plan.ts';
 import { resumeCommand, runCommand } from './commands/run.ts';
 import { listCommand, statusCommand } from './commands/status.ts';
@@ -23,11 +24,12 @@ export function createProgram(io: CliIo): Command {
   program.addCommand(resumeCommand(io));
   program.addCommand(statusCommand(io));
   program.addCommand(listCommand(io));
+  program.addCommand(discoverCommand(io));
   program.addCommand(pauseCommand(io));
   program.addCommand(abortCommand(io));
   program.addCommand(approveCommand(io));
   program.addCommand(unlockCommand(io));
-  // Later: simulate, report, discover — one file each.
+  // Later: simulate, report — one file each.
   for (const sub of program.commands) {
     sub.exitOverride().showHelpAfterError(HELP_HINT).configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
   }
