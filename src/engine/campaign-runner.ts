@@ -8,7 +8,8 @@ import { CAMPAIGN_MACHINE_VERSION, campaignMachine, type WaveInput, type WaveOut
 import { HvrollError } from '../model/errors.ts';
 import { takeControlRequests, type ControlRequest } from './control.ts';
 import type { EngineDeps } from './deps.ts';
-import type { EngineListener } from './events.ts';
+import { withEta, type EtaOptions } from './eta.ts';
+import type { CampaignTotals, EngineListener } from './events.ts';
 import { savedSnapshot, startGroup, type GroupResult, type LiveGroup } from './group-runner.ts';
 
 /** Key under which the campaign machine's own snapshot is stored (not a valid group name). */
@@ -27,12 +28,15 @@ export interface RunCampaignOptions {
   listener?: EngineListener;
   /** How often operator requests are looked for, ms. */
   controlPollMs?: number;
+  /** When an ETA change is worth announcing. */
+  eta?: EtaOptions;
 }
 
 const FINAL_GROUP = new Set(['done', 'failed', 'aborted']);
 
 export async function runCampaign(deps: EngineDeps, options: RunCampaignOptions = {}): Promise<CampaignOutcome> {
-  const listener = options.listener ?? (() => undefined);
+  const listener = withEta(deps.plan, deps.clock, options.listener ?? (() => undefined), options.eta);
+  const startedAt = deps.clock.now();
   const live = new Map<string, LiveGroup>();
   let fatal: unknown = null;
   let pauseRequested = false;
@@ -70,6 +74,7 @@ export async function runCampaign(deps: EngineDeps, options: RunCampaignOptions 
         live.delete(name);
         results.push(r);
         if (r.state === 'failed') failed++;
+        if (r.state === 'failed' && failed === deps.plan.settings.failureBudget + 1) listener({ type: 'budget.reached', failed, budget: deps.plan.settings.failureBudget });
         if (r.state === 'paused') interrupted = true;
       });
     }
@@ -102,7 +107,12 @@ export async function runCampaign(deps: EngineDeps, options: RunCampaignOptions 
   listener({ type: 'campaign.started', campaignId: deps.campaignId, resumed: snapshot !== undefined, waves: input.waves, groups: deps.plan.groups.length });
 
   const apply = async (req: ControlRequest) => {
-    await deps.store.recordAudit({ at: req.at, operator: req.operator, action: req.action, details: req.group ? { group: req.group } : undefined });
+    const refused = approvalRefusal(deps, req);
+    await deps.store.recordAudit({ at: req.at, operator: req.operator, action: req.action, details: { ...(req.group ? { group: req.group } : {}), result: refused ? `refused: ${refused}` : 'applied' } });
+    if (refused) {
+      deps.log.warn({ group: req.group, operator: req.operator }, `approval refused: ${refused}`);
+      return;
+    }
     if (req.action === 'approve' && req.group) {
       await deps.store.recordApproval({ group: req.group, operator: req.operator, at: req.at, ...(req.comment ? { comment: req.comment } : {}) });
       live.get(req.group)?.actor.send({ type: 'APPROVE', operator: req.operator });
@@ -110,11 +120,13 @@ export async function runCampaign(deps: EngineDeps, options: RunCampaignOptions 
     }
     if (req.action === 'pause') {
       pauseRequested = true;
+      listener({ type: 'campaign.paused', operator: req.operator });
       campaign.send({ type: 'PAUSE' });
       for (const g of live.values()) g.actor.send({ type: 'PAUSE' });
     }
     if (req.action === 'abort') {
       abortRequested = true;
+      listener({ type: 'campaign.aborted', operator: req.operator });
       campaign.send({ type: 'ABORT' });
       for (const g of live.values()) g.actor.send({ type: 'ABORT' });
     }
@@ -140,11 +152,28 @@ export async function runCampaign(deps: EngineDeps, options: RunCampaignOptions 
       aborted: final.context.aborted,
       outOfPool: final.context.outOfPool,
     };
-    listener({ type: 'campaign.finished', state: outcome.state, failed: outcome.failed, outOfPool: outcome.outOfPool });
+    listener({ type: 'campaign.finished', state: outcome.state, failed: outcome.failed, outOfPool: outcome.outOfPool, totals: totals(deps), durationMs: deps.clock.now() - startedAt });
     return outcome;
   } finally {
     stopPolling.abort();
     campaign.stop();
     await poll;
   }
+}
+
+/** Why an approval request must not count (two-person rule), or null. */
+export function approvalRefusal(deps: EngineDeps, req: ControlRequest): string | null {
+  if (req.action !== 'approve' || deps.plan.settings.twoPersonRule !== true) return null;
+  const starter = deps.store.meta().operator;
+  return req.operator === starter ? `the two-person rule is on: ${starter} started campaign ${deps.campaignId}, so another operator must approve` : null;
+}
+
+/** Groups by final state, from the saved snapshots (once, at the end). */
+function totals(deps: EngineDeps): CampaignTotals {
+  const t: CampaignTotals = { groups: deps.plan.groups.length, done: 0, failed: 0, aborted: 0 };
+  for (const g of deps.plan.groups) {
+    const state = String((deps.store.groupSnapshot(g.name)?.snapshot as { value?: unknown } | undefined)?.value ?? '');
+    if (state === 'done' || state === 'failed' || state === 'aborted') t[state]++;
+  }
+  return t;
 }

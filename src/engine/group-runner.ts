@@ -6,7 +6,7 @@ import { GROUP_MACHINE_VERSION, groupMachine, type ActiveStep, type GroupMachine
 import { HvrollError } from '../model/errors.ts';
 import { crashPoint } from './crash-point.ts';
 import type { EngineDeps } from './deps.ts';
-import type { EngineListener } from './events.ts';
+import type { EngineEvent, EngineListener } from './events.ts';
 import { groupOf, STEP_OF, stepActors } from './steps.ts';
 
 export type GroupFinal = 'done' | 'failed' | 'aborted' | 'paused';
@@ -25,6 +25,31 @@ export interface LiveGroup {
   result: Promise<GroupResult>;
 }
 
+
+/** States in which a group has not yet touched its hosts (in this run). */
+const NOT_STARTED = new Set(['pending', 'awaitingApproval', 'paused', 'done', 'failed', 'aborted']);
+
+/** The step that failed a group: from its error, and the last failed command of that host in the journal. */
+function stepFailure(deps: EngineDeps, group: string, ctx: SnapshotFrom<typeof groupMachine>['context']): Extract<EngineEvent, { type: 'step.failed' }> {
+  const details = (ctx.error?.details ?? {}) as { host?: string; exitCode?: number | null; step?: string; hosts?: string[] };
+  const host = details.host ?? details.hosts?.[0] ?? null;
+  const step = details.step ?? (ctx.failedStep ? STEP_OF[ctx.failedStep] : 'unknown');
+  // Only on failure, so scanning this group's journal costs nothing per healthy step. A `:check` exiting
+  // non-zero is an answer ("not done yet"), not the failure.
+  const last = deps.store
+    .journal({ group, ...(host ? { host } : {}) })
+    .filter((e) => !e.step.endsWith(':check') && e.outcome && (e.outcome.error || e.outcome.exitCode !== 0))
+    .at(-1);
+  return {
+    type: 'step.failed',
+    group,
+    step,
+    host: host ?? last?.host ?? null,
+    exitCode: details.exitCode ?? last?.outcome?.exitCode ?? null,
+    outputTail: (last?.outcome?.outputTail ?? '').split('\n').slice(-10).join('\n'),
+    error: ctx.error?.message ?? 'failed',
+  };
+}
 
 export function groupInput(deps: EngineDeps, name: string): GroupMachineInput {
   const g = groupOf(deps, name);
@@ -51,6 +76,7 @@ export function startGroup(deps: EngineDeps, name: string, listener: EngineListe
   const actor = createActor(machine, snapshot ? { input, snapshot } : { input });
   let saving: Promise<void> = Promise.resolve();
   let lastState = '';
+  let startedAt: number | null = null;
   actor.subscribe({
     next: (s) => {
       const persisted = actor.getPersistedSnapshot();
@@ -63,6 +89,10 @@ export function startGroup(deps: EngineDeps, name: string, listener: EngineListe
         lastState = state;
         listener({ type: 'group.state', group: name, state, hosts: input.hosts });
         if (state === 'awaitingApproval') listener({ type: 'group.awaiting-approval', group: name, className: groupOf(deps, name).class });
+        if (startedAt === null && !NOT_STARTED.has(state)) {
+          startedAt = deps.clock.now();
+          listener({ type: 'group.started', group: name, className: groupOf(deps, name).class, hosts: input.hosts });
+        }
       }
     },
     error: (e) => onFatal(e),
@@ -78,8 +108,10 @@ export function startGroup(deps: EngineDeps, name: string, listener: EngineListe
     await saving;
     const state = String(final.value) as GroupFinal;
     const result: GroupResult = { group: name, state, error: final.context.error?.message ?? null, outOfPool: final.context.outOfPool };
+    if (state === 'failed') listener(stepFailure(deps, name, final.context));
     if (state !== 'paused') {
-      listener({ type: 'group.finished', group: name, state, ...(result.error ? { error: result.error } : {}), outOfPool: result.outOfPool });
+      const durationMs = startedAt === null ? undefined : deps.clock.now() - startedAt;
+      listener({ type: 'group.finished', group: name, state, ...(result.error ? { error: result.error } : {}), outOfPool: result.outOfPool, ...(durationMs === undefined ? {} : { durationMs }) });
     }
     actor.stop();
     return result;

@@ -77,6 +77,14 @@ const HINTS: Record<string, Hint> = {
   'rules.estimates.upgradeSeconds': { expect: 'a number > 0', example: '600' },
   'rules.estimates.rebootSeconds': { expect: 'a number > 0', example: '300' },
   'rules.estimates.verifySeconds': { expect: 'a number > 0', example: '60' },
+  'rules.twoPersonRule': { expect: 'true or false', example: 'true' },
+  'rules.notifications': { expect: 'a list of chat targets', example: '[{ name: ops-slack, type: slack, url: env:SLACK_WEBHOOK }]' },
+  'rules.notifications[]': { expect: 'a chat target', example: '{ name: ops-slack, type: slack, url: env:SLACK_WEBHOOK }' },
+  'rules.notifications[].name': { expect: 'a short name', example: 'ops-slack' },
+  'rules.notifications[].type': { expect: 'slack, teams or webhook', example: 'slack' },
+  'rules.notifications[].url': { expect: 'an https:// URL or env:NAME', example: 'env:SLACK_WEBHOOK' },
+  'rules.notifications[].events': { expect: 'a list of event kinds', example: '[approval.needed, step.failed, campaign.*]' },
+  'rules.notifications[].minSeverity': { expect: 'info, warning or error', example: 'warning' },
 };
 
 /** `vms[3].labels.rack` → `vms[].labels.*`, the key into HINTS. */
@@ -128,6 +136,7 @@ const KEYS: Record<string, readonly string[]> = {
   'rules.concurrency': ['groups', 'migrations', 'migrationsPerHost', 'groupsPerDomain'],
   'rules.nonMigratable': ['policy', 'groups'],
   'rules.estimates': Object.keys(DEFAULT_RULES.estimates),
+  'rules.notifications[]': ['name', 'type', 'url', 'events', 'minSeverity'],
 };
 
 /** Keys allowed in the mapping at `path` (for unknown-key suggestions). */

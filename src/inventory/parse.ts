@@ -134,8 +134,10 @@ function buildRules(v: Partial<RuleValues>): Rules {
     cpuOvercommit: v.cpuOvercommit ?? d.cpuOvercommit,
     nonMigratable: v.nonMigratable ?? d.nonMigratable,
     estimates: { ...d.estimates, ...stripUndefined(v.estimates ?? {}) },
+    twoPersonRule: v.twoPersonRule ?? d.twoPersonRule,
   };
   if (v.migrationDomain !== undefined) rules.migrationDomain = v.migrationDomain;
+  if (v.notifications !== undefined) rules.notifications = v.notifications;
   return rules;
 }
 

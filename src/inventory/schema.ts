@@ -3,6 +3,7 @@
 
 import { z } from 'zod';
 import { DEFAULT_RULES } from '../model/inventory.ts';
+import { notificationTargets } from '../notify/schema.ts';
 import type { Grouping, Host, Match, Vm } from '../model/inventory.ts';
 import {
   ADDRESS_RULE,
@@ -214,6 +215,8 @@ export const ruleSchemas = {
     rebootSeconds: positive.optional(),
     verifySeconds: positive.optional(),
   }),
+  twoPersonRule: z.boolean(),
+  notifications: notificationTargets,
 };
 
 export type RuleKey = keyof typeof ruleSchemas;

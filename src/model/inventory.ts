@@ -99,6 +99,22 @@ export interface EstimateRules {
   verifySeconds: number;
 }
 
+/** Chat formats hvroll can post: Slack-compatible (also Mattermost, Rocket.Chat), Teams, plain JSON. */
+export type NotifyFormat = 'slack' | 'teams' | 'webhook';
+
+export type NotifySeverity = 'info' | 'warning' | 'error';
+
+/** One place campaign events are posted to. `url` is a secret: `https://…`, or `env:NAME` read at run time. */
+export interface NotificationTarget {
+  name: string;
+  type: NotifyFormat;
+  url: string;
+  /** Event kinds sent (`group.done`, `group.*`, `*`). */
+  events: string[];
+  /** Events below this severity are not sent. */
+  minSeverity: NotifySeverity;
+}
+
 export interface Rules {
   grouping: Grouping;
   /** Listed most sensitive first within each order tier; see planner/classes.ts for the ranking. */
@@ -112,6 +128,10 @@ export interface Rules {
   migrationDomain?: string;
   nonMigratable: NonMigratableRules;
   estimates: EstimateRules;
+  /** An approval must come from another operator than the one who started the campaign. */
+  twoPersonRule: boolean;
+  /** Chat targets for campaign events (not part of the plan fingerprint: changing them never stales a plan). */
+  notifications?: NotificationTarget[];
 }
 
 export interface Inventory {
@@ -139,4 +159,5 @@ export const DEFAULT_RULES: Rules = {
     rebootSeconds: 300,
     verifySeconds: 60,
   },
+  twoPersonRule: false,
 };

@@ -104,6 +104,8 @@ export interface PlanSettingsRecord {
   migrationDomain: string | null;
   concurrency: { groups: number; migrations: number; migrationsPerHost: number; groupsPerDomain: number | null };
   failureBudget: number;
+  /** `hvroll approve` refuses an approval from the operator who started the campaign (absent in older plans: false). */
+  twoPersonRule?: boolean;
   estimates: {
     migrationBandwidthMiBps: number;
     dirtyRateMiBps: number;

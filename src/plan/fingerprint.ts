@@ -27,7 +27,9 @@ export function fingerprint(input: FingerprintInput): string {
       buffer = '';
     }
   };
-  const { hosts, vms, rules } = input.inventory;
+  // Chat targets are not a planning input: adding a channel must not make a reviewed plan stale.
+  const { notifications: _notifications, ...rules } = input.inventory.rules;
+  const { hosts, vms } = input.inventory;
   writeCanonicalJson(
     {
       version: FINGERPRINT_VERSION,

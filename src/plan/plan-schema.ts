@@ -65,6 +65,7 @@ export const planFileSchema = z.object({
     migrationDomain: z.string().nullable(),
     concurrency: z.object({ groups: count, migrations: count, migrationsPerHost: count, groupsPerDomain: count.nullable() }),
     failureBudget: count,
+    twoPersonRule: z.boolean().optional(),
     estimates: z.object({
       migrationBandwidthMiBps: z.number(),
       dirtyRateMiBps: z.number(),

@@ -85,6 +85,7 @@ export function buildPlan(inventory: Inventory, options: PlanOptions = {}): Plan
         groupsPerDomain: rules.concurrency.groupsPerDomain ?? null,
       },
       failureBudget: rules.failureBudget,
+      twoPersonRule: rules.twoPersonRule,
       estimates: { ...est },
     },
     summary: {
