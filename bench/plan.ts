@@ -1,6 +1,6 @@
 // Planner benchmark: 2k, 5k and 20k hosts × 20 VMs at 80 % memory use. Each size runs in a child process so
 // its peak RSS is its own. Targets (the issue): 20,000 hosts / 400,000 VMs in ≤ 5 s and ≤ 1 GB, time growing
-// close to linearly. Also: loadInventory of a 20k-host JSON file, and the naive strategy for comparison.
+// close to linearly. Also: loadInventory of a 20k-host JSON and YAML file, and the naive strategy for comparison.
 //
 // Run: npm run bench -- --only plan   (writes bench/results/plan.json)
 
@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { generateFleet } from '../src/fleet/generate.ts';
+import { dump } from 'js-yaml';
 import { loadInventory } from '../src/inventory/load.ts';
 import type { Inventory } from '../src/model/inventory.ts';
 import type { PlacementStrategy } from '../src/model/plan.ts';
@@ -61,6 +62,7 @@ export interface PlanBenchResult {
   /** t(larger)/t(smaller) against hosts(larger)/hosts(smaller): ~equal means linear. */
   scaling: { from: number; to: number; hostRatio: number; timeRatio: number }[];
   load: LoadResult;
+  loadYaml: LoadResult;
 }
 
 const MiB = 1024 * 1024;
@@ -168,15 +170,21 @@ export async function benchPlan(log: (line: string) => void = () => undefined): 
   log(`load: ${hosts}-host JSON inventory …`);
   const dir = await mkdtemp(join(tmpdir(), 'hvroll-bench-'));
   let load: LoadResult;
+  let loadYaml: LoadResult;
   try {
-    const file = join(dir, 'fleet.json');
-    const text = JSON.stringify(toInventoryDocument(fleet(hosts)));
-    await writeFile(file, text);
-    load = { ...(await child<Omit<LoadResult, 'fileMiB'>>(['--load', file])), fileMiB: round(Buffer.byteLength(text) / MiB) };
+    const doc = toInventoryDocument(fleet(hosts));
+    const measure = async (name: string, text: string): Promise<LoadResult> => {
+      const file = join(dir, name);
+      await writeFile(file, text);
+      return { ...(await child<Omit<LoadResult, 'fileMiB'>>(['--load', file])), fileMiB: round(Buffer.byteLength(text) / MiB) };
+    };
+    load = await measure('fleet.json', JSON.stringify(doc));
+    log(`load: ${hosts}-host YAML inventory …`);
+    loadYaml = await measure('fleet.yaml', dump(doc, { noRefs: true }));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-  return { machine: { node: process.version, cpus: (await import('node:os')).cpus().length, platform: process.platform }, sizes, scaling, load };
+  return { machine: { node: process.version, cpus: (await import('node:os')).cpus().length, platform: process.platform }, sizes, scaling, load, loadYaml };
 }
 
 export function formatPlanBench(r: PlanBenchResult): string {
@@ -203,6 +211,7 @@ export function formatPlanBench(r: PlanBenchResult): string {
     '',
     ...r.scaling.map((s) => `scaling ${s.from} → ${s.to} hosts: ×${s.hostRatio} hosts, ×${s.timeRatio} time`),
     `load ${r.load.hosts} hosts / ${r.load.vms} VMs from JSON (${r.load.fileMiB} MiB): load ${r.load.loadMs} ms + plan ${r.load.planMs} ms, peak RSS ${r.load.peakRssMiB} MiB`,
+    `load ${r.loadYaml.hosts} hosts / ${r.loadYaml.vms} VMs from YAML (${r.loadYaml.fileMiB} MiB): load ${r.loadYaml.loadMs} ms + plan ${r.loadYaml.planMs} ms, peak RSS ${r.loadYaml.peakRssMiB} MiB`,
   ].join('\n');
 }
 
