@@ -87,6 +87,9 @@ const HINTS: Record<string, Hint> = {
   'rules.notifications[].minSeverity': { expect: 'info, warning or error', example: 'warning' },
 };
 
+// A `--notify` file holds the same `notifications:` list at its top level.
+for (const [k, v] of Object.entries(HINTS)) if (k.startsWith('rules.notifications')) HINTS[k.slice('rules.'.length)] = v;
+
 /** `vms[3].labels.rack` → `vms[].labels.*`, the key into HINTS. */
 function genericPath(path: readonly Segment[]): string {
   let out = '';
@@ -137,6 +140,7 @@ const KEYS: Record<string, readonly string[]> = {
   'rules.nonMigratable': ['policy', 'groups'],
   'rules.estimates': Object.keys(DEFAULT_RULES.estimates),
   'rules.notifications[]': ['name', 'type', 'url', 'events', 'minSeverity'],
+  'notifications[]': ['name', 'type', 'url', 'events', 'minSeverity'],
 };
 
 /** Keys allowed in the mapping at `path` (for unknown-key suggestions). */
