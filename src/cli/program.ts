@@ -5,6 +5,7 @@ import { abortCommand, approveCommand, pauseCommand, unlockCommand } from './com
 import { discoverCommand } from './commands/discover.ts';
 import { planCommand } from './commands/plan.ts';
 import { resumeCommand, runCommand } from './commands/run.ts';
+import { simulateCommand } from './commands/simulate.ts';
 import { listCommand, statusCommand } from './commands/status.ts';
 import type { CliIo } from './io.ts';
 
@@ -29,6 +30,7 @@ export function createProgram(io: CliIo): Command {
   program.addCommand(abortCommand(io));
   program.addCommand(approveCommand(io));
   program.addCommand(unlockCommand(io));
+  program.addCommand(simulateCommand(io));
   // Later: simulate, report — one file each.
   for (const sub of program.commands) {
     sub.exitOverride().showHelpAfterError(HELP_HINT).configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });

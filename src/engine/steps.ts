@@ -25,8 +25,13 @@ export const STEP_OF: Record<ActiveStep, StepName> = {
   rejoining: 'enable',
 };
 
+/** Groups by name, per plan: looked up on every step, and a linear find is O(groups) at 20k hosts. */
+const groupIndex = new WeakMap<EngineDeps['plan'], Map<string, PlannedGroup>>();
+
 export function groupOf(deps: EngineDeps, name: string): PlannedGroup {
-  const g = deps.plan.groups.find((x) => x.name === name);
+  let index = groupIndex.get(deps.plan);
+  if (!index) groupIndex.set(deps.plan, (index = new Map(deps.plan.groups.map((x) => [x.name, x]))));
+  const g = index.get(name);
   if (!g) throw new HvrollError('internal', `group ${name} is not in the plan`);
   return g;
 }
@@ -57,14 +62,35 @@ async function backoff(deps: EngineDeps, step: Step | undefined, attempt: number
 }
 
 /** Run a per-host runbook step (disable, upgrade, verify, enable…) on every host of the group. */
+const PRE_DISABLED = 'disable:pre-disabled';
+
+/** The host was out of the pool before this campaign touched it: the campaign must leave it that way. */
+function wasDisabledBefore(deps: EngineDeps, group: string, host: string): boolean {
+  return deps.store.journal({ group, host, step: PRE_DISABLED }).length > 0;
+}
+
+/**
+ * A disable check that finds the host already disabled, with no disable command of ours in the journal, means
+ * somebody else disabled it before the campaign: record that, so rejoin and rollback leave it disabled.
+ */
+async function notePreDisabled(deps: EngineDeps, group: string, host: string): Promise<void> {
+  if (wasDisabledBefore(deps, group, host) || deps.store.journal({ group, host, step: 'disable' }).length > 0) return;
+  const now = new Date(deps.clock.now()).toISOString();
+  const id = await deps.store.journalIntent({ key: stepKey(deps.campaignId, group, PRE_DISABLED, host), group, step: PRE_DISABLED, host, startedAt: now, operator: deps.operator });
+  await deps.store.journalOutcome(id, { exitCode: 0, outputTail: 'disabled before the campaign: it stays disabled after it', endedAt: now });
+  deps.log.warn({ group, host }, `${host} was already disabled before the campaign; it will be left disabled`);
+}
+
 async function perHostStep(deps: EngineDeps, input: StepInput, stepName: StepName, signal: AbortSignal): Promise<void> {
   const step = deps.runbook.steps[stepName];
   if (!step) return;
   await backoff(deps, step, input.attempt, signal);
   await forEachHost(input.hosts, async (name) => {
+    if ((stepName === 'enable' || stepName === 'rollback') && wasDisabledBefore(deps, input.group, name)) return;
     const host = hostRef(deps, name);
     const target: StepTarget = { group: input.group, roles: { host }, values: values(deps, input.group, host), deadline: stepDeadline(deps, step), signal };
     const outcome = await reconcile(deps, target, step);
+    if (stepName === 'disable' && outcome === 'already-done') await notePreDisabled(deps, input.group, name);
     deps.log.info({ group: input.group, host: name, step: stepName, outcome }, `${stepName} ${outcome === 'already-done' ? 'already done' : 'done'} on ${name}`);
   });
 }
@@ -108,11 +134,12 @@ async function drain(deps: EngineDeps, input: StepInput, signal: AbortSignal): P
       );
     }
   });
+  const moveOf = new Map(g.moves.map((m) => [m.vm, m]));
   const deadline = stepDeadline(deps, step, Math.ceil(g.moves.length / Math.max(1, deps.plan.settings.concurrency.migrations)));
   await forEachHost(
     g.moves.map((m) => m.vm),
     async (vm) => {
-      const move = g.moves.find((m) => m.vm === vm)!;
+      const move = moveOf.get(vm)!;
       const source = hostRef(deps, move.from);
       const target = hostRef(deps, move.to);
       await deps.limiter.run(move.from, move.to, async () => {
@@ -214,6 +241,7 @@ async function rollback(deps: EngineDeps, input: RollbackInput, signal: AbortSig
   const outOfPool: RollbackOutput['outOfPool'] = [];
   await Promise.all(
     input.hosts.map(async (name) => {
+      if (wasDisabledBefore(deps, input.group, name)) return;
       const host = hostRef(deps, name);
       try {
         await reconcile(deps, { group: input.group, roles: { host }, values: values(deps, input.group, host), deadline: stepDeadline(deps, step), signal }, step);

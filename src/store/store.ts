@@ -90,6 +90,8 @@ export class CampaignStore {
   private readonly fs: StoreFs;
   private readonly now: () => Date;
   private closed = false;
+  /** Journal entries by group (the same objects as the journal): the reboot step asks per group and host. */
+  private readonly byGroup = new Map<string, JournalEntry[]>();
 
   private constructor(dir: string, db: Low<CampaignDoc>, adapter: LogAdapter, lock: LockInfo | null, fs: StoreFs, now: () => Date) {
     this.dir = dir;
@@ -99,6 +101,13 @@ export class CampaignStore {
     this.readOnly = lock === null;
     this.fs = fs;
     this.now = now;
+    for (const e of db.data.journal) this.indexEntry(e);
+  }
+
+  private indexEntry(e: JournalEntry): void {
+    let list = this.byGroup.get(e.group);
+    if (!list) this.byGroup.set(e.group, (list = []));
+    list.push(e);
   }
 
   /** Makes a new store in `dir` (absent or empty) and opens it for writing. Refuses if anything is there. */
@@ -230,7 +239,11 @@ export class CampaignStore {
     const entry: JournalEntry = { id, key: e.key, group: e.group, step: e.step, host: e.host, startedAt: e.startedAt, operator: e.operator };
     if (e.vm !== undefined) entry.vm = e.vm;
     if (e.argv !== undefined) entry.argv = [...e.argv];
-    await this.commit({ t: 'intent', entry });
+    const durable = this.commit({ t: 'intent', entry });
+    // commit() applies the op before it writes: index it now, in id order, whatever the write does.
+    const applied = this.db.data.journal[id - 1];
+    if (applied !== undefined && applied.id === id) this.indexEntry(applied);
+    await durable;
     return id;
   }
 
@@ -250,7 +263,8 @@ export class CampaignStore {
   }
 
   journal(filter: JournalFilter = {}): JournalEntry[] {
-    return this.db.data.journal
+    const source = filter.group === undefined ? this.db.data.journal : (this.byGroup.get(filter.group) ?? []);
+    return source
       .filter(
         (e) =>
           (filter.group === undefined || e.group === filter.group) &&
