@@ -88,20 +88,23 @@ test('a class that needs approval waits; an approval request lets it run and is 
 });
 
 test('pause stops at a step boundary; running the campaign again resumes it to the end', async (t) => {
-  const rig = await startRig({ hosts: 3, vmsPerHost: 1 });
+  // One group per wave, and hv-1's migration hangs until its step timeout: the pause surely lands mid-drain.
+  const rig = await startRig({ hosts: 3, vmsPerHost: 1, timeouts: { migrate: 2 }, patch: { concurrency: { groups: 1, migrations: 2, migrationsPerHost: 1 } } });
   t.teardown(() => rig.close());
+  rig.fleet.hangNext('hv-1', isMigrate);
   let sent = false;
   const first = await runCampaign(rig.deps, {
     controlPollMs: 20,
     listener: (e) => {
-      if (!sent && e.type === 'group.state' && e.state === 'draining') {
+      if (!sent && e.type === 'group.state' && e.group === 'hv-1' && e.state === 'draining') {
         sent = true;
         void writeControlRequest(rig.dir, { action: 'pause', operator: 'alice', at: new Date().toISOString() });
       }
     },
   });
   t.is(first.state, 'paused');
-  t.true([...rig.hosts.state.values()].some((s) => s.upgrades === 0), 'not everything was done');
+  t.is(rig.hosts.host('hv-1').upgrades, 0, 'hv-1 stopped after its drain');
+  t.is(rig.hosts.host('hv-2').upgrades, 0, 'hv-2 never started');
   const second = await runCampaign(rig.deps, { controlPollMs: 20 });
   t.is(second.state, 'done');
   for (const s of rig.hosts.state.values()) {
@@ -111,13 +114,14 @@ test('pause stops at a step boundary; running the campaign again resumes it to t
 });
 
 test('abort while draining: the step finishes, the drained host is re-enabled, nothing is upgraded', async (t) => {
-  const rig = await startRig({ hosts: 3, vmsPerHost: 1 });
+  const rig = await startRig({ hosts: 3, vmsPerHost: 1, timeouts: { migrate: 2 }, patch: { concurrency: { groups: 1, migrations: 2, migrationsPerHost: 1 } } });
   t.teardown(() => rig.close());
+  rig.fleet.hangNext('hv-1', isMigrate);
   let sent = false;
   const outcome = await runCampaign(rig.deps, {
     controlPollMs: 20,
     listener: (e) => {
-      if (!sent && e.type === 'group.state' && e.state === 'draining') {
+      if (!sent && e.type === 'group.state' && e.group === 'hv-1' && e.state === 'draining') {
         sent = true;
         void writeControlRequest(rig.dir, { action: 'abort', operator: 'alice', at: new Date().toISOString() });
       }
@@ -125,9 +129,21 @@ test('abort while draining: the step finishes, the drained host is re-enabled, n
   });
   t.is(outcome.state, 'aborted');
   t.deepEqual(outcome.outOfPool, []);
-  for (const [h, s] of rig.hosts.state) {
-    t.false(s.marker, `${h} back in the pool`);
-  }
-  t.true([...rig.hosts.state.values()].every((s) => s.upgrades <= 1));
+  for (const [h, s] of rig.hosts.state) t.false(s.marker, `${h} back in the pool`);
+  t.is(rig.hosts.host('hv-1').upgrades, 0, 'drained, then re-enabled without an upgrade');
+  t.is(rig.hosts.host('hv-2').upgrades, 0, 'never started');
   t.true(rig.deps.store.audit().some((a) => a.action === 'abort'));
+});
+
+test('a host already disabled before the campaign is still disabled after it (and every other host is back)', async (t) => {
+  const rig = await startRig({ hosts: 3, vmsPerHost: 1 });
+  t.teardown(() => rig.close());
+  rig.hosts.host('hv-2').marker = true; // an operator's own maintenance, before hvroll
+  const outcome = await runCampaign(rig.deps, { controlPollMs: 20 });
+  t.is(outcome.state, 'done');
+  t.true(rig.hosts.host('hv-2').marker, 'hv-2 left disabled as it was');
+  t.false(rig.hosts.host('hv-1').marker);
+  t.false(rig.hosts.host('hv-3').marker);
+  t.is(rig.hosts.host('hv-2').upgrades, 1, 'still upgraded: it was drained like the others');
+  t.true(rig.deps.store.journal({ step: 'disable:pre-disabled' }).some((e) => e.host === 'hv-2'));
 });
