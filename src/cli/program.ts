@@ -1,6 +1,9 @@
 // The `hvroll` command line: global settings and one sub-command per file under commands/.
 
 import { Command } from 'commander';
+import { auditCommand } from './commands/audit.ts';
+import { notifyCommand } from './commands/notify.ts';
+import { reportCommand } from './commands/report.ts';
 import { abortCommand, approveCommand, pauseCommand, unlockCommand } from './commands/control.ts';
 import { discoverCommand } from './commands/discover.ts';
 import { planCommand } from './commands/plan.ts';
@@ -30,6 +33,9 @@ export function createProgram(io: CliIo): Command {
   program.addCommand(abortCommand(io));
   program.addCommand(approveCommand(io));
   program.addCommand(unlockCommand(io));
+  program.addCommand(auditCommand(io));
+  program.addCommand(reportCommand(io));
+  program.addCommand(notifyCommand(io));
   program.addCommand(simulateCommand(io));
   // Later: simulate, report — one file each.
   for (const sub of program.commands) {

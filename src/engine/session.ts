@@ -12,6 +12,7 @@ import type { Executor, HostRef } from '../executor/executor.ts';
 import { loadInventory } from '../inventory/load.ts';
 import { GROUP_MACHINE_VERSION } from '../machines/group-machine.ts';
 import { HvrollError } from '../model/errors.ts';
+import type { NotificationTarget } from '../model/inventory.ts';
 import type { PlanFile } from '../model/plan.ts';
 import { planFingerprint } from '../plan/fingerprint.ts';
 import { readPlanFile } from '../plan/plan-file.ts';
@@ -36,6 +37,8 @@ export interface SessionOptions {
 
 export interface Session {
   deps: EngineDeps;
+  /** Chat targets from the inventory's rules (URLs unresolved: `env:` references stay as written). */
+  notifications: NotificationTarget[];
   close(): Promise<void>;
 }
 
@@ -138,6 +141,7 @@ export async function startCampaign(o: StartOptions): Promise<Session> {
   const hosts = new Map(inventory.hosts.map((h) => [h.name, h]));
   return {
     deps: deps(o, campaignId, plan, runbook, vars, store, executor, hosts),
+    notifications: inventory.rules.notifications ?? [],
     close: async () => {
       await executor.close();
       await store.close();
@@ -167,15 +171,17 @@ export async function resumeCampaign(o: ResumeOptions): Promise<Session> {
     if (sha256(runbook.text) !== run.runbookSha) {
       throw new HvrollError('stale-plan', `the runbook ${runbook.file} changed since campaign ${o.campaignId} started; resume with the original runbook (the campaign must finish with the commands it started with)`);
     }
-    const hostsFromPlan = await loadInventory(plan.inputs.inventory, plan.inputs.ansible ? { ansible: plan.inputs.ansible } : {}).then(
-      ({ inventory }) => new Map(inventory.hosts.map((h) => [h.name, h])),
+    const inventory = await loadInventory(plan.inputs.inventory, plan.inputs.ansible ? { ansible: plan.inputs.ansible } : {}).then(
+      (loaded) => loaded.inventory,
       () => null,
     );
-    if (!hostsFromPlan) throw new HvrollError('usage', `cannot read the inventory of campaign ${o.campaignId} (${plan.inputs.inventory.join(', ')}): hvroll needs it for host addresses`);
+    const hostsFromPlan = inventory ? new Map(inventory.hosts.map((h) => [h.name, h])) : null;
+    if (!inventory || !hostsFromPlan) throw new HvrollError('usage', `cannot read the inventory of campaign ${o.campaignId} (${plan.inputs.inventory.join(', ')}): hvroll needs it for host addresses`);
     const executor = sshExecutor(o);
     await store.recordAudit({ at: new Date().toISOString(), operator: o.operator, action: 'resume' });
     return {
       deps: deps(o, o.campaignId, plan, runbook, run.vars, store, executor, hostsFromPlan),
+      notifications: inventory.rules.notifications ?? [],
       close: async () => {
         await executor.close();
         await store.close();

@@ -20,6 +20,12 @@ export const REDACT_PATHS = [
   '*.url',
   'err.details.passphrase',
   'err.details.url',
+  // Chat targets: the webhook URL is the credential.
+  'targets[*].url',
+  '*.targets[*].url',
+  'notifications[*].url',
+  '*.notifications[*].url',
+  'rules.notifications[*].url',
 ];
 
 export interface LoggerOptions {

@@ -28,10 +28,18 @@ async function request(io: CliIo, flags: CampaignFlags, id: string, action: Cont
       const g = plan.groups.find((x) => x.name === group);
       if (!g) throw new HvrollError('usage', `campaign ${id} has no group ${group}`);
       if (!g.approval) throw new HvrollError('usage', `group ${group} (class ${g.class}) needs no approval`);
+      const starter = store.meta().operator;
+      if (plan.settings.twoPersonRule === true && operator === starter) {
+        const reason = `the two-person rule is on: ${starter} started campaign ${id}, so another operator must approve ${group}`;
+        // The refusal is an operator action too: recorded here, or by the runner (which refuses it again).
+        if (running) await writeControlRequest(campaignDir(root, id), { action, operator, at: new Date().toISOString(), group: group!, ...(comment ? { comment } : {}) });
+        else await store.recordAudit({ at: new Date().toISOString(), operator, action: 'approve', details: { group, result: `refused: ${reason}` } });
+        throw new HvrollError('usage', `approval refused: ${reason} (hvroll approve ${id} ${group} --operator <someone else>)`);
+      }
       if (!running) {
         const at = new Date().toISOString();
         await store.recordApproval({ group: group!, operator, at, ...(comment ? { comment } : {}) });
-        await store.recordAudit({ at, operator, action: 'approve', details: { group } });
+        await store.recordAudit({ at, operator, action: 'approve', details: { group, result: 'applied' } });
         io.stderr.write(`approved ${group} in campaign ${id} (recorded; it applies when the campaign runs)\n`);
         return;
       }

@@ -8,6 +8,9 @@ import { resumeCampaign, startCampaign, type Session, type SessionOptions } from
 import { HvrollError } from '../../model/errors.ts';
 import type { HostRef } from '../../executor/executor.ts';
 import { createLogger } from '../../log/logger.ts';
+import type { NotificationTarget } from '../../model/inventory.ts';
+import { combineTargets, loadNotifyFile, resolveTargets } from '../../notify/config.ts';
+import { Notifier } from '../../notify/notifier.ts';
 import { collectSet, operatorOf, stateRoot, withCampaignFlags, type CampaignFlags } from '../campaign-flags.ts';
 import type { CliIo } from '../io.ts';
 import { ProgressView } from '../render/progress.ts';
@@ -19,6 +22,7 @@ interface SshFlags extends CampaignFlags {
   controller?: HostRef;
   logFile?: string;
   progress?: boolean;
+  notify?: string;
 }
 
 interface RunFlags extends SshFlags {
@@ -35,7 +39,8 @@ function withSshFlags(cmd: Command): Command {
     .option('--user <name>', 'SSH user for hosts whose inventory entry names none (default root)')
     .option('--controller <user@host[:port]>', 'where `on: controller` runbook commands run (e.g. the OpenStack client)', parseController)
     .option('--log-file <file>', 'also write JSON logs to this file')
-    .option('--no-progress', 'no live view, even on a terminal');
+    .option('--no-progress', 'no live view, even on a terminal')
+    .option('--notify <file>', 'chat targets (a `notifications:` list, like rules.notifications) in addition to the inventory\'s; URLs may be env:NAME');
 }
 
 function parseController(value: string): HostRef {
@@ -59,10 +64,34 @@ function sessionOptions(flags: SshFlags, io: CliIo, live: boolean): SessionOptio
   };
 }
 
-async function execute(session: Session, io: CliIo, live: boolean): Promise<void> {
+/** The notifier for this run, or null without targets. Resolving `env:` URLs fails before any host is touched. */
+function startNotifier(session: Session, fromFile: NotificationTarget[], flags: SshFlags, io: CliIo): Notifier | null {
+  const targets = resolveTargets(combineTargets(session.notifications, fromFile), io.env);
+  if (targets.length === 0) return null;
   const { deps } = session;
+  const state = flags.state ? ` --state ${quoteArg(flags.state)}` : '';
+  return new Notifier({
+    campaignId: deps.campaignId,
+    targets,
+    log: deps.log,
+    record: (r) => deps.store.recordNotification(r),
+    approveCommand: (group) => `hvroll approve ${quoteArg(deps.campaignId)} ${quoteArg(group)}${state}`,
+  });
+}
+
+async function execute(session: Session, io: CliIo, live: boolean, notifyFile: NotificationTarget[], flags: SshFlags): Promise<void> {
+  const { deps } = session;
+  let notifier: Notifier | null;
+  try {
+    notifier = startNotifier(session, notifyFile, flags, io);
+  } catch (e) {
+    await session.close();
+    throw e;
+  }
   const view = live ? new ProgressView(deps.plan.groups.length, deps.plan.waves.length) : null;
   const listener = (e: EngineEvent) => {
+    // Queues and returns: a slow chat endpoint never holds the engine up.
+    notifier?.listener(e);
     if (view) view.onEvent(e);
     else deps.log.info({ event: e }, e.type);
   };
@@ -80,9 +109,18 @@ async function execute(session: Session, io: CliIo, live: boolean): Promise<void
   } finally {
     view?.stop();
     process.off('SIGINT', onSigint);
+    // Bounded: a dead endpoint costs at most the deadline, and every unsent message is recorded as such.
+    if (notifier) await notifier.close(NOTIFY_FLUSH_MS);
     await session.close();
   }
   report(outcome, deps.campaignId, io);
+}
+
+const NOTIFY_FLUSH_MS = 5000;
+
+/** Shell-quotes an argument shown in a command to copy (group names may hold `/`, never spaces). */
+function quoteArg(s: string): string {
+  return /^[A-Za-z0-9_./:=@-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 function report(outcome: CampaignOutcome, id: string, io: CliIo): void {
@@ -109,6 +147,7 @@ export function runCommand(io: CliIo): Command {
     .option('--campaign <id>', 'campaign id (default: date and plan fingerprint)')
     .action(async (flags: RunFlags) => {
       const live = io.stdoutIsTTY && flags.progress !== false;
+      const notifyFile = flags.notify ? await loadNotifyFile(flags.notify) : [];
       const session = await startCampaign({
         ...sessionOptions(flags, io, live),
         planPath: flags.plan,
@@ -117,7 +156,7 @@ export function runCommand(io: CliIo): Command {
         ...(flags.campaign ? { campaignId: flags.campaign } : {}),
       });
       io.stderr.write(`campaign ${session.deps.campaignId} started (state in ${session.deps.store.dir})\n`);
-      await execute(session, io, live);
+      await execute(session, io, live, notifyFile, flags);
     });
 }
 
@@ -128,7 +167,8 @@ export function resumeCommand(io: CliIo): Command {
     .option('--runbook <file>', 'path of the runbook if it moved (its content must be unchanged)')
     .action(async (campaign: string, flags: SshFlags & { runbook?: string }) => {
       const live = io.stdoutIsTTY && flags.progress !== false;
+      const notifyFile = flags.notify ? await loadNotifyFile(flags.notify) : [];
       const session = await resumeCampaign({ ...sessionOptions(flags, io, live), campaignId: campaign, ...(flags.runbook ? { runbookPath: flags.runbook } : {}) });
-      await execute(session, io, live);
+      await execute(session, io, live, notifyFile, flags);
     });
 }

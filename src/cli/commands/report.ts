@@ -1,0 +1,47 @@
+// `hvroll report <campaign|plan.json> --out report.html`: one self-contained HTML file with the summary,
+// the timeline (planned vs actual), groups, failures with output, migrations per VM and the audit trail.
+
+import { existsSync, statSync } from 'node:fs';
+import { Command } from 'commander';
+import { HvrollError } from '../../model/errors.ts';
+import type { PlanFile } from '../../model/plan.ts';
+import { readPlanFile } from '../../plan/plan-file.ts';
+import { renderReport } from '../../report/html.ts';
+import { buildReport, type StoreView } from '../../report/model.ts';
+import { writeFileAtomic } from '../../report/write.ts';
+import { campaignDir } from '../../store/paths.ts';
+import { CampaignStore } from '../../store/store.ts';
+import { stateRoot, withCampaignFlags, type CampaignFlags } from '../campaign-flags.ts';
+import type { CliIo } from '../io.ts';
+
+function groupState(store: CampaignStore) {
+  return (group: string) => {
+    const s = store.groupSnapshot(group)?.snapshot as { value?: unknown; context?: { error?: { message?: string } | null } } | undefined;
+    return s ? { state: String(s.value), error: s.context?.error?.message ?? null } : undefined;
+  };
+}
+
+export function reportCommand(io: CliIo): Command {
+  return withCampaignFlags(new Command('report'))
+    .description('Write a self-contained HTML report of a campaign (or of a plan, before it runs)')
+    .argument('<campaign|plan.json>', 'a campaign id (see hvroll list) or a plan file')
+    .requiredOption('--out <file>', 'the HTML file to write')
+    .action(async (source: string, flags: CampaignFlags & { out: string }) => {
+      let html: string;
+      if (source.endsWith('.json') && existsSync(source) && statSync(source).isFile()) {
+        html = renderReport(buildReport(await readPlanFile(source), null));
+      } else {
+        const dir = campaignDir(stateRoot(flags, io), source);
+        if (!existsSync(dir)) throw new HvrollError('usage', `${source} is neither a plan file nor a campaign in ${stateRoot(flags, io)} (see hvroll list)`);
+        const store = await CampaignStore.open(dir, { readOnly: true });
+        try {
+          const view: StoreView = { meta: store.meta(), journal: store.journal(), audit: store.audit(), notifications: store.notifications(), groupState: groupState(store) };
+          html = renderReport(buildReport(store.plan() as PlanFile, view));
+        } finally {
+          await store.close();
+        }
+      }
+      await writeFileAtomic(flags.out, html);
+      io.stderr.write(`report written to ${flags.out}\n`);
+    });
+}
