@@ -33,6 +33,8 @@ export interface SessionOptions {
   ssh?: { knownHosts: string; identity?: string; agent?: string; user?: string; connectTimeoutMs?: number };
   controller?: HostRef | null;
   clock?: Clock;
+  /** Checks the inventory's notification targets (e.g. that `env:` URLs resolve) before anything is created. */
+  checkNotifications?: (targets: NotificationTarget[]) => void;
 }
 
 export interface Session {
@@ -128,6 +130,7 @@ export async function startCampaign(o: StartOptions): Promise<Session> {
     });
   }
   const vars = runbookVars(runbook, o.sets);
+  o.checkNotifications?.(inventory.rules.notifications ?? []);
   const campaignId = o.campaignId ?? `${new Date().toISOString().slice(0, 16).replace(/[-:]/g, '').replace('T', '-')}-${plan.fingerprint.slice(7, 15)}`;
   const executor = sshExecutor(o);
   const store = await CampaignStore.create(campaignDir(o.stateRoot, campaignId), {

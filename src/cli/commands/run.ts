@@ -150,6 +150,8 @@ export function runCommand(io: CliIo): Command {
       const notifyFile = flags.notify ? await loadNotifyFile(flags.notify) : [];
       const session = await startCampaign({
         ...sessionOptions(flags, io, live),
+        // An unset env: webhook variable is refused before the campaign store exists.
+        checkNotifications: (targets) => void resolveTargets(combineTargets(targets, notifyFile), io.env),
         planPath: flags.plan,
         ...(flags.runbook ? { runbookPath: flags.runbook } : {}),
         sets: flags.set ?? {},
