@@ -1,8 +1,9 @@
-// `npm run bench [-- --only plan|store]`: runs the benchmarks, prints a table, writes bench/results/<name>.json.
+// `npm run bench [-- --only plan|store|sim]`: runs the benchmarks, prints a table, writes bench/results/<name>.json.
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { benchPlan, formatPlanBench } from './plan.ts';
+import { benchSim, formatSimBench } from './sim.ts';
 import { benchStore } from './store.ts';
 
 interface Bench {
@@ -12,6 +13,7 @@ interface Bench {
 
 const BENCHES: Record<string, Bench> = {
   plan: { run: (log) => benchPlan(log), format: (r) => formatPlanBench(r as Awaited<ReturnType<typeof benchPlan>>) },
+  sim: { run: (log) => benchSim(log), format: (r) => formatSimBench(r as Awaited<ReturnType<typeof benchSim>>) },
   store: {
     run: () => benchStore(),
     format: (r) => Object.entries(r as Record<string, number>).map(([k, v]) => `${k.padEnd(40)} ${v}`).join('\n'),

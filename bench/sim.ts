@@ -1,0 +1,122 @@
+// Simulated campaigns (bench --only sim): the real engine against generated fleets of 1k, 5k and 20k hosts
+// (20 VMs each, utilisation 0.8) in virtual time, each size in its own child process (clean peak RSS).
+// Checks the issue's targets and prints PASS/MISS with the ratio. Heavy: run it once, not in a loop.
+
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { generateFleet } from '../src/fleet/generate.ts';
+import { loadRunbook } from '../src/runbook/load.ts';
+import { simulateOnce, type SimRunReport } from '../src/sim/simulate.ts';
+
+export const SIM_SIZES = [1000, 5000, 20000];
+const SEED = 20;
+
+interface Case {
+  hosts: number;
+  strategy: 'upgrade-aware' | 'naive';
+  spread: number;
+  resume: boolean;
+}
+
+interface CaseResult extends Case {
+  report: SimRunReport;
+  peakRssMiB: number;
+}
+
+function cases(): Case[] {
+  return [
+    { hosts: 1000, strategy: 'upgrade-aware', spread: 0, resume: true },
+    { hosts: 1000, strategy: 'naive', spread: 0, resume: false },
+    { hosts: 1000, strategy: 'upgrade-aware', spread: 0.3, resume: false },
+    { hosts: 5000, strategy: 'upgrade-aware', spread: 0, resume: true },
+    { hosts: 20000, strategy: 'upgrade-aware', spread: 0, resume: true },
+  ].filter((c) => SIM_SIZES.includes(c.hosts)) as Case[];
+}
+
+async function runCase(c: Case): Promise<CaseResult> {
+  const inventory = generateFleet({ hosts: c.hosts, vmsPerHost: 20, utilisation: 0.8, seed: SEED });
+  const runbook = await loadRunbook('runbooks/libvirt.yaml');
+  const report = await simulateOnce({ inventory, runbook, seed: SEED, spread: c.spread, measureResume: c.resume }, c.strategy);
+  return { ...c, report, peakRssMiB: Math.round((process.resourceUsage().maxRSS * 1024) / 2 ** 20) };
+}
+
+function inChild(c: Case, log: (l: string) => void): Promise<CaseResult> {
+  log(`   ${c.hosts} hosts, ${c.strategy}, spread ${c.spread} …`);
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--import', 'tsx', '--max-old-space-size=6144', fileURLToPath(import.meta.url), '--child', JSON.stringify(c)], { maxBuffer: 1 << 26 }, (err, stdout, stderr) => {
+      if (err) return reject(new Error(`${c.hosts} hosts (${c.strategy}): ${stderr.trim().split('\n').slice(-3).join(' | ') || err.message}`));
+      resolve(JSON.parse(stdout) as CaseResult);
+    });
+  });
+}
+
+export interface Check {
+  target: string;
+  value: number;
+  limit: number;
+  /** value / limit (≤ 1 passes), or limit / value for "at least" targets. */
+  ratio: number;
+  pass: boolean;
+}
+
+const r3 = (x: number) => Math.round(x * 1000) / 1000;
+const atMost = (target: string, value: number, limit: number): Check => ({ target, value: r3(value), limit, ratio: r3(value / limit), pass: value <= limit });
+
+export async function benchSim(log: (line: string) => void) {
+  const results: CaseResult[] = [];
+  const errors: string[] = [];
+  for (const c of cases()) {
+    try {
+      const r = await inChild(c, log);
+      results.push(r);
+      log(`     makespan ${r.report.makespanSeconds} s (${r.report.makespanRatio} × T_LB), ${r.report.orchestrator.wallSeconds} s wall, ${r.peakRssMiB} MiB`);
+    } catch (e) {
+      errors.push(e instanceof Error ? e.message : String(e));
+      log(`     failed: ${errors.at(-1)}`);
+    }
+  }
+  const find = (hosts: number, strategy: string, spread: number) => results.find((r) => r.hosts === hosts && r.strategy === strategy && r.spread === spread)?.report;
+  const checks: Check[] = [];
+  for (const hosts of SIM_SIZES) {
+    const r = find(hosts, 'upgrade-aware', 0);
+    if (!r) continue;
+    checks.push(atMost(`${hosts}: migrations / lower bound ≤ 1.02`, r.migrations.ratio, 1.02));
+    checks.push(atMost(`${hosts}: VMs moved more than twice = 0`, r.migrations.movedMoreThanTwice, 0));
+    checks.push(atMost(`${hosts}: safety violations = 0`, r.violations.total, 0));
+    checks.push(atMost(`${hosts}: makespan / T_LB ≤ 1.15 (fixed durations)`, r.makespanRatio, 1.15));
+    if (r.orchestrator.resumeOpenMs !== null) checks.push(atMost(`${hosts}: resume (open the store) ≤ 2000 ms`, r.orchestrator.resumeOpenMs, 2000));
+  }
+  const spread = find(1000, 'upgrade-aware', 0.3);
+  if (spread) checks.push(atMost('1000: makespan / T_LB ≤ 1.30 (spread 0.3)', spread.makespanRatio, 1.3));
+  const ours = find(1000, 'upgrade-aware', 0);
+  const naive = find(1000, 'naive', 0);
+  if (ours && naive) {
+    const fewer = 1 - ours.migrations.done / naive.migrations.done;
+    checks.push({ target: '1000: ≥ 15 % fewer migrations than naive', value: r3(fewer), limit: 0.15, ratio: r3(fewer / 0.15), pass: fewer >= 0.15 });
+  }
+  const small = find(1000, 'upgrade-aware', 0);
+  const big = find(20000, 'upgrade-aware', 0);
+  if (small && big) {
+    checks.push(atMost('checkpoint bytes per step, 20k / 1k ≤ 1.5', big.orchestrator.bytesPerCheckpoint / small.orchestrator.bytesPerCheckpoint, 1.5));
+    checks.push(atMost('checkpoint store time per step, 20k / 1k ≤ 1.5', big.orchestrator.storeMsPerCheckpoint / small.orchestrator.storeMsPerCheckpoint, 1.5));
+    checks.push(atMost('orchestrator CPU per step, 20k / 1k ≤ 1.5', big.orchestrator.cpuMsPerCheckpoint / small.orchestrator.cpuMsPerCheckpoint, 1.5));
+  }
+  if (big) checks.push(atMost('20000: simulated campaign wall time ≤ 600 s', big.orchestrator.wallSeconds, 600));
+  return { machine: { node: process.version, cpus: (await import('node:os')).cpus().length }, results, checks, errors };
+}
+
+export function formatSimBench(r: Awaited<ReturnType<typeof benchSim>>): string {
+  const lines = r.results.map(
+    (c) =>
+      `${String(c.hosts).padStart(6)} ${c.strategy.padEnd(13)} spread ${c.spread}: makespan ${c.report.makespanSeconds} s = ${c.report.makespanRatio} × T_LB (${c.report.lowerBound.seconds} s), plan est. ${c.report.plannedSeconds} s; ` +
+      `migrations ${c.report.migrations.done}/${c.report.migrations.lowerBound}; wall ${c.report.orchestrator.wallSeconds} s, CPU ${c.report.orchestrator.cpuSeconds} s, ${c.peakRssMiB} MiB; ` +
+      `${c.report.orchestrator.bytesPerCheckpoint} B and ${c.report.orchestrator.storeMsPerCheckpoint} ms store / ${c.report.orchestrator.cpuMsPerCheckpoint} ms CPU per checkpoint; resume ${c.report.orchestrator.resumeOpenMs ?? '-'} ms`,
+  );
+  const checks = r.checks.map((c) => `${c.pass ? 'PASS' : 'MISS'}  ${c.target}: ${c.value} (×${c.ratio} of the limit)`);
+  return [...lines, '', ...checks, ...r.errors.map((e) => `ERROR ${e}`)].join('\n');
+}
+
+if (process.argv[2] === '--child') {
+  const result = await runCase(JSON.parse(process.argv[3]!) as Case);
+  process.stdout.write(JSON.stringify(result));
+}
