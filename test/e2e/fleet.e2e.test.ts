@@ -1,0 +1,245 @@
+// hvroll against real hosts: 3 lab hosts (network + mount + UTS namespaces, test/fleet/setup.sh), each with
+// OpenSSH sshd and libvirtd running real QEMU/TCG guests; runbooks/libvirt.yaml unchanged, so VMs move with
+// `virsh migrate --live … qemu+ssh://<target>/system` run on the source host over SSH; the upgrade is a real
+// apt-get install of a local package, the reboot restarts the host's sshd and libvirtd with a new boot id.
+import test, { type ExecutionContext } from 'ava';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { PlanFile } from '../../src/model/plan.ts';
+import {
+  HOSTS,
+  LAB_DIR,
+  LAYOUT,
+  PACKAGE,
+  VERSION_FROM,
+  VERSION_TO,
+  Watcher,
+  bootId,
+  domains,
+  hostd,
+  hvroll,
+  hvrollChild,
+  journal,
+  labDown,
+  labUp,
+  makePlan,
+  mustOnHost,
+  nonceOf,
+  onHost,
+  processes,
+  readNonce,
+  reboots,
+  resetFleet,
+  runArgs,
+  sshFlags,
+  type CliResult,
+} from './lab.ts';
+
+let work: string;
+let plan: string;
+let planned: PlanFile;
+
+test.before(async () => {
+  labUp();
+  work = mkdtempSync(join(LAB_DIR, 'e2e-'));
+  plan = await makePlan(join(work, 'plan'));
+  planned = JSON.parse(readFileSync(plan, 'utf8')) as PlanFile;
+});
+test.after.always(() => {
+  labDown();
+});
+
+const targetOf = (vm: string) => planned.groups.flatMap((g) => g.moves).filter((m) => m.vm === vm).at(-1)?.to ?? LAYOUT.get(vm)!;
+
+/** The final state every complete campaign must reach, however it got there. */
+async function checkFinal(t: ExecutionContext, label: string, bootsBefore: Map<string, string>): Promise<void> {
+  const now = await domains();
+  t.deepEqual([...now.keys()].sort(), [...LAYOUT.keys()].sort(), `${label}: every VM exists, no other`);
+  for (const vm of LAYOUT.keys()) {
+    const where = now.get(vm) ?? [];
+    t.is(where.length, 1, `${label}: ${vm} defined on exactly one host (${JSON.stringify(where)})`);
+    t.is(where[0]?.host, targetOf(vm), `${label}: ${vm} where the plan put it`);
+    const moved = targetOf(vm) !== LAYOUT.get(vm);
+    t.is(where[0]?.state, moved ? 'running (migrated)' : 'running (unpaused)', `${label}: ${vm} running, ${moved ? 'by migration' : 'never restarted'}`);
+    t.is(await readNonce(where[0]!.host, vm), nonceOf(vm), `${label}: ${vm}'s guest state (CMOS byte) carried over: the same QEMU guest, not a new one`);
+    t.regex(await mustOnHost(where[0]!.host, ['virsh', 'qemu-monitor-command', vm, '--hmp', 'info status']), /VM status: running/);
+  }
+  for (const h of HOSTS) {
+    t.is((await mustOnHost(h, ['dpkg-query', '-W', '-f=${Version}', PACKAGE])).trim(), VERSION_TO, `${label}: ${h} upgraded`);
+    t.is(reboots(h), 1, `${label}: ${h} rebooted exactly once`);
+    t.not(bootId(h), bootsBefore.get(h), `${label}: ${h} has a new boot id`);
+    t.is((await onHost(h, ['test', '-e', '/var/lib/hvroll/maintenance'])).code, 1, `${label}: ${h} back in the pool`);
+    t.is((await hostd(h, 'is-active')).trim(), 'active', `${label}: ${h}: libvirtd runs`);
+  }
+}
+
+/** The journal matches what happened: one successful migration per move, one install and one reboot per host. */
+async function checkJournal(t: ExecutionContext, label: string, state: string, campaign: string): Promise<void> {
+  const entries = await journal(state, campaign);
+  const migrations = entries.filter((e) => e.step === 'migrate' && e.outcome?.exitCode === 0);
+  const moves = planned.groups.flatMap((g) => g.moves);
+  t.deepEqual(migrations.map((e) => e.vm).sort(), moves.map((m) => m.vm).sort(), `${label}: one successful migration journalled per planned move`);
+  for (const e of migrations) t.regex(e.outcome!.outputTail, /Migration: \[100 %\]/, `${label}: virsh's own report of ${e.vm}`);
+  for (const h of HOSTS) {
+    const installs = entries.filter((e) => e.host === h && e.step === 'upgrade' && e.argv?.includes('install'));
+    t.true(installs.some((e) => e.outcome?.exitCode === 0), `${label}: ${h}: apt-get install journalled with its outcome`);
+    t.is(entries.filter((e) => e.host === h && e.step === 'reboot').length, 1, `${label}: ${h}: one reboot command journalled`);
+  }
+  t.is(entries.filter((e) => e.outcome === undefined).length, 0, `${label}: no intent left without an outcome`);
+}
+
+const bootIds = () => new Map(HOSTS.map((h) => [h, bootId(h)]));
+const newState = (name: string) => mkdtempSync(join(work, `${name}-`));
+
+test.serial('a full campaign live-migrates every VM for real, upgrades and reboots each host once', async (t) => {
+  t.timeout(600_000);
+  await resetFleet();
+  const before = bootIds();
+  const watcher = new Watcher().start();
+  const state = newState('full');
+  const r = await hvroll(runArgs(plan, state, 'full'));
+  await watcher.stop();
+  t.is(r.code, 0, r.stderr.slice(-3000));
+  t.deepEqual(watcher.problems, [], 'no VM ever seen shut off or crashed');
+  t.log(`campaign: ${planned.summary.groups} groups, ${planned.summary.migrations} live migrations, ${(r.ms / 1000).toFixed(1)} s; ${watcher.samples} samples of all hosts`);
+  await checkFinal(t, 'full', before);
+  await checkJournal(t, 'full', state, 'full');
+  const status = await hvroll(['status', 'full', '--state', state, '--json']);
+  t.is((JSON.parse(status.stdout) as { state: string }).state, 'done');
+  const times = (await journal(state, 'full')).filter((e) => e.step === 'migrate' && e.outcome?.exitCode === 0).map((e) => Date.parse(e.outcome!.endedAt) - Date.parse(e.startedAt));
+  t.log(`virsh migrate through hvroll (journal, start → end): ${times.map((ms) => `${ms} ms`).join(', ')}`);
+});
+
+/** Start `hvroll run`, SIGKILL it once `when` sees the moment, then unlock + resume; return what happened. */
+async function killAndResume(t: ExecutionContext, campaign: string, when: () => Promise<string | undefined>): Promise<{ caught: string; resumed: CliResult; state: string }> {
+  const state = newState(campaign);
+  const child = hvrollChild(runArgs(plan, state, campaign));
+  const done = hvroll([], 600_000, child);
+  let caught: string | undefined;
+  const deadline = Date.now() + 300_000;
+  while (caught === undefined && child.exitCode === null && Date.now() < deadline) {
+    caught = await when();
+    if (caught === undefined) await new Promise((r) => setTimeout(r, 40));
+  }
+  child.kill('SIGKILL');
+  const killed = await done;
+  t.truthy(caught, `the moment was seen before the run ended (exit ${killed.code}): ${killed.stderr.slice(-2000)}`);
+  t.is(killed.signal, 'SIGKILL');
+  const unlock = await hvroll(['unlock', campaign, '--state', state]);
+  t.is(unlock.code, 0, unlock.stderr);
+  const resumed = await hvroll(['resume', campaign, '--state', state, ...sshFlags()]);
+  t.is(resumed.code, 0, resumed.stderr.slice(-3000));
+  return { caught: caught ?? 'never', resumed, state };
+}
+
+test.serial('kill -9 of hvroll run in the middle of a live migration, then resume: the same final state', async (t) => {
+  t.timeout(600_000);
+  await resetFleet();
+  const before = bootIds();
+  const watcher = new Watcher().start();
+  // The moment: an incoming domain exists (paused) on a host the VM did not start on — QEMU is receiving memory.
+  const { caught, state } = await killAndResume(t, 'kill-migrate', async () => {
+    if (!processes().some((p) => p.includes('virsh migrate --live'))) return undefined;
+    for (const h of HOSTS) {
+      const r = await onHost(h, ['virsh', 'list', '--all'], 10_000);
+      const m = /^\s*\S+\s+(vm-\d+)\s+paused/m.exec(r.stdout);
+      if (m && LAYOUT.get(m[1]!) !== h) return `${m[1]} paused (incoming migration) on ${h}`;
+    }
+    return undefined;
+  });
+  await watcher.stop();
+  t.log(`killed while: ${caught}`);
+  t.deepEqual(watcher.problems, [], 'no VM ever seen shut off or crashed');
+  await checkFinal(t, 'kill-migrate', before);
+  await checkJournal(t, 'kill-migrate', state, 'kill-migrate');
+});
+
+test.serial('kill -9 of hvroll run in the middle of an upgrade, then resume: the same final state', async (t) => {
+  t.timeout(600_000);
+  await resetFleet();
+  const before = bootIds();
+  const watcher = new Watcher().start();
+  const { caught, state } = await killAndResume(t, 'kill-upgrade', () => {
+    const p = processes().find((l) => /apt-get (update|install)/.test(l) && !l.includes('--allow-downgrades'));
+    return Promise.resolve(p);
+  });
+  await watcher.stop();
+  t.log(`killed while: ${caught}`);
+  t.deepEqual(watcher.problems, []);
+  await checkFinal(t, 'kill-upgrade', before);
+  await checkJournal(t, 'kill-upgrade', state, 'kill-upgrade');
+});
+
+test.serial('a VM the plan does not know, found on a host, stops its group before anything moves', async (t) => {
+  t.timeout(600_000);
+  await resetFleet(new Map([['stray-1', 'hv-1']]));
+  const state = newState('unknown');
+  const r = await hvroll(runArgs(plan, state, 'unknown'));
+  t.is(r.code, 7, r.stderr.slice(-3000));
+  const status = await hvroll(['status', 'unknown', '--state', state, '--json']);
+  t.regex(status.stdout + r.stdout + r.stderr, /host hv-1 runs VM\(s\) the plan does not know: stray-1/);
+  const now = await domains();
+  for (const [vm, h] of LAYOUT) {
+    if (planned.groups.some((g) => g.hosts.includes('hv-1') && g.moves.some((m) => m.vm === vm))) t.deepEqual(now.get(vm), [{ host: h, state: 'running (unpaused)' }], `${vm} not moved`);
+  }
+  t.is((await onHost('hv-1', ['test', '-e', '/var/lib/hvroll/maintenance'])).code, 1, 'hv-1 re-enabled');
+  t.is((await mustOnHost('hv-1', ['dpkg-query', '-W', '-f=${Version}', PACKAGE])).trim(), VERSION_FROM, 'hv-1 not upgraded');
+});
+
+test.serial('a host whose sshd key changed is refused before anything is run', async (t) => {
+  t.timeout(300_000);
+  await resetFleet();
+  const key = join(LAB_DIR, 'hosts', 'hv-2', 'ssh', 'ssh_host_ed25519_key');
+  const original = [readFileSync(key), readFileSync(`${key}.pub`)] as const;
+  try {
+    await hostd('hv-2', 'stop-sshd');
+    await mustOnHost('hv-2', ['sh', '-c', `rm -f ${key} ${key}.pub && ssh-keygen -q -t ed25519 -N '' -f ${key}`]);
+    await hostd('hv-2', 'start');
+    const state = newState('key');
+    const r = await hvroll(runArgs(plan, state, 'key'));
+    t.not(r.code, 0, r.stderr.slice(-2000));
+    t.log(`exit ${r.code}: ${(r.stderr.match(/[^\n]*hv-2[^\n]*/g) ?? []).slice(-2).join(' | ').slice(0, 600)}`);
+    t.regex(r.stdout + r.stderr, /hv-2[\s\S]*(host key|changed)|(host key|changed)[\s\S]*hv-2/i, r.stderr.slice(-2000));
+    const entries = await journal(state, 'key');
+    t.deepEqual(entries.filter((e) => e.host === 'hv-2' && e.outcome?.exitCode !== null && e.outcome?.exitCode !== undefined), [], 'no command ran on hv-2');
+    t.is((await onHost('hv-2', ['test', '-e', '/var/lib/hvroll/maintenance'])).code, 1, 'hv-2 not disabled');
+    t.is((await mustOnHost('hv-2', ['dpkg-query', '-W', '-f=${Version}', PACKAGE])).trim(), VERSION_FROM, 'hv-2 not upgraded');
+    const now = await domains();
+    for (const [vm, h] of LAYOUT) if (h === 'hv-2') t.is(now.get(vm)?.[0]?.host, 'hv-2', `${vm} not moved off hv-2`);
+    for (const [vm, where] of now) if (LAYOUT.get(vm) !== 'hv-2') t.false(where.some((w) => w.host === 'hv-2'), `${vm} not moved onto hv-2`);
+  } finally {
+    await hostd('hv-2', 'stop-sshd');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(key, original[0], { mode: 0o600 });
+    writeFileSync(`${key}.pub`, original[1]);
+    await hostd('hv-2', 'start');
+  }
+});
+
+test.serial('a migration that fails for real (target libvirtd stopped) is retried per the runbook, then the group fails safe', async (t) => {
+  t.timeout(600_000);
+  await resetFleet();
+  const first = planned.groups.find((g) => g.moves.length > 0)!;
+  const target = first.moves[0]!.to;
+  await hostd(target, 'stop-libvirtd');
+  try {
+    const state = newState('nolibvirtd');
+    const r = await hvroll(runArgs(plan, state, 'nolibvirtd'));
+    t.is(r.code, 7, r.stderr.slice(-3000));
+    const entries = await journal(state, 'nolibvirtd');
+    t.log(entries.map((e) => `${e.step} ${e.host} ${e.vm ?? ''} → ${e.outcome?.exitCode ?? e.outcome?.error?.message ?? 'open'}`).join('\n'));
+    t.log(r.stderr.slice(-1500));
+    const attempts = entries.filter((e) => e.step === 'migrate' && e.vm === first.moves[0]!.vm);
+    t.is(attempts.length, 3, 'first try + the runbook\'s 2 retries');
+    for (const a of attempts) t.not(a.outcome?.exitCode, 0);
+    t.regex(attempts[0]!.outcome!.outputTail, /libvirt|connect|socket/i);
+    for (const h of first.hosts) {
+      t.is((await onHost(h, ['test', '-e', '/var/lib/hvroll/maintenance'])).code, 1, `${h} re-enabled`);
+      t.is((await mustOnHost(h, ['dpkg-query', '-W', '-f=${Version}', PACKAGE])).trim(), VERSION_FROM, `${h} not upgraded`);
+    }
+    const now = await domains();
+    for (const [vm, h] of LAYOUT) if (h !== target) t.is(now.get(vm)?.[0]?.state, 'running (unpaused)', `${vm} still running where it was`);
+  } finally {
+    await hostd(target, 'start');
+  }
+});

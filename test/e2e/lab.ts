@@ -1,0 +1,267 @@
+// The e2e test fleet from the test's side: test/fleet/setup.sh builds real hosts (network + mount + UTS
+// namespaces, each with OpenSSH sshd and libvirtd running QEMU/TCG), hvroll runs as a child process in the lab
+// namespace and reaches them over real SSH; the test looks at the hosts directly (nsenter + virsh), never
+// through hvroll.
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { stringify } from 'yaml';
+import { CampaignStore } from '../../src/store/store.ts';
+import { campaignDir } from '../../src/store/paths.ts';
+import type { JournalEntry } from '../../src/store/doc.ts';
+
+const run = promisify(execFile);
+export const REPO = resolve(import.meta.dirname, '../..');
+const FLEET = join(REPO, 'test/fleet');
+export const LAB_DIR = process.env.HVLAB_DIR ?? '/run/hvroll-lab';
+const LAB_NS = `${process.env.HVLAB_PREFIX ?? 'hvlab'}-lab`;
+const NET = process.env.HVLAB_NET ?? '10.231.7';
+
+export const HOSTS = ['hv-1', 'hv-2', 'hv-3'] as const;
+export type HostName = (typeof HOSTS)[number];
+export const address = (h: string) => `${NET}.${10 + Number(h.slice(3))}`;
+export const hostDir = (h: string) => join(LAB_DIR, 'hosts', h);
+
+/** The initial layout: two VMs on hv-1, two on hv-2, hv-3 empty. 32 MiB, 1 vCPU, no disk, no network. */
+export const LAYOUT: ReadonlyMap<string, HostName> = new Map([
+  ['vm-1', 'hv-1'],
+  ['vm-2', 'hv-1'],
+  ['vm-3', 'hv-2'],
+  ['vm-4', 'hv-2'],
+]);
+export const VM_MIB = 32;
+export const VERSION_FROM = '1.0';
+export const VERSION_TO = '1.1';
+export const PACKAGE = 'hvlab-hypervisor';
+
+function fail(what: string, e: unknown): never {
+  const x = e as { stderr?: string; stdout?: string; message?: string };
+  throw new Error(`${what} failed: ${x.message ?? String(e)}\n${x.stdout ?? ''}\n${x.stderr ?? ''}`);
+}
+
+export function labUp(): void {
+  try {
+    execFileSync(join(FLEET, 'teardown.sh'), { stdio: 'pipe' }); // a lab a killed run left behind
+    execFileSync(join(FLEET, 'setup.sh'), [String(HOSTS.length)], { stdio: 'pipe', timeout: 180_000 });
+  } catch (e) {
+    fail('test fleet setup (test/fleet/setup.sh)', e);
+  }
+}
+
+export function labDown(): void {
+  execFileSync(join(FLEET, 'teardown.sh'), { stdio: 'pipe', timeout: 60_000 });
+}
+
+/** A command inside a lab host's namespaces, as root, straight to its libvirtd: not over SSH. */
+export async function onHost(h: string, argv: string[], timeoutMs = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(join(FLEET, 'on-host.sh'), [h, ...argv], { timeout: timeoutMs });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const x = e as { code?: number | string; stdout?: string; stderr?: string };
+    if (typeof x.code !== 'number') throw e;
+    return { code: x.code, stdout: x.stdout ?? '', stderr: x.stderr ?? '' };
+  }
+}
+
+export async function mustOnHost(h: string, argv: string[]): Promise<string> {
+  const r = await onHost(h, argv);
+  if (r.code !== 0) throw new Error(`${h}: ${argv.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}
+
+export const hostd = (h: string, cmd: string) => mustOnHost(h, [join(FLEET, 'hostd.sh'), h, cmd]);
+
+export function domainXml(name: string): string {
+  return `<domain type='qemu'>
+  <name>${name}</name>
+  <memory unit='MiB'>${VM_MIB}</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type></os>
+  <clock offset='utc'/>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <controller type='usb' model='none'/>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+`;
+}
+
+const hmp = (h: string, vm: string, cmd: string) => mustOnHost(h, ['virsh', 'qemu-monitor-command', vm, '--hmp', cmd]);
+
+/**
+ * A byte the test writes into the guest's CMOS NVRAM (index 0x48, unused by QEMU and SeaBIOS) through the QEMU
+ * monitor. CMOS contents travel with a live migration; a QEMU process started afresh has 0 there. So the same
+ * byte read back at the end proves the guest state was carried, not restarted.
+ */
+/** The guest is paused around the two port accesses: its BIOS uses the same CMOS index register. */
+async function paused<T>(h: string, vm: string, work: () => Promise<T>): Promise<T> {
+  await mustOnHost(h, ['virsh', 'suspend', vm]);
+  try {
+    return await work();
+  } finally {
+    await mustOnHost(h, ['virsh', 'resume', vm]);
+  }
+}
+export async function writeNonce(h: string, vm: string, value: number): Promise<void> {
+  await paused(h, vm, async () => {
+    await hmp(h, vm, 'o /b 0x70 0x48');
+    await hmp(h, vm, `o /b 0x71 0x${value.toString(16)}`);
+  });
+}
+export async function readNonce(h: string, vm: string): Promise<number> {
+  const out = await paused(h, vm, async () => {
+    await hmp(h, vm, 'o /b 0x70 0x48');
+    return hmp(h, vm, 'i /b 0x71');
+  });
+  const m = /= 0x([0-9a-f]+)/.exec(out);
+  if (!m) throw new Error(`${h}/${vm}: cannot read the CMOS byte: ${out}`);
+  return parseInt(m[1]!, 16);
+}
+export const nonceOf = (vm: string) => 0x40 + Number(vm.slice(3)); // vm-1 → 0x41 …
+
+/** What runs where, straight from every libvirtd: name → [host, state reason] for every domain. */
+export async function domains(): Promise<Map<string, { host: string; state: string }[]>> {
+  const all = new Map<string, { host: string; state: string }[]>();
+  for (const h of HOSTS) {
+    const r = await onHost(h, ['virsh', 'list', '--all', '--name']);
+    if (r.code !== 0) continue;
+    for (const vm of r.stdout.split('\n').map((s) => s.trim()).filter(Boolean)) {
+      const st = await onHost(h, ['virsh', 'domstate', '--reason', vm]);
+      all.set(vm, [...(all.get(vm) ?? []), { host: h, state: st.stdout.trim() }]);
+    }
+  }
+  return all;
+}
+
+/** Every host back to the initial state: package 1.0, no marker, sshd + libvirtd up, the LAYOUT's VMs running. */
+export async function resetFleet(extraVms: ReadonlyMap<string, HostName> = new Map()): Promise<void> {
+  await Promise.all(
+    HOSTS.map(async (h) => {
+      await hostd(h, 'start');
+      const names = (await mustOnHost(h, ['virsh', 'list', '--all', '--name'])).split('\n').map((s) => s.trim()).filter(Boolean);
+      for (const vm of names) {
+        await onHost(h, ['virsh', 'destroy', vm]);
+        await mustOnHost(h, ['virsh', 'undefine', vm]);
+      }
+      await mustOnHost(h, ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-q', '--allow-downgrades', `${PACKAGE}=${VERSION_FROM}`]);
+      await mustOnHost(h, ['rm', '-f', '/var/lib/hvroll/maintenance']);
+      writeFileSync(join(hostDir(h), 'log', 'reboot.log'), '');
+    }),
+  );
+  for (const [vm, h] of [...LAYOUT, ...extraVms]) {
+    const file = join(hostDir(h), 'root', `${vm}.xml`);
+    writeFileSync(file, domainXml(vm));
+    await mustOnHost(h, ['virsh', 'define', `/root/${vm}.xml`]);
+    await mustOnHost(h, ['virsh', 'start', vm]);
+    await writeNonce(h, vm, nonceOf(vm));
+  }
+}
+
+export const bootId = (h: string) => readFileSync(join(hostDir(h), 'boot_id'), 'utf8').trim();
+export const reboots = (h: string) => readFileSync(join(hostDir(h), 'log', 'reboot.log'), 'utf8').split('\n').filter((l) => l.includes(': rebooting')).length;
+
+/** Inventory + plan for the lab, made by `hvroll plan` with the production runbook. */
+export async function makePlan(dir: string): Promise<string> {
+  mkdirSync(dir, { recursive: true });
+  const inventory = {
+    hosts: HOSTS.map((h) => ({ name: h, address: address(h), ssh: { user: 'root' }, labels: { rack: 'lab' }, capacity: { vcpus: 4, memoryMiB: 128 } })),
+    vms: [...LAYOUT].map(([vm, h]) => ({ name: vm, host: h, vcpus: 1, memoryMiB: VM_MIB, labels: { tier: 'web' } })),
+    rules: { concurrency: { groups: 1, migrations: 2, migrationsPerHost: 2 } },
+  };
+  writeFileSync(join(dir, 'inventory.yaml'), stringify(inventory));
+  const plan = join(dir, 'plan.json');
+  const r = await hvroll(['plan', join(dir, 'inventory.yaml'), '--runbook', 'runbooks/libvirt.yaml', '--out', plan, '--json']);
+  if (r.code !== 0) throw new Error(`hvroll plan exited ${r.code}: ${r.stderr}`);
+  return plan;
+}
+
+export const sshFlags = () => ['--known-hosts', join(LAB_DIR, 'known_hosts'), '--identity', join(LAB_DIR, 'keys', 'controller'), '--no-progress'];
+export const runArgs = (plan: string, state: string, campaign: string) => [
+  'run', '--plan', plan, '--set', `version=${VERSION_TO}`, '--set', `package=${PACKAGE}`, '--state', state, '--campaign', campaign, ...sshFlags(),
+];
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** hvroll as a child process in the lab namespace (the controller's side of the lab network). */
+export function hvrollChild(args: string[]): ChildProcess {
+  return spawn('ip', ['netns', 'exec', LAB_NS, process.execPath, '--import', 'tsx', 'src/cli/main.ts', ...args], {
+    cwd: REPO,
+    env: { ...process.env, NO_COLOR: '1', HVROLL_OPERATOR: 'e2e' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+export function hvroll(args: string[], timeoutMs = 600_000, child = hvrollChild(args)): Promise<CliResult> {
+  const started = Date.now();
+  return new Promise((resolvePromise, reject) => {
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`hvroll ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stderr.slice(-4000)}`));
+    }, timeoutMs);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolvePromise({ code, signal, stdout, stderr, ms: Date.now() - started });
+    });
+  });
+}
+
+export async function journal(state: string, campaign: string): Promise<JournalEntry[]> {
+  const store = await CampaignStore.open(campaignDir(state, campaign), { readOnly: true, acceptTornTail: true });
+  try {
+    return store.journal();
+  } finally {
+    await store.close();
+  }
+}
+
+/** Command lines of processes running on the machine (all namespaces share the PID namespace). */
+export function processes(): string[] {
+  return execFileSync('ps', ['-eo', 'args='], { encoding: 'utf8' }).split('\n');
+}
+
+/**
+ * Samples every host's libvirtd every ~300 ms while a campaign runs, and records any VM seen shut off or
+ * crashed, and any sample where a VM is missing from every host.
+ */
+export class Watcher {
+  readonly problems: string[] = [];
+  samples = 0;
+  private stopped = false;
+  private loop: Promise<void> | undefined;
+  start(): this {
+    this.loop = (async () => {
+      while (!this.stopped) {
+        const seen = new Map<string, string[]>();
+        for (const h of HOSTS) {
+          const r = await onHost(h, ['virsh', 'list', '--all'], 10_000).catch(() => undefined);
+          if (!r || r.code !== 0) continue; // libvirtd restarting ("reboot")
+          for (const line of r.stdout.split('\n').slice(2)) {
+            const m = /^\s*(\S+)\s+(\S+)\s+(.+?)\s*$/.exec(line);
+            if (m) seen.set(m[2]!, [...(seen.get(m[2]!) ?? []), `${h}:${m[3]}`]);
+          }
+        }
+        this.samples++;
+        for (const [vm, where] of seen) if (where.some((w) => /shut off|crashed/.test(w))) this.problems.push(`${vm}: ${where.join(', ')}`);
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    })();
+    return this;
+  }
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.loop;
+  }
+}
