@@ -1,0 +1,148 @@
+// A filesystem in memory that models what survives a power loss: file contents reach the disk only through
+// fsync/fdatasync, directory entries (create, rename, unlink) only through an fsync of their directory.
+// `crash()` throws away everything not yet made durable — except that each file keeps a random prefix of its
+// unsynced appends, as a disk that wrote back part of the page cache would (torn tails).
+import type { AppendFile, StoreFs } from '../../src/store/fs.ts';
+
+interface Inode {
+  durable: Buffer;
+  current: Buffer;
+}
+
+interface Dir {
+  durable: Map<string, Inode>;
+  current: Map<string, Inode>;
+}
+
+const split = (path: string): [string, string] => {
+  const i = path.lastIndexOf('/');
+  return [path.slice(0, i) || '/', path.slice(i + 1)];
+};
+
+function enoent(path: string): Error {
+  return Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
+}
+
+export class CrashableFs implements StoreFs {
+  private readonly dirs = new Map<string, Dir>();
+  crashes = 0;
+
+  constructor(private readonly random: () => number) {}
+
+  private dir(path: string, create = false): Dir | undefined {
+    let d = this.dirs.get(path);
+    if (!d && create) this.dirs.set(path, (d = { durable: new Map(), current: new Map() }));
+    return d;
+  }
+
+  private inode(path: string): Inode | undefined {
+    const [dir, name] = split(path);
+    return this.dir(dir)?.current.get(name);
+  }
+
+  /** Power loss: unsynced directory entries vanish; each file keeps its durable bytes plus a random prefix of the rest. */
+  crash(): void {
+    this.crashes++;
+    const inodes = new Set<Inode>();
+    for (const d of this.dirs.values()) {
+      for (const i of [...d.current.values(), ...d.durable.values()]) inodes.add(i);
+      d.current = new Map(d.durable);
+    }
+    for (const i of inodes) {
+      const extra = i.current.length > i.durable.length && i.current.subarray(0, i.durable.length).equals(i.durable) ? Math.floor(this.random() * (i.current.length - i.durable.length + 1)) : 0;
+      i.current = Buffer.from(i.current.subarray(0, i.durable.length + extra));
+      i.durable = Buffer.from(i.current);
+    }
+  }
+
+  async readFile(path: string): Promise<Uint8Array | null> {
+    const i = this.inode(path);
+    return i ? Buffer.from(i.current) : null;
+  }
+
+  async writeNew(path: string, data: Uint8Array): Promise<void> {
+    await new Promise<void>((r) => setImmediate(r));
+    const [dir, name] = split(path);
+    const d = this.dir(dir);
+    if (!d) throw enoent(path);
+    if (d.current.has(name)) throw Object.assign(new Error(`EEXIST: ${path}`), { code: 'EEXIST' });
+    const bytes = Buffer.from(data);
+    d.current.set(name, { durable: bytes, current: Buffer.from(bytes) }); // written and fsynced; the entry is not
+  }
+
+  async openAppend(path: string): Promise<AppendFile> {
+    const i = this.inode(path);
+    if (!i) throw enoent(path);
+    // Each write and sync takes an event-loop turn, like real I/O, so a crash can land between them.
+    const io = () => new Promise<void>((r) => setImmediate(r));
+    return {
+      append: async (data) => {
+        await io();
+        i.current = Buffer.concat([i.current, Buffer.from(data)]);
+      },
+      datasync: async () => {
+        await io();
+        i.durable = Buffer.from(i.current);
+      },
+      size: async () => i.current.length,
+      truncate: async (length) => {
+        i.current = Buffer.from(i.current.subarray(0, length));
+        i.durable = Buffer.from(i.current);
+      },
+      close: async () => undefined,
+    };
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    const [fd, fn] = split(from);
+    const [td, tn] = split(to);
+    const src = this.dir(fd);
+    const dirNode = this.dirs.get(from);
+    if (dirNode) {
+      // Directories: the store renames a finished temp directory into place (then fsyncs the parent).
+      this.dirs.set(to, dirNode);
+      this.dirs.delete(from);
+      for (const [p, d] of [...this.dirs]) {
+        if (p.startsWith(`${from}/`)) {
+          this.dirs.set(`${to}${p.slice(from.length)}`, d);
+          this.dirs.delete(p);
+        }
+      }
+      return;
+    }
+    const i = src?.current.get(fn);
+    if (!src || !i) throw enoent(from);
+    src.current.delete(fn);
+    this.dir(td, true)!.current.set(tn, i);
+  }
+
+  async unlink(path: string): Promise<void> {
+    const [dir, name] = split(path);
+    this.dir(dir)?.current.delete(name);
+  }
+
+  async mkdir(path: string): Promise<void> {
+    // Simplification: directories themselves are durable at once (the store never relies on a new empty one).
+    let p = '';
+    for (const part of path.split('/').filter(Boolean)) {
+      p += `/${part}`;
+      this.dir(p, true);
+    }
+  }
+
+  async readdir(path: string): Promise<string[] | null> {
+    const d = this.dir(path);
+    if (!d) return null;
+    const subdirs = [...this.dirs.keys()].filter((p) => split(p)[0] === path && p !== path).map((p) => split(p)[1]);
+    return [...new Set([...d.current.keys(), ...subdirs])];
+  }
+
+  async syncDir(path: string): Promise<void> {
+    const d = this.dir(path);
+    if (d) d.durable = new Map(d.current);
+  }
+
+  async removeTree(path: string): Promise<void> {
+    for (const p of [...this.dirs.keys()]) if (p === path || p.startsWith(`${path}/`)) this.dirs.delete(p);
+  }
+}
