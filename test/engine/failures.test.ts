@@ -147,3 +147,18 @@ test('a host already disabled before the campaign is still disabled after it (an
   t.is(rig.hosts.host('hv-2').upgrades, 1, 'still upgraded: it was drained like the others');
   t.true(rig.deps.store.journal({ step: 'disable:pre-disabled' }).some((e) => e.host === 'hv-2'));
 });
+
+test('a migration that reports success while the VM never moved: the confirm catches it, the retry moves it for real', async (t) => {
+  const rig = await startRig({ hosts: 2, vmsPerHost: 1 });
+  t.teardown(() => rig.close());
+  rig.hosts.lyingMigrations = 1;
+  const outcome = await runCampaign(rig.deps, { controlPollMs: 20 });
+  t.is(outcome.state, 'done');
+  t.is(rig.fleet.model.vms.get('vm-0')!.host, 'hv-2', 'actual placement wins');
+  t.is(rig.fleet.model.migrations.length, 1, 'moved once, for real');
+  const migrate = rig.deps.store.journal({ step: 'migrate' });
+  t.is(migrate.length, 2, 'the lying attempt and the real one');
+  const confirm = rig.deps.store.journal({ step: 'migrate:confirm' });
+  t.true(confirm.some((e) => e.outcome?.exitCode !== 0), 'the confirm saw the VM was not on its target');
+  t.true(rig.hosts.host('hv-1').upgrades === 1);
+});
