@@ -172,29 +172,41 @@ async function readBootId(deps: EngineDeps, group: string, host: HostRef, journa
   return id;
 }
 
-/** Whether a reboot command for `host` may already have gone out (its intent is in the journal). */
-function rebootSent(deps: EngineDeps, group: string, host: string): boolean {
-  return deps.store.journal({ group, host, step: 'reboot' }).length > 0;
+/**
+ * What the journal says of this campaign's reboot command for `host`: never written, written but with no
+ * outcome (the run died around sending it: it may or may not have reached the host), or delivered.
+ */
+function rebootCommand(deps: EngineDeps, group: string, host: string): 'none' | 'unknown' | 'delivered' {
+  const sent = deps.store.journal({ group, host, step: 'reboot' });
+  if (sent.length === 0) return 'none';
+  return sent.some((e) => e.outcome !== undefined) ? 'delivered' : 'unknown';
 }
 
-/** Wait until `host` answers with a boot id other than `before`; never sends anything but reads. */
-async function waitForNewBoot(deps: EngineDeps, group: string, host: HostRef, before: string, deadline: number, signal: AbortSignal): Promise<void> {
+/** Waits until `host` answers with a boot id other than `before`; false when `deadline` passes first. Only reads. */
+async function sawNewBoot(deps: EngineDeps, group: string, host: HostRef, before: string, deadline: number, signal: AbortSignal): Promise<boolean> {
   for (;;) {
-    await deps.executor.waitForHost(host, { deadline, signal, pollMs: 250 });
+    if (deps.clock.now() >= deadline) return false;
     try {
-      if ((await readBootId(deps, group, host, 'reboot:confirm', signal)) !== before) return;
+      await deps.executor.waitForHost(host, { deadline, signal, pollMs: 250 });
+      if ((await readBootId(deps, group, host, 'reboot:confirm', signal)) !== before) return true;
     } catch (e) {
-      if (!(e instanceof HvrollError) || !e.retryable) throw e; // went down between connect and read: poll on
-    }
-    if (deps.clock.now() >= deadline) {
-      throw new HvrollError('remote', `${host.name} still runs the boot it had before the reboot was sent; it did not reboot in time. Not rebooting it again: check the host`, {
-        retryable: false,
-        details: { host: host.name, bootId: before },
-      });
+      // Down between connect and read, or still down at the deadline: poll on / let the check above decide.
+      if (!(e instanceof HvrollError) || !e.retryable) throw e;
     }
     await deps.clock.sleep(250, signal);
   }
 }
+
+async function waitForNewBoot(deps: EngineDeps, group: string, host: HostRef, before: string, deadline: number, signal: AbortSignal): Promise<void> {
+  if (await sawNewBoot(deps, group, host, before, deadline, signal)) return;
+  throw new HvrollError('remote', `${host.name} did not come back with a new boot id before the deadline (still down, or the reboot never took). Not rebooting it again: check the host`, {
+    retryable: false,
+    details: { host: host.name, bootId: before },
+  });
+}
+
+/** How long a resumed run waits for a reboot that may or may not have been sent before sending it. */
+const UNKNOWN_REBOOT_GRACE_MS = 120_000;
 
 /**
  * Reboot each host exactly once. The boot id is journalled before the reboot command; on a re-run, a changed
@@ -211,7 +223,13 @@ async function reboot(deps: EngineDeps, input: StepInput, signal: AbortSignal): 
     if (before !== undefined) {
       await deps.executor.waitForHost(host, { deadline, signal, pollMs: 250 });
       if ((await readBootId(deps, input.group, host, 'reboot:check', signal)) !== before) return;
-      if (rebootSent(deps, input.group, name)) return waitForNewBoot(deps, input.group, host, before, deadline, signal);
+      const command = rebootCommand(deps, input.group, name);
+      if (command === 'delivered') return waitForNewBoot(deps, input.group, host, before, deadline, signal);
+      if (command === 'unknown') {
+        const grace = Math.min(deadline, deps.clock.now() + Math.min(UNKNOWN_REBOOT_GRACE_MS, (step.timeoutSeconds * 1000) / 4));
+        if (await sawNewBoot(deps, input.group, host, before, grace, signal)) return;
+        deps.log.warn({ group: input.group, host: name }, `${name}: the reboot sent by the interrupted run never took effect (same boot id after the grace period); sending it now`);
+      }
     } else {
       before = await readBootId(deps, input.group, host, 'reboot:boot-id', signal);
     }

@@ -162,3 +162,35 @@ test('a migration that reports success while the VM never moved: the confirm cat
   t.true(confirm.some((e) => e.outcome?.exitCode !== 0), 'the confirm saw the VM was not on its target');
   t.true(rig.hosts.host('hv-1').upgrades === 1);
 });
+
+/** What a run killed around `systemctl reboot` leaves in the journal of group `host`. */
+async function leftByKilledRun(rig: Awaited<ReturnType<typeof startRig>>, host: string, delivered: boolean): Promise<void> {
+  const store = rig.deps.store;
+  const at = new Date().toISOString();
+  const seen = await store.journalIntent({ key: `c1/${host}/reboot:boot-id/${host}`, group: host, step: 'reboot:boot-id', host, startedAt: at, operator: 'tester' });
+  await store.journalOutcome(seen, { exitCode: 0, outputTail: `${rig.hosts.host(host).bootId}\n`, endedAt: at });
+  const sent = await store.journalIntent({ key: `c1/${host}/reboot/${host}`, group: host, step: 'reboot', host, argv: ['systemctl', 'reboot'], startedAt: at, operator: 'tester' });
+  if (delivered) await store.journalOutcome(sent, { exitCode: 0, outputTail: '', endedAt: at });
+}
+
+test('resumed after a kill between journalling the reboot and sending it: after a grace period the host is rebooted, once', async (t) => {
+  const rig = await startRig({ hosts: 2, vmsPerHost: 1, timeouts: { reboot: 4 } });
+  t.teardown(() => rig.close());
+  await leftByKilledRun(rig, 'hv-2', false);
+  const outcome = await runCampaign(rig.deps, { controlPollMs: 20 });
+  t.is(outcome.state, 'done');
+  t.is(rig.hosts.host('hv-2').reboots, 1);
+  t.is(rig.hosts.host('hv-1').reboots, 1);
+});
+
+test('resumed after a reboot command that was delivered but never took: the host is never rebooted a second time', async (t) => {
+  const rig = await startRig({ hosts: 2, vmsPerHost: 1, timeouts: { reboot: 3 } });
+  t.teardown(() => rig.close());
+  await leftByKilledRun(rig, 'hv-2', true);
+  const outcome = await runCampaign(rig.deps, { controlPollMs: 20 });
+  t.deepEqual(outcome.failed, ['hv-2']);
+  t.is(rig.hosts.host('hv-2').reboots, 0, 'no second reboot');
+  t.true(outcome.outOfPool.some((o) => o.host === 'hv-2'), 'left out of the pool and named');
+  const snap = rig.deps.store.groupSnapshot('hv-2')!.snapshot as { context: { error: { message: string } } };
+  t.regex(snap.context.error.message, /Not rebooting it again/);
+});
