@@ -194,3 +194,22 @@ test('resumed after a reboot command that was delivered but never took: the host
   const snap = rig.deps.store.groupSnapshot('hv-2')!.snapshot as { context: { error: { message: string } } };
   t.regex(snap.context.error.message, /Not rebooting it again/);
 });
+
+test('a half-open connection during a migration (no data, no close) is detected by keepalives, not the 30-min step timeout', async (t) => {
+  // The rig's executor: keepalive every 1 s, 3 missed → dead. The runbook's migrate timeout stays 1800 s.
+  const rig = await startRig({ hosts: 2, vmsPerHost: 1 });
+  t.teardown(() => rig.close());
+  rig.fleet.freezeNext('hv-1', isMigrate);
+  const started = Date.now();
+  const outcome = await runCampaign(rig.deps, { controlPollMs: 20 });
+  const elapsed = Date.now() - started;
+  t.is(outcome.state, 'done');
+  t.is(rig.fleet.model.migrations.length, 1, 'migrated once');
+  const attempts = rig.deps.store.journal({ step: 'migrate' });
+  t.is(attempts.length, 2);
+  t.is((attempts[0]!.outcome!.error!.details as { reason: string }).reason, 'disconnected');
+  // Keepalive 1 s × 3 + margin, plus the rest of a small campaign.
+  t.true(elapsed < 15_000, `took ${elapsed} ms`);
+  const retryChecks = rig.deps.store.journal({ step: 'migrate:check' }).filter((e) => e.id > attempts[0]!.id);
+  t.true(retryChecks.length > 0, 'the retry re-read the hosts before migrating again');
+});
