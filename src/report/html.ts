@@ -53,7 +53,8 @@ function timeline(r: CampaignReport): string {
     return `<g class="bar state-${esc(g.state)}" data-group="${esc(g.name)}"><text x="4" y="${y + 16}" class="label">${esc(g.name)}</text>${planned}${actual}</g>`;
   });
   const ticks = Array.from({ length: 6 }, (_, k) => (span * k) / 5)
-    .map((t) => `<line x1="${x(t)}" y1="${top - 6}" x2="${x(t)}" y2="${top + r.groups.length * row}" class="tick"/><text x="${x(t) + 2}" y="${top - 10}" class="tick-label">${esc(dur(t))}</text>`)
+    // The last label ends at its tick, so it stays inside the drawing.
+    .map((t, k) => `<line x1="${x(t)}" y1="${top - 6}" x2="${x(t)}" y2="${top + r.groups.length * row}" class="tick"/><text x="${k === 5 ? x(t) - 2 : x(t) + 2}" y="${top - 10}"${k === 5 ? ' text-anchor="end"' : ''} class="tick-label">${esc(dur(t))}</text>`)
     .join('');
   const height = top + r.groups.length * row + 8;
   return `<svg class="timeline" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="timeline: one bar per group">${ticks}${bars.join('')}</svg>`;
