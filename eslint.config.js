@@ -15,7 +15,7 @@ const effectfulModules = {
 };
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.bench-out/**', '.tmp*/**', 'eslint.config.js', 'ava.e2e.config.js'] },
+  { ignores: ['dist/**', 'node_modules/**', '.bench-out/**', '.tmp*/**', 'eslint.config.js', 'ava.e2e.config.js', 'ava.faults.config.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

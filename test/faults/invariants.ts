@@ -1,0 +1,249 @@
+// The fault matrix's independent checker of invariants I1–I6. It knows nothing of the engine's machines,
+// limiter or outcome: only what the hosts report (a World view over a host model: the simulated fleet or the
+// in-process SSH hypervisors), the commands that reach the hosts, and the journal read back from the store.
+// Call `command` when a command reaches a host (before it acts) and `state` after every journalled event.
+//
+//   I1 every VM on exactly one host, none lost, none new
+//   I2 no host upgraded or rebooted twice: boot ids seen ≤ 2, versions seen ≤ 2 (start → target), counters ≤ 1
+//   I3 every host out of the pool was so before the campaign, or has an open disable record in the journal
+//      (a `disable` command not followed by a successful `enable`/`rollback`); at the end the disabled set is
+//      the one before the campaign plus the hosts the campaign reported as left out
+//   I4 a completed step never re-runs: no side-effecting command reaches a host whose effect is already there
+//   I5 hosts taken out of the pool by the campaign ≤ the limit; no host over capacity counting migrations
+//      in flight on both ends
+//   I6 every command a host received is the argv the journal recorded for it, in order (no unjournalled or
+//      altered command)
+
+export type Invariant = 'I1' | 'I2' | 'I3' | 'I4' | 'I5' | 'I6';
+
+export interface HostFacts {
+  name: string;
+  disabled: boolean;
+  version: string;
+  bootId: string;
+  upgrades: number;
+  reboots: number;
+}
+
+export interface VmFacts {
+  name: string;
+  /** Every host that reports the VM as its own (I1 wants exactly one). */
+  on: string[];
+  /** Target of a migration under way, if the model has such a thing. */
+  migratingTo: string | null;
+}
+
+export interface World {
+  hosts(): HostFacts[];
+  vms(): VmFacts[];
+}
+
+/** The few journal fields the checker reads (a structural subset of the store's JournalEntry). */
+export interface JournalFacts {
+  id: number;
+  step: string;
+  host: string;
+  vm?: string;
+  argv?: string[];
+  outcome?: { exitCode: number | null };
+}
+
+export interface CheckerOptions {
+  world: World;
+  targetVersion: string;
+  /** Capacity per host (vCPUs already multiplied by the overcommit); VM sizes by name. */
+  capacity: Map<string, { memoryMiB: number; vcpus: number }>;
+  sizes: Map<string, { memoryMiB: number; vcpus: number }>;
+  /** Hosts the campaign may have out of the pool at once (groups at once × largest group). */
+  outOfPoolLimit: number;
+  /** The runbook's maintenance marker path and package name: how the checker recognises side effects. */
+  marker: string;
+  pkg: string;
+}
+
+export interface Violation {
+  invariant: Invariant;
+  message: string;
+}
+
+/** Journal steps whose run commands change a host (checks, confirms and boot-id reads do not). */
+const SIDE_EFFECT_STEPS = new Set(['disable', 'migrate', 'upgrade', 'reboot', 'enable', 'rollback']);
+
+export class InvariantChecker {
+  readonly violations: Violation[] = [];
+  readonly counts: Record<Invariant, number> = { I1: 0, I2: 0, I3: 0, I4: 0, I5: 0, I6: 0 };
+  checks = 0;
+  commands = 0;
+  peakOutOfPool = 0;
+  private readonly initialDisabled: Set<string>;
+  private readonly initialVms: Set<string>;
+  private readonly bootIds = new Map<string, Set<string>>();
+  private readonly versions = new Map<string, Set<string>>();
+  private readonly initialBoot = new Map<string, string>();
+  /** Per host: argv of every command received, in order (I6). */
+  private readonly received = new Map<string, string[][]>();
+
+  constructor(private readonly o: CheckerOptions) {
+    const hosts = o.world.hosts();
+    this.initialDisabled = new Set(hosts.filter((h) => h.disabled).map((h) => h.name));
+    this.initialVms = new Set(o.world.vms().map((v) => v.name));
+    for (const h of hosts) {
+      this.bootIds.set(h.name, new Set([h.bootId]));
+      this.versions.set(h.name, new Set([h.version]));
+      this.initialBoot.set(h.name, h.bootId);
+    }
+  }
+
+  get total(): number {
+    return Object.values(this.counts).reduce((a, b) => a + b, 0);
+  }
+
+  get disabledBefore(): ReadonlySet<string> {
+    return this.initialDisabled;
+  }
+
+  private fail(invariant: Invariant, message: string): void {
+    this.counts[invariant]++;
+    if (this.violations.length < 50) this.violations.push({ invariant, message });
+  }
+
+  /** A command reaches `host` and has not acted yet (I4, and recorded for I6). */
+  command(host: string, argv: readonly string[]): void {
+    this.commands++;
+    let list = this.received.get(host);
+    if (!list) this.received.set(host, (list = []));
+    list.push([...argv]);
+    const h = this.o.world.hosts().find((x) => x.name === host);
+    if (!h) return this.fail('I6', `a command reached ${host}, a host the world does not know: ${argv.join(' ')}`);
+    const a = argv.join(' ');
+    const redo = (what: string) => this.fail('I4', `${host}: \`${a}\` sent although ${what}`);
+    if (a === `touch ${this.o.marker}` || a === 'mkdir -p /var/lib/hvroll') {
+      if (h.disabled) redo('the host is already disabled');
+    } else if (a === `rm -f ${this.o.marker}`) {
+      if (!h.disabled) redo('the host is already enabled');
+    } else if (argv[0] === 'env' && argv.includes('apt-get')) {
+      if (h.version === this.o.targetVersion) redo(`the host already runs ${this.o.targetVersion}`);
+    } else if (a === 'systemctl reboot') {
+      if (h.bootId !== this.initialBoot.get(host)) redo('the host already rebooted during this campaign');
+    } else if (argv[0] === 'virsh' && argv[1] === 'migrate') {
+      const vm = argv.at(-2)!;
+      const v = this.o.world.vms().find((x) => x.name === vm);
+      if (!v || !v.on.includes(host)) redo(`${vm} is not on ${host} any more`);
+    }
+  }
+
+  /** After a journalled event: I1, I2, I3, I5 against the world and `journal`. */
+  state(journal: readonly JournalFacts[]): void {
+    this.checks++;
+    const hosts = this.o.world.hosts();
+    const vms = this.o.world.vms();
+    // I1
+    const seen = new Set<string>();
+    for (const v of vms) {
+      seen.add(v.name);
+      if (v.on.length !== 1) this.fail('I1', `${v.name} runs on ${v.on.length} hosts (${v.on.join(', ') || 'none'})`);
+      if (!this.initialVms.has(v.name)) this.fail('I1', `${v.name} appeared; it was not in the fleet before the campaign`);
+    }
+    for (const name of this.initialVms) if (!seen.has(name)) this.fail('I1', `${name} is lost: no host reports it`);
+    // I2
+    for (const h of hosts) {
+      const boots = this.bootIds.get(h.name)!;
+      boots.add(h.bootId);
+      const versions = this.versions.get(h.name)!;
+      versions.add(h.version);
+      if (boots.size > 2) this.fail('I2', `${h.name} booted ${boots.size - 1} times during the campaign`);
+      if (versions.size > 2 || (versions.size === 2 && !versions.has(this.o.targetVersion))) this.fail('I2', `${h.name} went through versions ${[...versions].join(' → ')}`);
+      if (h.upgrades > 1) this.fail('I2', `${h.name} was upgraded ${h.upgrades} times`);
+      if (h.reboots > 1) this.fail('I2', `${h.name} was rebooted ${h.reboots} times`);
+    }
+    // I3
+    const open = openDisables(journal);
+    let outOfPool = 0;
+    for (const h of hosts) {
+      if (!h.disabled || this.initialDisabled.has(h.name)) continue;
+      outOfPool++;
+      if (!open.has(h.name)) this.fail('I3', `${h.name} is out of the pool with no open disable record in the journal`);
+    }
+    // I5
+    this.peakOutOfPool = Math.max(this.peakOutOfPool, outOfPool);
+    if (outOfPool > this.o.outOfPoolLimit) this.fail('I5', `${outOfPool} hosts out of the pool at once (limit ${this.o.outOfPoolLimit})`);
+    const load = new Map<string, { memoryMiB: number; vcpus: number }>();
+    const add = (host: string, vm: string) => {
+      const size = this.o.sizes.get(vm);
+      if (!size) return;
+      const l = load.get(host) ?? { memoryMiB: 0, vcpus: 0 };
+      load.set(host, { memoryMiB: l.memoryMiB + size.memoryMiB, vcpus: l.vcpus + size.vcpus });
+    };
+    for (const v of vms) {
+      for (const h of v.on) add(h, v.name);
+      if (v.migratingTo !== null) add(v.migratingTo, v.name);
+    }
+    for (const [host, l] of load) {
+      const cap = this.o.capacity.get(host);
+      if (cap && (l.memoryMiB > cap.memoryMiB || l.vcpus > cap.vcpus)) this.fail('I5', `${host} holds ${l.memoryMiB}/${cap.memoryMiB} MiB, ${l.vcpus}/${cap.vcpus} vCPU counting migrations in flight`);
+    }
+  }
+
+  /**
+   * I6: what each host received is, in order, the argv of the journal entries for that host (progress polls
+   * named in `unjournalled` excepted). Call when no command is in flight.
+   */
+  argvMatchesJournal(journal: readonly JournalFacts[], unjournalled: (argv: readonly string[]) => boolean = () => false): void {
+    const byHost = new Map<string, string[][]>();
+    for (const e of journal) {
+      if (!e.argv) continue;
+      let l = byHost.get(e.host);
+      if (!l) byHost.set(e.host, (l = []));
+      l.push(e.argv);
+    }
+    for (const host of new Set([...byHost.keys(), ...this.received.keys()])) {
+      const got = (this.received.get(host) ?? []).filter((a) => !unjournalled(a));
+      const want = byHost.get(host) ?? [];
+      // A journalled intent may never have reached the host (a kill right after writing it): skip those.
+      let j = 0;
+      for (const argv of got) {
+        while (j < want.length && !same(want[j]!, argv)) j++;
+        if (j === want.length) {
+          this.fail('I6', `${host} received \`${argv.join(' ')}\` with no matching journal intent (in order)`);
+          break;
+        }
+        j++;
+      }
+    }
+  }
+
+  /** At the end of the campaign: I3's final set, and when it finished, every host upgraded and rebooted once. */
+  final(o: { done: boolean; reportedOutOfPool: readonly string[]; expectedPlacement?: ReadonlyMap<string, string> }): void {
+    const hosts = this.o.world.hosts();
+    const allowed = new Set([...this.initialDisabled, ...o.reportedOutOfPool]);
+    for (const h of hosts) {
+      if (h.disabled && !allowed.has(h.name)) this.fail('I3', `${h.name} is left out of the pool at the end and the campaign did not say so`);
+      if (!h.disabled && this.initialDisabled.has(h.name)) this.fail('I3', `${h.name} was disabled before the campaign and is enabled after it`);
+    }
+    if (!o.done) return;
+    if (o.reportedOutOfPool.length > 0) this.fail('I3', `a finished campaign left ${o.reportedOutOfPool.join(', ')} out of the pool`);
+    for (const h of hosts) {
+      if (h.version !== this.o.targetVersion) this.fail('I2', `${h.name} runs ${h.version} after a finished campaign`);
+      if (h.bootId === this.initialBoot.get(h.name)) this.fail('I2', `${h.name} was never rebooted`);
+    }
+    for (const v of this.o.world.vms()) {
+      const want = o.expectedPlacement?.get(v.name);
+      if (want !== undefined && v.on[0] !== want) this.fail('I1', `${v.name} ended on ${v.on.join(', ')}, the plan put it on ${want}`);
+    }
+  }
+}
+
+function same(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** Hosts whose last disable command is not followed by a successful enable or rollback command. */
+export function openDisables(journal: readonly JournalFacts[]): Set<string> {
+  const open = new Set<string>();
+  for (const e of journal) {
+    if (!SIDE_EFFECT_STEPS.has(e.step)) continue;
+    if (e.step === 'disable') open.add(e.host);
+    else if ((e.step === 'enable' || e.step === 'rollback') && e.outcome?.exitCode === 0) open.delete(e.host);
+  }
+  return open;
+}
