@@ -1,16 +1,18 @@
-// Runs a planned campaign: the campaign machine walks the waves; each wave's groups run through p-queue
-// within `concurrency.groups`; operator requests (pause, resume, abort, approve) are polled and applied;
-// every snapshot goes to the store. Resume is the same call on a store that already holds snapshots.
+// Runs a planned campaign: the campaign machine's scheduling pass starts each group as soon as the groups it
+// depends on (`after` in the plan) are done and the limits allow it (src/engine/admission.ts), never by wave
+// barrier; operator requests (pause, resume, abort, approve) are polled and applied; every snapshot goes to
+// the store. Resume is the same call on a store that already holds snapshots.
 
-import PQueue from 'p-queue';
 import { createActor, fromPromise, waitFor, type SnapshotFrom } from 'xstate';
-import { CAMPAIGN_MACHINE_VERSION, campaignMachine, type WaveInput, type WaveOutput } from '../machines/campaign-machine.ts';
+import { CAMPAIGN_MACHINE_VERSION, campaignMachine, type BlockedGroup, type RunGroupsInput, type RunGroupsOutput } from '../machines/campaign-machine.ts';
+import { Admission } from './admission.ts';
 import { HvrollError } from '../model/errors.ts';
 import { takeControlRequests, type ControlRequest } from './control.ts';
 import type { EngineDeps } from './deps.ts';
 import { withEta, type EtaOptions } from './eta.ts';
 import type { CampaignTotals, EngineListener } from './events.ts';
 import { savedSnapshot, startGroup, type GroupResult, type LiveGroup } from './group-runner.ts';
+import { groupOf } from './steps.ts';
 
 /** Key under which the campaign machine's own snapshot is stored (not a valid group name). */
 export const CAMPAIGN_KEY = '~campaign';
@@ -21,6 +23,8 @@ export interface CampaignOutcome {
   state: CampaignFinal;
   failed: string[];
   aborted: string[];
+  /** Groups that could never start: a group they wait for failed, was aborted or is blocked. */
+  blocked: BlockedGroup[];
   outOfPool: { host: string; why: string }[];
 }
 
@@ -48,52 +52,87 @@ export async function runCampaign(deps: EngineDeps, options: RunCampaignOptions 
     for (const g of live.values()) g.actor.stop();
   };
 
-  const runWave = async ({ wave, failedBefore }: WaveInput): Promise<WaveOutput> => {
-    const groups = deps.plan.waves[wave]!.groups;
-    listener({ type: 'wave.started', wave, groups });
-    const queue = new PQueue({ concurrency: deps.plan.settings.concurrency.groups });
-    const results: GroupResult[] = [];
-    let failed = failedBefore;
+  const runGroups = (): Promise<RunGroupsOutput> => {
+    const budget = deps.plan.settings.failureBudget;
+    const admission = new Admission(deps.plan);
+    const results = new Map<string, GroupResult>();
+    // A group restored mid-step resumes first, whatever the limits say now: it met them when it started.
+    const resumed: string[] = [];
+    for (const g of admission.order) {
+      const saved = savedSnapshot(deps, g.name);
+      const state = saved ? String(saved.value) : 'pending';
+      if (FINAL_GROUP.has(state)) {
+        const ctx = saved!.context;
+        results.set(g.name, { group: g.name, state: state as GroupResult['state'], error: ctx.error?.message ?? null, outOfPool: ctx.outOfPool });
+        admission.set(g.name, state as 'done' | 'failed' | 'aborted');
+      } else if (state !== 'pending') resumed.push(g.name);
+    }
+    let failed = [...results.values()].filter((r) => r.state === 'failed').length;
     let interrupted = false;
-    for (const name of groups) {
-      const saved = savedSnapshot(deps, name);
-      if (saved && FINAL_GROUP.has(String(saved.value))) {
-        const ctx = saved.context;
-        results.push({ group: name, state: String(saved.value) as GroupResult['state'], error: ctx.error?.message ?? null, outOfPool: ctx.outOfPool });
-        continue;
-      }
-      void queue.add(async () => {
-        // Checked when a slot frees, not when queued: the budget or an operator may have stopped the wave.
-        if (fatal !== null || abortRequested || pauseRequested || failed > deps.plan.settings.failureBudget) {
-          interrupted = true;
-          return;
+    const wavesAnnounced = new Set<number>();
+    const stopNew = () => fatal !== null || abortRequested || pauseRequested || failed > budget;
+
+    return new Promise<RunGroupsOutput>((resolve, reject) => {
+      const finish = () => {
+        if (fatal !== null) return reject(fatal instanceof Error ? fatal : new Error(String(fatal)));
+        const stoppedEarly = stopNew();
+        // Nothing runs and nothing can start: what still waits can never start in this campaign.
+        if (!stoppedEarly) for (const g of admission.waiting()) admission.set(g.name, 'blocked', 'could not start: an earlier group of the plan order never finished');
+        const all = [...results.values()];
+        resolve({
+          failed: all.filter((r) => r.state === 'failed').map((r) => r.group),
+          aborted: all.filter((r) => r.state === 'aborted').map((r) => r.group),
+          blocked: admission.blocked(),
+          outOfPool: all.flatMap((r) => r.outOfPool),
+          interrupted: (interrupted || stoppedEarly) && !(failed > budget),
+        });
+      };
+      const launch = (name: string) => {
+        admission.set(name, 'running');
+        const wave = groupOf(deps, name).wave;
+        if (!wavesAnnounced.has(wave)) {
+          wavesAnnounced.add(wave);
+          listener({ type: 'wave.started', wave, groups: deps.plan.waves[wave]?.groups ?? [name] });
         }
         const g = startGroup(deps, name, listener, onFatal);
         live.set(name, g);
-        const r = await g.result;
-        live.delete(name);
-        results.push(r);
-        if (r.state === 'failed') failed++;
-        if (r.state === 'failed' && failed === deps.plan.settings.failureBudget + 1) listener({ type: 'budget.reached', failed, budget: deps.plan.settings.failureBudget });
-        if (r.state === 'paused') interrupted = true;
-      });
-    }
-    await queue.onIdle();
-    if (fatal !== null) throw fatal;
-    return {
-      failed: results.filter((r) => r.state === 'failed').map((r) => r.group),
-      aborted: results.filter((r) => r.state === 'aborted').map((r) => r.group),
-      outOfPool: results.flatMap((r) => r.outOfPool),
-      interrupted: interrupted && !(failed > deps.plan.settings.failureBudget),
-    };
+        g.result.then(
+          (r) => {
+            live.delete(name);
+            results.set(name, r);
+            if (r.state === 'paused') {
+              interrupted = true;
+              admission.set(name, 'waiting');
+            } else admission.set(name, r.state);
+            if (r.state === 'failed') {
+              failed++;
+              if (failed === budget + 1) listener({ type: 'budget.reached', failed, budget });
+            }
+            pump();
+          },
+          (e: unknown) => {
+            live.delete(name);
+            onFatal(e);
+            pump();
+          },
+        );
+      };
+      // Start what may start; when nothing runs any more, the pass is over.
+      const pump = () => {
+        if (!stopNew()) for (const name of admission.next()) launch(name);
+        if (live.size === 0) finish();
+      };
+      if (!stopNew()) for (const name of resumed) launch(name);
+      pump();
+    });
   };
 
-  const machine = campaignMachine.provide({ actors: { runWave: fromPromise<WaveOutput, WaveInput>(({ input }) => runWave(input)) } });
+  const machine = campaignMachine.provide({ actors: { runGroups: fromPromise<RunGroupsOutput, RunGroupsInput>(() => runGroups()) } });
   const saved = deps.store.groupSnapshot(CAMPAIGN_KEY);
   if (saved && saved.machineVersion !== CAMPAIGN_MACHINE_VERSION) {
     throw new HvrollError('store', `campaign ${deps.campaignId} was saved by machine version ${saved.machineVersion}; this hvroll runs ${CAMPAIGN_MACHINE_VERSION}`);
   }
-  const input = { campaignId: deps.campaignId, waves: deps.plan.waves.length, failureBudget: deps.plan.settings.failureBudget };
+  const input = { campaignId: deps.campaignId, groups: deps.plan.groups.filter((g) => g.wave >= 0).length, failureBudget: deps.plan.settings.failureBudget };
   const snapshot = saved?.snapshot as SnapshotFrom<typeof campaignMachine> | undefined;
   const campaign = createActor(machine, snapshot ? { input, snapshot } : { input });
   let saving: Promise<void> = Promise.resolve();
@@ -104,7 +143,7 @@ export async function runCampaign(deps: EngineDeps, options: RunCampaignOptions 
     },
     error: onFatal,
   });
-  listener({ type: 'campaign.started', campaignId: deps.campaignId, resumed: snapshot !== undefined, waves: input.waves, groups: deps.plan.groups.length });
+  listener({ type: 'campaign.started', campaignId: deps.campaignId, resumed: snapshot !== undefined, waves: deps.plan.waves.length, groups: deps.plan.groups.length });
 
   const apply = async (req: ControlRequest) => {
     const refused = approvalRefusal(deps, req);
@@ -150,6 +189,7 @@ export async function runCampaign(deps: EngineDeps, options: RunCampaignOptions 
       state: String(final.value) as CampaignFinal,
       failed: final.context.failed,
       aborted: final.context.aborted,
+      blocked: final.context.blocked,
       outOfPool: final.context.outOfPool,
     };
     listener({ type: 'campaign.finished', state: outcome.state, failed: outcome.failed, outOfPool: outcome.outOfPool, totals: totals(deps), durationMs: deps.clock.now() - startedAt });

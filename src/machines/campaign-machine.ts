@@ -1,36 +1,46 @@
-// The campaign: waves one after another, each wave's groups run by the engine (p-queue within the limits).
-// Stops when more groups have failed than the failure budget allows (exceeded, not equalled), supports pause
-// (at the end of the wave in flight; groups themselves pause at step boundaries) and abort.
-// Persisted on its own, apart from the groups, so a checkpoint never grows with the fleet. Pure.
+// The campaign: one scheduling pass (`runGroups`) starts the plan's groups as their dependencies finish and
+// the limits allow (no wave barrier), and returns when nothing more can start. Stops when more groups have
+// failed than the failure budget allows (exceeded, not equalled) or when groups can never start because a
+// group they wait for did not finish; supports pause (no new group starts; groups pause at step boundaries)
+// and abort. The pass is a reconcile: restored mid-flight, it runs again and reads every group's state from
+// the store. Persisted on its own, apart from the groups, so a checkpoint never grows with the fleet. Pure.
 
 import { assign, fromPromise, setup } from 'xstate';
 
-export const CAMPAIGN_MACHINE_VERSION = 'campaign/1';
+export const CAMPAIGN_MACHINE_VERSION = 'campaign/2';
 
 export interface CampaignMachineInput {
   campaignId: string;
-  waves: number;
+  /** Groups the plan runs (0: nothing to do). */
+  groups: number;
   failureBudget: number;
 }
 
-export interface WaveInput {
-  wave: number;
-  /** Groups failed so far, before this wave. */
-  failedBefore: number;
+export interface RunGroupsInput {
+  /** Scheduling passes so far (a pass interrupted by a group pausing on its own runs again). */
+  pass: number;
 }
 
-export interface WaveOutput {
+export interface BlockedGroup {
+  group: string;
+  /** Why it can never start in this campaign (the group it waits for failed, was aborted, or is blocked). */
+  why: string;
+}
+
+export interface RunGroupsOutput {
   failed: string[];
   aborted: string[];
+  blocked: BlockedGroup[];
   outOfPool: { host: string; why: string }[];
-  /** True when the wave stopped early (budget exceeded, abort, pause): the wave is not finished. */
+  /** True when the pass stopped early (budget exceeded, abort, pause): groups are left to run. */
   interrupted: boolean;
 }
 
 export interface CampaignContext extends CampaignMachineInput {
-  wave: number;
+  pass: number;
   failed: string[];
   aborted: string[];
+  blocked: BlockedGroup[];
   outOfPool: { host: string; why: string }[];
   pauseRequested: boolean;
   abortRequested: boolean;
@@ -41,39 +51,41 @@ export type CampaignEvent = { type: 'PAUSE' } | { type: 'RESUME' } | { type: 'AB
 export const campaignMachine = setup({
   types: { context: {} as CampaignContext, events: {} as CampaignEvent, input: {} as CampaignMachineInput },
   actors: {
-    runWave: fromPromise<WaveOutput, WaveInput>(() => Promise.reject(new Error('runWave was not provided to the campaign machine'))),
+    runGroups: fromPromise<RunGroupsOutput, RunGroupsInput>(() => Promise.reject(new Error('runGroups was not provided to the campaign machine'))),
   },
   guards: {
-    // Guards run before the transition's actions: count this wave's failures from its output, not context.
+    // Guards run before the transition's actions: count failures from the pass's output, not context.
     budgetExceeded: ({ context }, params: { failed: string[] }) => new Set([...context.failed, ...params.failed]).size > context.failureBudget,
     abortRequested: ({ context }) => context.abortRequested,
     pauseRequested: ({ context }) => context.pauseRequested,
-    lastWave: ({ context }) => context.wave >= context.waves - 1,
-    waveInterrupted: (_, params: { interrupted: boolean }) => params.interrupted,
+    interrupted: (_, params: { interrupted: boolean }) => params.interrupted,
+    someBlocked: (_, params: { blocked: BlockedGroup[] }) => params.blocked.length > 0,
   },
   actions: {
-    collect: assign(({ context }, params: { output: WaveOutput }) => ({
+    // The pass reads every group's state from the store, so its output replaces what an earlier pass said.
+    collect: assign(({ context }, params: { output: RunGroupsOutput }) => ({
       failed: [...new Set([...context.failed, ...params.output.failed])],
       aborted: [...new Set([...context.aborted, ...params.output.aborted])],
+      blocked: params.output.blocked,
       outOfPool: [...context.outOfPool.filter((o) => !params.output.outOfPool.some((n) => n.host === o.host)), ...params.output.outOfPool],
     })),
-    nextWave: assign(({ context }) => ({ wave: context.wave + 1 })),
+    nextPass: assign(({ context }) => ({ pass: context.pass + 1 })),
   },
 }).createMachine({
   id: 'campaign',
   version: CAMPAIGN_MACHINE_VERSION,
-  context: ({ input }) => ({ ...input, wave: 0, failed: [], aborted: [], outOfPool: [], pauseRequested: false, abortRequested: false }),
+  context: ({ input }) => ({ ...input, pass: 0, failed: [], aborted: [], blocked: [], outOfPool: [], pauseRequested: false, abortRequested: false }),
   initial: 'running',
   on: {
     ABORT: { actions: assign({ abortRequested: true }) },
   },
   states: {
     running: {
-      always: { guard: ({ context }) => context.waves === 0, target: 'done' },
+      always: { guard: ({ context }) => context.groups === 0, target: 'done' },
       on: { PAUSE: { actions: assign({ pauseRequested: true }) } },
       invoke: {
-        src: 'runWave',
-        input: ({ context }): WaveInput => ({ wave: context.wave, failedBefore: context.failed.length }),
+        src: 'runGroups',
+        input: ({ context }): RunGroupsInput => ({ pass: context.pass }),
         onDone: [
           {
             guard: { type: 'budgetExceeded', params: ({ event }) => ({ failed: event.output.failed }) },
@@ -82,22 +94,26 @@ export const campaignMachine = setup({
           },
           { guard: 'abortRequested', target: 'aborted', actions: { type: 'collect', params: ({ event }) => ({ output: event.output }) } },
           { guard: 'pauseRequested', target: 'paused', actions: { type: 'collect', params: ({ event }) => ({ output: event.output }) } },
-          // An interrupted wave that is neither over budget, aborted nor paused runs again (its groups reconcile).
+          // Interrupted but neither over budget, aborted nor paused (a group paused on its own): run again.
           {
-            guard: { type: 'waveInterrupted', params: ({ event }) => ({ interrupted: event.output.interrupted }) },
+            guard: { type: 'interrupted', params: ({ event }) => ({ interrupted: event.output.interrupted }) },
             target: 'running',
             reenter: true,
+            actions: [{ type: 'collect', params: ({ event }) => ({ output: event.output }) }, 'nextPass'],
+          },
+          {
+            guard: { type: 'someBlocked', params: ({ event }) => ({ blocked: event.output.blocked }) },
+            target: 'stopped',
             actions: { type: 'collect', params: ({ event }) => ({ output: event.output }) },
           },
-          { guard: 'lastWave', target: 'done', actions: { type: 'collect', params: ({ event }) => ({ output: event.output }) } },
-          { target: 'running', reenter: true, actions: [{ type: 'collect', params: ({ event }) => ({ output: event.output }) }, 'nextWave'] },
+          { target: 'done', actions: { type: 'collect', params: ({ event }) => ({ output: event.output }) } },
         ],
         onError: { target: 'stopped' },
       },
     },
     paused: {
       on: {
-        RESUME: { target: 'running', actions: assign({ pauseRequested: false }) },
+        RESUME: { target: 'running', actions: [assign({ pauseRequested: false }), 'nextPass'] },
         ABORT: { target: 'aborted', actions: assign({ abortRequested: true }) },
       },
     },

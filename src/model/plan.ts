@@ -3,7 +3,7 @@
 
 import type { NonMigratablePolicy, OrderTier } from './inventory.ts';
 
-export const PLAN_SCHEMA_VERSION = 1;
+export const PLAN_SCHEMA_VERSION = 2;
 
 export type PlacementStrategy = 'upgrade-aware' | 'naive';
 
@@ -58,17 +58,23 @@ export interface PlannedGroup {
   domains: string[];
   approval: boolean;
   status: GroupStatus;
+  /**
+   * Groups that must be done before this one starts: those that upgraded the hosts its VMs go to, and those
+   * that parked VMs on its hosts. `run` starts a group when these are done and the limits allow it.
+   */
+  after: string[];
   nonMigratable: NonMigratableVm[];
   moves: Move[];
   estimate: GroupEstimate;
 }
 
+/** A start instant of the estimated timeline: the groups the planner starts together (not a barrier). */
 export interface PlannedWave {
   index: number;
   groups: string[];
   startSeconds: number;
   endSeconds: number;
-  /** Why the wave ended where it did (concurrency, class boundary, capacity for move-once, ...). */
+  /** Why no other group started at that instant (concurrency, order, class limit, capacity for move-once, ...). */
   closedBy: string;
 }
 
@@ -102,7 +108,8 @@ export interface PlanSettingsRecord {
   cpuOvercommit: number;
   failureDomain: string | null;
   migrationDomain: string | null;
-  concurrency: { groups: number; migrations: number; migrationsPerHost: number; groupsPerDomain: number | null };
+  /** `classes`: maxConcurrentGroups per sensitivity class that has one (enforced by `run`). */
+  concurrency: { groups: number; migrations: number; migrationsPerHost: number; groupsPerDomain: number | null; classes: Record<string, number> };
   failureBudget: number;
   /** `hvroll approve` refuses an approval from the operator who started the campaign (absent in older plans: false). */
   twoPersonRule?: boolean;

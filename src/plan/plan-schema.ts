@@ -31,6 +31,7 @@ const group = z.object({
   domains: z.array(z.string()),
   approval: z.boolean(),
   status: z.enum(['ready', 'blocked', 'infeasible', 'skipped']),
+  after: z.array(z.string()),
   nonMigratable: z.array(z.object({ vm: z.string(), host: z.string(), policy })),
   moves: z.array(move),
   estimate: z.object({ startSeconds: seconds, drainSeconds: seconds, maintenanceSeconds: seconds, endSeconds: seconds }),
@@ -63,7 +64,7 @@ export const planFileSchema = z.object({
     cpuOvercommit: z.number(),
     failureDomain: z.string().nullable(),
     migrationDomain: z.string().nullable(),
-    concurrency: z.object({ groups: count, migrations: count, migrationsPerHost: count, groupsPerDomain: count.nullable() }),
+    concurrency: z.object({ groups: count, migrations: count, migrationsPerHost: count, groupsPerDomain: count.nullable(), classes: z.record(z.string(), count) }),
     failureBudget: count,
     twoPersonRule: z.boolean().optional(),
     estimates: z.object({

@@ -12,12 +12,12 @@ export class FleetState {
   readonly hostCount: number;
   readonly freeMem: Float64Array;
   readonly freeVcpu: Float64Array;
-  /** Wave in which the host is drained; NOT_SCHEDULED until its group joins a wave. */
+  /** Start instant (wave) at which the host is drained; NOT_SCHEDULED until its group starts. */
   readonly hostWave: Int32Array;
+  /** 1 once the host's group is done: upgraded and back in service. */
+  readonly upgraded: Uint8Array;
   /** Hosts that are never drained nor used as targets (skipped by policy). */
   readonly outOfCampaign: Uint8Array;
-  /** Last wave in which a VM was placed onto the host (a host that received VMs cannot join that wave). */
-  readonly targetWave: Int32Array;
   readonly hostVms: number[][];
   readonly vmHost: Int32Array;
   readonly vmMoves: Uint8Array;
@@ -51,7 +51,7 @@ export class FleetState {
     this.freeVcpu = new Float64Array(H);
     this.hostWave = new Int32Array(H).fill(NOT_SCHEDULED);
     this.outOfCampaign = new Uint8Array(H);
-    this.targetWave = new Int32Array(H).fill(-1);
+    this.upgraded = new Uint8Array(H);
     this.hostVms = hosts.map(() => []);
     this.vmHost = new Int32Array(vms.length);
     this.vmMoves = new Uint8Array(vms.length);
@@ -138,7 +138,7 @@ export class FleetState {
 
   /** Why `host` cannot take `vm` right now, or null when it can. */
   rejection(vm: number, host: number): 'drained' | 'memory' | 'vcpu' | 'anti-affinity' | 'headroom' | null {
-    if (this.outOfCampaign[host] || this.hostWave[host] !== NOT_SCHEDULED && this.targetIsDraining(host)) return 'drained';
+    if (this.outOfCampaign[host] || this.inFlight(host)) return 'drained';
     const v = this.inv.vms[vm]!;
     if (this.freeMem[host]! < v.memoryMiB) return 'memory';
     if (this.freeVcpu[host]! < v.vcpus) return 'vcpu';
@@ -147,11 +147,12 @@ export class FleetState {
     return null;
   }
 
-  /** Set by the wave builder: the wave being built (hosts drained in it may not receive VMs). */
+  /** Set by the scheduler: the start instant being built (hosts drained then or earlier and not done are in flight). */
   currentWave = 0;
 
-  private targetIsDraining(host: number): boolean {
-    return this.hostWave[host] === this.currentWave;
+  /** Drained and not yet back: it may not receive VMs. */
+  inFlight(host: number): boolean {
+    return this.hostWave[host] !== NOT_SCHEDULED && !this.upgraded[host];
   }
 
   fits(vm: number, host: number): boolean {
@@ -172,9 +173,12 @@ export class FleetState {
     });
   }
 
-  /** Put drained hosts back in service once their wave is done (upgraded, holding what stayed on them). */
+  /** Put drained hosts back in service once their group is done (upgraded, holding what stayed on them). */
   rejoin(hosts: readonly number[]): void {
-    for (const h of hosts) this.shiftService(h, 1);
+    for (const h of hosts) {
+      this.shiftService(h, 1);
+      this.upgraded[h] = 1;
+    }
   }
 
   private shiftService(h: number, sign: 1 | -1): void {
@@ -190,7 +194,7 @@ export class FleetState {
   }
 
   /** Move `vm` from its (draining) host to `to`. The source is out of service, so only `to` gains load. */
-  move(vm: number, to: number, wave: number): void {
+  move(vm: number, to: number): void {
     const v = this.inv.vms[vm]!;
     const from = this.vmHost[vm]!;
     const fromList = this.hostVms[from]!;
@@ -213,10 +217,7 @@ export class FleetState {
       }
     }
     this.vmMoves[vm]! += 1;
-    const previousMark = this.targetWave[to]!;
-    this.targetWave[to] = wave;
     this.undo.push(() => {
-      this.targetWave[to] = previousMark;
       this.vmMoves[vm]! -= 1;
       if (rules) {
         for (const r of rules) {

@@ -12,9 +12,11 @@ export interface Placer {
   /** A target host for `vm`, or -1. `allowOld`: hosts not yet upgraded may be used. */
   choose(vm: number, allowOld: boolean): number;
   place(vm: number, to: number, wave: number): void;
+  /** Free memory on the upgraded hosts of migration domain `m` (an upper bound of what move-once can place there). */
+  upgradedFreeMiB(m: number): number;
   /** The hosts join the wave being built (their VMs leave; nothing may land on them). */
   drain(hosts: readonly number[], wave: number): void;
-  /** The wave is done: its hosts are upgraded and back in service. */
+  /** The group is done: its hosts are upgraded and back in service. */
   rejoin(hosts: readonly number[]): void;
 }
 
@@ -37,12 +39,15 @@ function firstFit(state: FleetState, heap: HostHeap, vm: number): number {
 
 abstract class HeapPlacer implements Placer {
   protected readonly upgraded: HostHeap[];
+  /** Per migration domain: Σ free memory of the hosts in `upgraded`. */
+  private readonly upgradedFree: Float64Array;
   /** Per migration domain, the failure domain all its hosts share, or -1 (lets a full domain skip the scan). */
   private readonly soleFailureDomain: Int32Array;
 
   constructor(protected readonly state: FleetState) {
     const M = state.migration.names.length;
     this.upgraded = Array.from({ length: M }, () => new HostHeap(state.freeMem));
+    this.upgradedFree = new Float64Array(M);
     this.soleFailureDomain = new Int32Array(M).fill(-2);
     for (let h = 0; h < state.hostCount; h++) {
       const m = state.migration.ofHost[h]!;
@@ -68,11 +73,21 @@ abstract class HeapPlacer implements Placer {
     return [this.upgraded[this.state.migration.ofHost[_host]!]!];
   }
 
-  place(vm: number, to: number, wave: number): void {
+  upgradedFreeMiB(m: number): number {
+    return this.upgradedFree[m]!;
+  }
+
+  place(vm: number, to: number, _wave: number): void {
     const heaps = this.heapsHolding(to);
+    const m = this.state.migration.ofHost[to]!;
+    const counted = this.upgraded[m]!.has(to) ? this.state.inv.vms[vm]!.memoryMiB : 0;
     // Registered before the move so that, undone newest-first, it runs after the free memory is restored.
-    this.state.onRollback(() => heaps.forEach((heap) => heap.update(to)));
-    this.state.move(vm, to, wave);
+    this.state.onRollback(() => {
+      heaps.forEach((heap) => heap.update(to));
+      this.upgradedFree[m]! += counted;
+    });
+    this.state.move(vm, to);
+    this.upgradedFree[m]! -= counted;
     heaps.forEach((heap) => heap.update(to));
   }
 
@@ -82,7 +97,11 @@ abstract class HeapPlacer implements Placer {
 
   rejoin(hosts: readonly number[]): void {
     this.state.rejoin(hosts);
-    for (const h of hosts) this.upgraded[this.state.migration.ofHost[h]!]!.push(h);
+    for (const h of hosts) {
+      const m = this.state.migration.ofHost[h]!;
+      this.upgraded[m]!.push(h);
+      this.upgradedFree[m]! += Math.max(0, this.state.freeMem[h]!);
+    }
   }
 }
 
@@ -114,13 +133,12 @@ class UpgradeAwarePlacer extends HeapPlacer {
   private fromLastUpgraded(vm: number, m: number): number {
     const list = this.lastFirst[m]!;
     const s = this.state;
-    // Skip for good the hosts that can never serve again: upgraded in a finished wave, or too full for any VM
-    // (a host not yet upgraded only gains VMs).
+    // Skip for good the hosts that can never serve again as an old host: already drained (in flight or
+    // upgraded), or too full for any VM (a host not yet upgraded only gains VMs).
     let c = this.cursor[m]!;
     while (c < list.length) {
       const h = list[c]!;
-      const wave = s.hostWave[h]!;
-      if ((wave !== NOT_SCHEDULED && wave < s.currentWave) || s.freeMem[h]! < this.smallestVm) c++;
+      if (s.hostWave[h] !== NOT_SCHEDULED || s.freeMem[h]! < this.smallestVm) c++;
       else break;
     }
     this.cursor[m] = c;

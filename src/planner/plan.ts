@@ -10,15 +10,15 @@ import {
   type PlanProblem,
   type PlacementStrategy,
 } from '../model/plan.ts';
-import { classify } from './classes.ts';
+import { classify, type Classification } from './classes.ts';
 import { failureDomainLabel, migrationDomainLabel } from './domains.ts';
-import { drainSeconds, maintenanceSeconds, migrationSeconds } from './estimate.ts';
+import { maintenanceSeconds, migrationSeconds } from './estimate.ts';
 import { FleetState } from './fleet-state.ts';
 import { formGroups } from './groups.ts';
 import { LabelIndex } from './match.ts';
 import { orderGroups, type OrderedGroup } from './order.ts';
 import { createPlacer } from './placement.ts';
-import { cutWaves, type WaveOutcome } from './waves.ts';
+import { schedule, type ScheduleOutcome } from './schedule.ts';
 
 export interface PlanOptions {
   strategy?: PlacementStrategy;
@@ -42,7 +42,13 @@ export function buildPlan(inventory: Inventory, options: PlanOptions = {}): Plan
   const warnings = initialWarnings(state, groups);
 
   const placer = createPlacer(strategy, state, campaignOrder);
-  const outcome = cutWaves(groups, state, placer, cls, strategy);
+  const moveSeconds = new Map<number, number>();
+  const secondsOf = (mem: number) => {
+    let s = moveSeconds.get(mem);
+    if (s === undefined) moveSeconds.set(mem, (s = migrationSeconds(mem, est)));
+    return s;
+  };
+  const outcome = schedule(groups, state, placer, cls, strategy, { migration: (vm) => secondsOf(inventory.vms[vm]!.memoryMiB), maintenance: maintenanceSeconds(est) });
 
   const problems: PlanProblem[] = [...outcome.problems];
   for (const g of groups) {
@@ -60,7 +66,7 @@ export function buildPlan(inventory: Inventory, options: PlanOptions = {}): Plan
     }
   }
 
-  const { plannedGroups, waves, total } = timeline(state, groups, outcome, est);
+  const { plannedGroups, waves, total } = timeline(state, groups, outcome, secondsOf);
   const migrations = plannedGroups.reduce((n, g) => n + g.moves.length, 0);
   const movedMoreThanOnce: string[] = [];
   state.vmMoves.forEach((n, v) => {
@@ -83,6 +89,7 @@ export function buildPlan(inventory: Inventory, options: PlanOptions = {}): Plan
         migrations: rules.concurrency.migrations,
         migrationsPerHost: rules.concurrency.migrationsPerHost,
         groupsPerDomain: rules.concurrency.groupsPerDomain ?? null,
+        classes: classLimits(cls),
       },
       failureBudget: rules.failureBudget,
       twoPersonRule: rules.twoPersonRule,
@@ -126,44 +133,23 @@ function initialWarnings(state: FleetState, groups: readonly OrderedGroup[]): st
   return warnings;
 }
 
-function timeline(state: FleetState, groups: readonly OrderedGroup[], outcome: WaveOutcome, est: EstimateRules) {
+function classLimits(cls: Classification): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const c of cls.classes) if (Number.isFinite(c.maxConcurrentGroups)) out[c.name] = c.maxConcurrentGroups;
+  return out;
+}
+
+function timeline(state: FleetState, groups: readonly OrderedGroup[], outcome: ScheduleOutcome, secondsOf: (mem: number) => number) {
   const inv = state.inv;
-  const { hosts, vms, rules } = inv;
-  const maintenance = maintenanceSeconds(est);
-  const moveSeconds = new Map<number, number>();
-  const secondsOf = (mem: number) => {
-    let s = moveSeconds.get(mem);
-    if (s === undefined) moveSeconds.set(mem, (s = migrationSeconds(mem, est)));
-    return s;
-  };
-  const loads = groups.map((g, gi) => {
-    const perHost = new Map<number, number>(g.hosts.map((h) => [h, 0]));
-    let total = 0;
-    for (const m of outcome.moves[gi]!) {
-      const s = secondsOf(vms[m.vm]!.memoryMiB);
-      perHost.set(m.from, (perHost.get(m.from) ?? 0) + s);
-      total += s;
-    }
-    return { perHost: [...perHost.values()], total };
-  });
-  const estimates = groups.map(() => ({ startSeconds: 0, drainSeconds: 0, maintenanceSeconds: 0, endSeconds: 0 }));
-  const waves: PlannedWave[] = [];
-  let clock = 0;
-  outcome.waves.forEach((w, index) => {
-    const waveTotal = w.groups.reduce((s, gi) => s + loads[gi]!.total, 0);
-    let end = clock;
-    for (const gi of w.groups) {
-      const drain = drainSeconds(loads[gi]!, waveTotal, rules.concurrency);
-      const e = estimates[gi]!;
-      e.startSeconds = clock;
-      e.drainSeconds = round(drain);
-      e.maintenanceSeconds = maintenance;
-      e.endSeconds = round(clock + drain + maintenance);
-      end = Math.max(end, e.endSeconds);
-    }
-    waves.push({ index, groups: w.groups.map((gi) => groups[gi]!.name), startSeconds: round(clock), endSeconds: round(end), closedBy: w.closedBy });
-    clock = end;
-  });
+  const { hosts, vms } = inv;
+  const waves: PlannedWave[] = outcome.waves.map((w, index) => ({
+    index,
+    groups: w.groups.map((gi) => groups[gi]!.name),
+    startSeconds: round(w.startSeconds),
+    endSeconds: round(w.groups.reduce((m, gi) => Math.max(m, outcome.endSeconds[gi]!), w.startSeconds)),
+    closedBy: w.closedBy,
+  }));
+  const total = waves.reduce((m, w) => Math.max(m, w.endSeconds), 0);
 
   const plannedGroups: PlannedGroup[] = outcome.order.map((gi, index) => {
     const g = groups[gi]!;
@@ -176,6 +162,7 @@ function timeline(state: FleetState, groups: readonly OrderedGroup[], outcome: W
         return { vm: vm.name, from: hosts[m.from]!.name, to: hosts[m.to]!.name, memoryMiB: vm.memoryMiB, vcpus: vm.vcpus, seconds: round(secondsOf(vm.memoryMiB)), repeat: m.repeat };
       });
     const wave = outcome.groupWave[gi]!;
+    const runs = wave >= 0;
     return {
       name: g.name,
       index,
@@ -188,12 +175,20 @@ function timeline(state: FleetState, groups: readonly OrderedGroup[], outcome: W
       domains: g.hosts.map((h) => state.failure.names[state.failure.ofHost[h]!]!),
       approval: g.approval,
       status: g.hosts.length === 0 ? 'skipped' : outcome.infeasible[gi] ? 'infeasible' : g.policy === 'block' && g.nonMigratable.length > 0 ? 'blocked' : 'ready',
+      after: outcome.after[gi]!.map((d) => groups[d]!.name),
       nonMigratable,
       moves,
-      estimate: estimates[gi]!,
+      estimate: runs
+        ? {
+            startSeconds: round(outcome.startSeconds[gi]!),
+            drainSeconds: round(outcome.drainSeconds[gi]!),
+            maintenanceSeconds: round(outcome.endSeconds[gi]! - outcome.startSeconds[gi]! - outcome.drainSeconds[gi]!),
+            endSeconds: round(outcome.endSeconds[gi]!),
+          }
+        : { startSeconds: 0, drainSeconds: 0, maintenanceSeconds: 0, endSeconds: 0 },
     };
   });
-  return { plannedGroups, waves, total: round(clock) };
+  return { plannedGroups, waves, total };
 }
 
 function round(s: number): number {

@@ -54,7 +54,7 @@ test('--json: only JSON on stdout, groups in campaign order with their moves', a
   const r = await hvroll(['plan', 'inventory/example.yaml', '--json']);
   t.is(r.code, 0, r.stderr);
   const plan = JSON.parse(r.stdout) as PlanFile;
-  t.is(plan.schemaVersion, 1);
+  t.is(plan.schemaVersion, 2);
   t.regex(plan.fingerprint, /^sha256:[0-9a-f]{64}$/);
   t.deepEqual(plan.groups.map((g) => g.index), plan.groups.map((_, i) => i));
   const tiers = plan.groups.map((g) => g.tier);

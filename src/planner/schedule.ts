@@ -1,0 +1,359 @@
+// The campaign's schedule, pipelined: the planner walks an estimated timeline and starts a group as soon as
+// (a) a concurrency slot is free and the class / failure-domain / headroom limits allow it, (b) the order
+// allows it (tiers are barriers: canaries done before normal groups start, normal done before critical; within
+// a tier a group starts before an earlier one only if both are of the same class), and, for the upgrade-aware
+// strategy, (c) every VM it holds fits on hosts already upgraded and back in service, so it moves once.
+// Each group records the groups it must wait for (`after`): those that upgraded the hosts its VMs go to, and
+// those that parked VMs on its hosts. `hvroll run` starts groups by these dependencies and the same limits,
+// so a group never waits for an unrelated slow one (no wave barrier).
+//
+// `waves` become the timeline's start instants: the groups started together at one estimated instant, and why
+// no more started then (`closedBy`).
+
+import type { PlanProblem, PlacementStrategy } from '../model/plan.ts';
+import type { Classification } from './classes.ts';
+import { diagnoseNoTarget } from './diagnose.ts';
+import type { FleetState } from './fleet-state.ts';
+import type { OrderedGroup } from './order.ts';
+import type { Placer } from './placement.ts';
+
+export interface PlannedMove {
+  vm: number;
+  from: number;
+  to: number;
+  repeat: boolean;
+}
+
+export interface WaveCut {
+  groups: number[];
+  startSeconds: number;
+  closedBy: string;
+}
+
+export interface Durations {
+  /** Estimated seconds of one live migration of `vm`. */
+  migration(vm: number): number;
+  /** Upgrade + reboot + verify of a host. */
+  maintenance: number;
+}
+
+export interface ScheduleOutcome {
+  waves: WaveCut[];
+  /** Wave (start instant) of each ordered group, -1 when it does not run. */
+  groupWave: Int32Array;
+  infeasible: Uint8Array;
+  /** Groups started before an earlier group of their class because their VMs fit on upgraded hosts. */
+  broughtForward: Uint8Array;
+  /** Campaign order = estimated start order (indices into the ordered groups); groups that do not run last. */
+  order: number[];
+  moves: PlannedMove[][];
+  /** Per ordered group: the groups it must wait for (indices into the ordered groups), in campaign order. */
+  after: number[][];
+  startSeconds: Float64Array;
+  drainSeconds: Float64Array;
+  endSeconds: Float64Array;
+  problems: PlanProblem[];
+}
+
+const MAX_PROBLEMS_PER_GROUP = 5;
+/** Failed placement attempts per migration domain and instant before that domain waits (bounds the work). */
+const LOOKAHEAD = 4;
+const EPS = 1e-6;
+/** Tiers that are barriers: every group of them is done before a group of a later tier starts. */
+const BARRIER_TIERS = new Set(['first', 'normal']);
+const TIER_POS: Record<string, number> = { spare: 0, first: 1, normal: 2, last: 3 };
+
+interface Attempt {
+  ok: boolean;
+  moves: PlannedMove[];
+  why: string;
+  problems: PlanProblem[];
+}
+
+export function schedule(
+  groups: readonly OrderedGroup[],
+  state: FleetState,
+  placer: Placer,
+  cls: Classification,
+  strategy: PlacementStrategy,
+  durations: Durations,
+): ScheduleOutcome {
+  const inv = state.inv;
+  const { concurrency } = inv.rules;
+  const G = groups.length;
+  const out: ScheduleOutcome = {
+    waves: [],
+    groupWave: new Int32Array(G).fill(-1),
+    infeasible: new Uint8Array(G),
+    broughtForward: new Uint8Array(G),
+    order: [],
+    moves: groups.map(() => []),
+    after: groups.map(() => []),
+    startSeconds: new Float64Array(G),
+    drainSeconds: new Float64Array(G),
+    endSeconds: new Float64Array(G),
+    problems: [],
+  };
+  const hostGroup = new Int32Array(state.hostCount).fill(-1);
+  groups.forEach((g, gi) => g.hosts.forEach((h) => (hostGroup[h] = gi)));
+  const done = new Uint8Array(G);
+  /** Per host not yet drained: groups that parked VMs on it (its group waits for them). */
+  const parkedBy = new Map<number, Set<number>>();
+  /** Groups of a barrier tier not yet done (or given up). */
+  const tierLeft = [0, 0, 0, 0];
+  for (const g of groups) if (g.hosts.length > 0) tierLeft[TIER_POS[g.tier]!]!++;
+  const classCount = new Map<number, number>();
+  const domainCount = new Map<number, number>();
+  const inflight: number[] = [];
+  let pending = groups.map((_, gi) => gi).filter((gi) => groups[gi]!.hosts.length > 0);
+  let now = 0;
+
+  const keyOf = (g: OrderedGroup) => `${g.tier}/${g.klass}`;
+
+  /** Why `g` cannot start now for a reason no placement changes, or null. `stop`: later groups cannot either. */
+  const limitReached = (gi: number): { why: string; stop: boolean } | null => {
+    const g = groups[gi]!;
+    for (let t = 0; t < TIER_POS[g.tier]!; t++) {
+      const name = Object.keys(TIER_POS)[t]!;
+      if (BARRIER_TIERS.has(name) && tierLeft[t]! > 0) return { why: `order: ${name} groups finish before ${g.tier} groups start`, stop: true };
+    }
+    if (g.klass >= 0) {
+      const max = cls.classes[g.klass]!.maxConcurrentGroups;
+      if ((classCount.get(g.klass) ?? 0) >= max) return { why: `class ${g.className} allows ${max} group(s) at once`, stop: true };
+    }
+    const perDomain = concurrency.groupsPerDomain;
+    if (perDomain !== undefined) {
+      for (const d of domains[gi]!) {
+        if ((domainCount.get(d) ?? 0) >= perDomain) return { why: `concurrency.groupsPerDomain = ${perDomain} (${state.failure.names[d]})`, stop: false };
+      }
+    }
+    for (const h of g.hosts) {
+      for (const p of parkedBy.get(h) ?? []) {
+        if (!done[p]) return { why: `group ${g.name} holds VMs parked by ${groups[p]!.name}, still running`, stop: false };
+      }
+    }
+    return null;
+  };
+
+  const attempt = (gi: number, allowOld: boolean): Attempt => {
+    const g = groups[gi]!;
+    state.begin();
+    placer.drain(g.hosts, out.waves.length);
+    for (const d of domains[gi]!) {
+      if (!state.domainWithinHeadroom(d)) {
+        const domain = state.failure.names[d]!;
+        state.rollback();
+        const problem: PlanProblem = {
+          kind: 'headroom',
+          group: g.name,
+          constraint: `headroom:${domain}`,
+          message: `draining group ${g.name} would leave ${domain} below its headroom (memory ${inv.rules.headroom.memoryPercent}%, vCPU ${inv.rules.headroom.vcpuPercent}%) even before any VM moves`,
+          fix: 'lower rules.headroom, add capacity to the domain, or make the group smaller (rules.grouping.maxHostsPerGroup)',
+        };
+        return { ok: false, moves: [], why: `headroom of ${domain}`, problems: [problem] };
+      }
+    }
+    const vms = g.hosts.flatMap((h) => state.hostVms[h]!.filter((v) => inv.vms[v]!.migratable));
+    vms.sort((a, b) => {
+      const va = inv.vms[a]!;
+      const vb = inv.vms[b]!;
+      return vb.memoryMiB - va.memoryMiB || vb.vcpus - va.vcpus || a - b;
+    });
+    const moves: PlannedMove[] = [];
+    const problems: PlanProblem[] = [];
+    let failed = 0;
+    for (const vm of vms) {
+      const to = placer.choose(vm, allowOld);
+      if (to === -1) {
+        failed++;
+        if (!allowOld) break;
+        if (problems.length < MAX_PROBLEMS_PER_GROUP) problems.push(diagnoseNoTarget(state, vm, g.name));
+        continue;
+      }
+      moves.push({ vm, from: state.vmHost[vm]!, to, repeat: state.vmMoves[vm]! > 0 });
+      placer.place(vm, to, out.waves.length);
+    }
+    if (failed > 0) {
+      state.rollback();
+      if (failed > problems.length && allowOld) {
+        problems.push({
+          kind: 'no-target',
+          group: g.name,
+          constraint: 'capacity',
+          message: `${failed - problems.length} more VM(s) of group ${g.name} have no target host either`,
+          fix: 'see the problems above; the same fix applies',
+        });
+      }
+      return { ok: false, moves: [], why: `waiting for upgraded hosts with room for all VMs of ${g.name} (move-once)`, problems };
+    }
+    state.commit();
+    return { ok: true, moves, why: '', problems };
+  };
+
+  // Per group, computed once: its failure domains, and the memory its migratable VMs need per migration domain
+  // (a lower bound: a host only gains VMs until it is drained, by parking).
+  const domains = groups.map((g) => [...new Set(g.hosts.map((h) => state.failure.ofHost[h]!))]);
+  const need = groups.map((g) => {
+    const byDomain = new Map<number, number>();
+    for (const h of g.hosts) {
+      for (const v of state.hostVms[h]!) {
+        const vm = inv.vms[v]!;
+        if (vm.migratable) byDomain.set(state.migration.ofHost[h]!, (byDomain.get(state.migration.ofHost[h]!) ?? 0) + vm.memoryMiB);
+      }
+    }
+    return [...byDomain];
+  });
+  /** Cheap test before a placement attempt: upgraded hosts of the VMs' migration domains have the memory at all. */
+  const roomOnUpgraded = (gi: number): boolean => need[gi]!.every(([m, mem]) => placer.upgradedFreeMiB(m) >= mem);
+
+  const estimateDrain = (moves: readonly PlannedMove[]): number => {
+    if (moves.length === 0) return 0;
+    const outgoing = new Map<number, number>();
+    const incoming = new Map<number, number>();
+    let total = 0;
+    for (const m of moves) {
+      const s = durations.migration(m.vm);
+      outgoing.set(m.from, (outgoing.get(m.from) ?? 0) + s);
+      incoming.set(m.to, (incoming.get(m.to) ?? 0) + s);
+      total += s;
+    }
+    let hostBound = 0;
+    for (const s of outgoing.values()) hostBound = Math.max(hostBound, s / concurrency.migrationsPerHost);
+    for (const s of incoming.values()) hostBound = Math.max(hostBound, s / concurrency.migrationsPerHost);
+    // The global streams are shared with the groups still draining at the same time.
+    const draining = 1 + inflight.filter((gi) => now < out.startSeconds[gi]! + out.drainSeconds[gi]!).length;
+    return Math.max(hostBound, (total * draining) / concurrency.migrations);
+  };
+
+  const start = (gi: number, result: Attempt, wave: number) => {
+    const g = groups[gi]!;
+    out.moves[gi] = result.moves;
+    out.groupWave[gi] = wave;
+    const deps = new Set<number>();
+    for (const h of g.hosts) for (const p of parkedBy.get(h) ?? []) deps.add(p);
+    for (const m of result.moves) {
+      const owner = hostGroup[m.to]!;
+      if (owner < 0) continue;
+      if (done[owner]) deps.add(owner);
+      else {
+        let set = parkedBy.get(m.to);
+        if (!set) parkedBy.set(m.to, (set = new Set()));
+        set.add(gi);
+      }
+    }
+    out.after[gi] = [...deps];
+    out.startSeconds[gi] = now;
+    out.drainSeconds[gi] = estimateDrain(result.moves);
+    out.endSeconds[gi] = now + out.drainSeconds[gi]! + durations.maintenance;
+    out.order.push(gi);
+    inflight.push(gi);
+    if (g.klass >= 0) classCount.set(g.klass, (classCount.get(g.klass) ?? 0) + 1);
+    for (const d of domains[gi]!) domainCount.set(d, (domainCount.get(d) ?? 0) + 1);
+  };
+
+  const finish = (gi: number) => {
+    const g = groups[gi]!;
+    done[gi] = 1;
+    placer.rejoin(g.hosts);
+    tierLeft[TIER_POS[g.tier]!]!--;
+    if (g.klass >= 0) classCount.set(g.klass, classCount.get(g.klass)! - 1);
+    for (const d of domains[gi]!) domainCount.set(d, domainCount.get(d)! - 1);
+  };
+
+  const giveUp = (gi: number, problems: PlanProblem[]) => {
+    out.infeasible[gi] = 1;
+    out.order.push(gi);
+    out.problems.push(...problems);
+    done[gi] = 1;
+    tierLeft[TIER_POS[groups[gi]!.tier]!]!--;
+  };
+
+  /** Start what can start at `now`, in campaign order; returns how many started. */
+  const startWhatFits = (): number => {
+    const wave = out.waves.length;
+    state.currentWave = wave;
+    const started: number[] = [];
+    let blockedKey: string | null = null;
+    let closedBy = '';
+    let firstBlocked = -1;
+    /** Placement attempts that failed at this instant, per migration domain: past a few, that domain waits. */
+    const failedIn = new Map<number, number>();
+    for (let i = 0; i < pending.length; i++) {
+      if (inflight.length >= concurrency.groups) {
+        closedBy ||= `concurrency.groups = ${concurrency.groups}`;
+        break;
+      }
+      const gi = pending[i]!;
+      const g = groups[gi]!;
+      if (blockedKey !== null && keyOf(g) !== blockedKey) break;
+      let why: string | null = null;
+      let stop = false;
+      if (strategy !== 'naive' && (!roomOnUpgraded(gi) || need[gi]!.some(([m]) => (failedIn.get(m) ?? 0) >= LOOKAHEAD))) {
+        why = `waiting for upgraded hosts with room for all VMs of ${g.name} (move-once)`;
+      } else {
+        const limit = limitReached(gi);
+        if (limit) ({ why, stop } = limit);
+      }
+      if (why === null) {
+        const result = attempt(gi, strategy === 'naive');
+        if (result.ok) {
+          if (firstBlocked !== -1) out.broughtForward[gi] = 1;
+          start(gi, result, wave);
+          started.push(gi);
+          continue;
+        }
+        why = result.why;
+        for (const [m] of need[gi]!) failedIn.set(m, (failedIn.get(m) ?? 0) + 1);
+      }
+      if (blockedKey === null) {
+        blockedKey = keyOf(g);
+        closedBy = why;
+        firstBlocked = gi;
+      }
+      if (stop) break;
+    }
+    if (started.length > 0) {
+      const set = new Set(started);
+      pending = pending.filter((gi) => !set.has(gi));
+      out.waves.push({ groups: started, startSeconds: now, closedBy: closedBy || (pending.length === 0 ? 'end of campaign' : 'no other group can start yet') });
+    }
+    return started.length;
+  };
+
+  /** Nothing runs and nothing fits move-once: the head group parks VMs on old hosts, or cannot run at all. */
+  const forceHead = () => {
+    const gi = pending[0]!;
+    const g = groups[gi]!;
+    const result = attempt(gi, true);
+    pending = pending.slice(1);
+    if (!result.ok) return giveUp(gi, result.problems);
+    const wave = out.waves.length;
+    start(gi, result, wave);
+    out.waves.push({ groups: [gi], startSeconds: now, closedBy: `no upgraded host had room for all VMs of ${g.name}: some move twice` });
+  };
+
+  while (pending.length > 0 || inflight.length > 0) {
+    const started = pending.length > 0 ? startWhatFits() : 0;
+    if (inflight.length === 0) {
+      if (started === 0 && pending.length > 0) forceHead();
+      continue;
+    }
+    // Jump to the next end: every group ending then is upgraded and back in service.
+    let next = Infinity;
+    for (const gi of inflight) next = Math.min(next, out.endSeconds[gi]!);
+    now = next;
+    for (let i = inflight.length - 1; i >= 0; i--) {
+      const gi = inflight[i]!;
+      if (out.endSeconds[gi]! <= now + EPS) {
+        inflight.splice(i, 1);
+        finish(gi);
+      }
+    }
+  }
+  // Groups with no host to drain (all skipped by policy) never run: they close the order.
+  groups.forEach((g, gi) => {
+    if (g.hosts.length === 0) out.order.push(gi);
+  });
+  out.after = out.after.map((deps) => deps.sort((a, b) => out.startSeconds[a]! - out.startSeconds[b]! || a - b));
+  return out;
+}
