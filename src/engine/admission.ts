@@ -4,7 +4,11 @@
 //   - the order allows it: tiers are barriers (every `first` group finished before a `normal` one starts,
 //     every `normal` one before a `last` one), and within a tier a group goes before an earlier one of the
 //     plan only when both are of the same class;
-//   - concurrency.groups, the class's maxConcurrentGroups and concurrency.groupsPerDomain have room.
+//   - concurrency.groups, the class's maxConcurrentGroups and concurrency.groupsPerDomain have room;
+//   - the headroom holds: the capacity of the groups running in each of its failure domains, plus its own,
+//     stays within the plan's maintenanceBudget — except for a group alone in its domains (the planner
+//     checked every group against the headroom; a budget computed for the domain's largest load may be
+//     smaller than one group, and then groups of that domain run one at a time).
 // A group whose `after` failed, was aborted or is blocked can never start: it is blocked, with the reason.
 // Pure bookkeeping: the runner tells it what starts and ends.
 
@@ -29,6 +33,9 @@ export class Admission {
   private readonly open = [0, 0, 0, 0];
   private readonly classRunning = new Map<string, number>();
   private readonly domainRunning = new Map<string, number>();
+  /** Capacity out of service per failure domain (memory MiB, vCPUs), of the running groups. */
+  private readonly outMem = new Map<string, number>();
+  private readonly outCpu = new Map<string, number>();
   private running = 0;
   /** Plan position before which no group is waiting (the scan starts there). */
   private first = 0;
@@ -84,6 +91,8 @@ export class Admission {
     let running = this.running;
     const classRunning = new Map(this.classRunning);
     const domainRunning = new Map(this.domainRunning);
+    const outMem = new Map(this.outMem);
+    const outCpu = new Map(this.outCpu);
     while (this.first < this.order.length && this.phaseOf(this.order[this.first]!.name) !== 'waiting') this.first++;
     for (let i = this.first; i < this.order.length; i++) {
       const g = this.order[i]!;
@@ -99,12 +108,16 @@ export class Admission {
         this.set(g.name, 'blocked', `waits for group ${dead}, which ${this.phaseOf(dead) === 'blocked' ? 'is blocked too' : `${this.phaseOf(dead)}`}: the hosts it was to move VMs to (or from) are not upgraded and back`);
         continue;
       }
-      const wait = this.mustWait(g, classRunning, domainRunning);
+      const wait = this.mustWait(g, classRunning, domainRunning, outMem, outCpu);
       if (wait === null) {
         out.push(g.name);
         running++;
         classRunning.set(g.class, (classRunning.get(g.class) ?? 0) + 1);
-        for (const d of new Set(g.domains)) domainRunning.set(d, (domainRunning.get(d) ?? 0) + 1);
+        for (const d of new Set(g.domains)) {
+          domainRunning.set(d, (domainRunning.get(d) ?? 0) + 1);
+          outMem.set(d, (outMem.get(d) ?? 0) + g.capacity.memoryMiB);
+          outCpu.set(d, (outCpu.get(d) ?? 0) + g.capacity.vcpus);
+        }
         continue;
       }
       frontier ??= key;
@@ -113,20 +126,37 @@ export class Admission {
     return out;
   }
 
-  private mustWait(g: PlannedGroup, classRunning: Map<string, number>, domainRunning: Map<string, number>): 'deps' | 'order' | 'class' | 'domain' | null {
+  private mustWait(
+    g: PlannedGroup,
+    classRunning: Map<string, number>,
+    domainRunning: Map<string, number>,
+    outMem: Map<string, number>,
+    outCpu: Map<string, number>,
+  ): 'deps' | 'order' | 'class' | 'domain' | null {
     for (const b of BARRIERS) if (b.pos < TIER_POS[g.tier]! && this.open[b.pos]! > 0) return 'order';
     if (g.after.some((d) => this.phaseOf(d) !== 'done')) return 'deps';
     const classMax = this.plan.settings.concurrency.classes[g.class];
     if (classMax !== undefined && (classRunning.get(g.class) ?? 0) >= classMax) return 'class';
     const perDomain = this.plan.settings.concurrency.groupsPerDomain;
-    if (perDomain !== null && [...new Set(g.domains)].some((d) => (domainRunning.get(d) ?? 0) >= perDomain)) return 'domain';
+    const domains = [...new Set(g.domains)];
+    if (perDomain !== null && domains.some((d) => (domainRunning.get(d) ?? 0) >= perDomain)) return 'domain';
+    const budget = this.plan.settings.maintenanceBudget;
+    for (const d of domains) {
+      const b = budget[d];
+      if (!b || (domainRunning.get(d) ?? 0) === 0) continue;
+      if ((outMem.get(d) ?? 0) + g.capacity.memoryMiB > b.memoryMiB || (outCpu.get(d) ?? 0) + g.capacity.vcpus > b.vcpus) return 'domain';
+    }
     return null;
   }
 
   private count(g: PlannedGroup, delta: 1 | -1): void {
     this.running += delta;
     this.classRunning.set(g.class, (this.classRunning.get(g.class) ?? 0) + delta);
-    for (const d of new Set(g.domains)) this.domainRunning.set(d, (this.domainRunning.get(d) ?? 0) + delta);
+    for (const d of new Set(g.domains)) {
+      this.domainRunning.set(d, (this.domainRunning.get(d) ?? 0) + delta);
+      this.outMem.set(d, (this.outMem.get(d) ?? 0) + delta * g.capacity.memoryMiB);
+      this.outCpu.set(d, (this.outCpu.get(d) ?? 0) + delta * g.capacity.vcpus);
+    }
   }
 
   private readonly byName = new Map<string, PlannedGroup>();

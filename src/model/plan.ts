@@ -58,6 +58,8 @@ export interface PlannedGroup {
   domains: string[];
   approval: boolean;
   status: GroupStatus;
+  /** Capacity its hosts take out of service while it runs (vCPUs × cpuOvercommit): `run` checks the headroom with it. */
+  capacity: { memoryMiB: number; vcpus: number };
   /**
    * Groups that must be done before this one starts: those that upgraded the hosts its VMs go to, and those
    * that parked VMs on its hosts. `run` starts a group when these are done and the limits allow it.
@@ -111,6 +113,12 @@ export interface PlanSettingsRecord {
   /** `classes`: maxConcurrentGroups per sensitivity class that has one (enforced by `run`). */
   concurrency: { groups: number; migrations: number; migrationsPerHost: number; groupsPerDomain: number | null; classes: Record<string, number> };
   failureBudget: number;
+  /**
+   * Per failure domain: host capacity that may be out of service at once and still keep the headroom, for the
+   * domain's largest load over the campaign (VMs arriving from other domains included). `run` starts a group
+   * only within it, so the headroom holds whatever the real durations.
+   */
+  maintenanceBudget: Record<string, { memoryMiB: number; vcpus: number }>;
   /** `hvroll approve` refuses an approval from the operator who started the campaign (absent in older plans: false). */
   twoPersonRule?: boolean;
   estimates: {

@@ -31,6 +31,7 @@ const group = z.object({
   domains: z.array(z.string()),
   approval: z.boolean(),
   status: z.enum(['ready', 'blocked', 'infeasible', 'skipped']),
+  capacity: z.object({ memoryMiB: z.number(), vcpus: z.number() }),
   after: z.array(z.string()),
   nonMigratable: z.array(z.object({ vm: z.string(), host: z.string(), policy })),
   moves: z.array(move),
@@ -66,6 +67,7 @@ export const planFileSchema = z.object({
     migrationDomain: z.string().nullable(),
     concurrency: z.object({ groups: count, migrations: count, migrationsPerHost: count, groupsPerDomain: count.nullable(), classes: z.record(z.string(), count) }),
     failureBudget: count,
+    maintenanceBudget: z.record(z.string(), z.object({ memoryMiB: z.number(), vcpus: z.number() })),
     twoPersonRule: z.boolean().optional(),
     estimates: z.object({
       migrationBandwidthMiBps: z.number(),

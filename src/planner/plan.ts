@@ -92,6 +92,7 @@ export function buildPlan(inventory: Inventory, options: PlanOptions = {}): Plan
         classes: classLimits(cls),
       },
       failureBudget: rules.failureBudget,
+      maintenanceBudget: maintenanceBudget(inventory, state, outcome),
       twoPersonRule: rules.twoPersonRule,
       estimates: { ...est },
     },
@@ -131,6 +132,44 @@ function initialWarnings(state: FleetState, groups: readonly OrderedGroup[]): st
     }
   }
   return warnings;
+}
+
+/**
+ * Per failure domain: cap − maxLoad / (1 − headroom), memory and vCPUs. maxLoad is the load at the start plus
+ * every VM the plan brings in from another domain (exact when VMs stay in their failure domain).
+ */
+function maintenanceBudget(inv: Inventory, state: FleetState, outcome: ScheduleOutcome): Record<string, { memoryMiB: number; vcpus: number }> {
+  const D = state.failure.names.length;
+  const cap = new Float64Array(D);
+  const capCpu = new Float64Array(D);
+  const load = new Float64Array(D);
+  const loadCpu = new Float64Array(D);
+  const hostIndex = new Map(inv.hosts.map((h, i) => [h.name, i]));
+  inv.hosts.forEach((h, i) => {
+    const d = state.failure.ofHost[i]!;
+    cap[d]! += h.capacity.memoryMiB;
+    capCpu[d]! += h.capacity.vcpus * inv.rules.cpuOvercommit;
+  });
+  for (const v of inv.vms) {
+    const d = state.failure.ofHost[hostIndex.get(v.host)!]!;
+    load[d]! += v.memoryMiB;
+    loadCpu[d]! += v.vcpus;
+  }
+  for (const moves of outcome.moves) {
+    for (const m of moves) {
+      const to = state.failure.ofHost[m.to]!;
+      if (state.failure.ofHost[m.from] === to) continue;
+      load[to]! += inv.vms[m.vm]!.memoryMiB;
+      loadCpu[to]! += inv.vms[m.vm]!.vcpus;
+    }
+  }
+  const keepMem = inv.rules.headroom.memoryPercent / 100;
+  const keepCpu = inv.rules.headroom.vcpuPercent / 100;
+  const out: Record<string, { memoryMiB: number; vcpus: number }> = {};
+  state.failure.names.forEach((name, d) => {
+    out[name] = { memoryMiB: Math.floor(cap[d]! - load[d]! / (1 - keepMem)), vcpus: Math.floor(capCpu[d]! - loadCpu[d]! / (1 - keepCpu)) };
+  });
+  return out;
 }
 
 function classLimits(cls: Classification): Record<string, number> {
@@ -174,6 +213,10 @@ function timeline(state: FleetState, groups: readonly OrderedGroup[], outcome: S
       skippedHosts: g.skippedHosts.map((h) => hosts[h]!.name),
       domains: g.hosts.map((h) => state.failure.names[state.failure.ofHost[h]!]!),
       approval: g.approval,
+      capacity: {
+        memoryMiB: g.hosts.reduce((n, h) => n + hosts[h]!.capacity.memoryMiB, 0),
+        vcpus: g.hosts.reduce((n, h) => n + hosts[h]!.capacity.vcpus * inv.rules.cpuOvercommit, 0),
+      },
       status: g.hosts.length === 0 ? 'skipped' : outcome.infeasible[gi] ? 'infeasible' : g.policy === 'block' && g.nonMigratable.length > 0 ? 'blocked' : 'ready',
       after: outcome.after[gi]!.map((d) => groups[d]!.name),
       nonMigratable,

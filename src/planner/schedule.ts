@@ -268,53 +268,92 @@ export function schedule(
     tierLeft[TIER_POS[groups[gi]!.tier]!]!--;
   };
 
-  /** Start what can start at `now`, in campaign order; returns how many started. */
+  // Lanes: groups are taken per migration domain, the domain least far along first, so that every domain
+  // grows its upgraded capacity from the start instead of one domain after the other (each would ramp up
+  // alone from its few spares). Within a lane, campaign order.
+  const laneOf = groups.map((g, gi) => need[gi]![0]?.[0] ?? (g.hosts.length > 0 ? state.migration.ofHost[g.hosts[0]!]! : 0));
+  const laneHosts = new Float64Array(state.migration.names.length);
+  const laneStarted = new Float64Array(state.migration.names.length);
+  for (const gi of pending) laneHosts[laneOf[gi]!]! += groups[gi]!.hosts.length;
+  const progress = (m: number) => laneStarted[m]! / Math.max(1, laneHosts[m]!);
+
+  /**
+   * Start what can start at `now`: the groups of the first key (tier + class) still pending, lane by lane;
+   * the next key only once every group of this one has started. Returns how many started.
+   */
   const startWhatFits = (): number => {
     const wave = out.waves.length;
     state.currentWave = wave;
     const started: number[] = [];
-    let blockedKey: string | null = null;
     let closedBy = '';
-    let firstBlocked = -1;
-    /** Placement attempts that failed at this instant, per migration domain: past a few, that domain waits. */
-    const failedIn = new Map<number, number>();
-    for (let i = 0; i < pending.length; i++) {
-      if (inflight.length >= concurrency.groups) {
-        closedBy ||= `concurrency.groups = ${concurrency.groups}`;
-        break;
+    while (pending.length > 0) {
+      const key = keyOf(groups[pending[0]!]!);
+      const lanes = new Map<number, number[]>();
+      for (const gi of pending) {
+        if (keyOf(groups[gi]!) !== key) break;
+        const m = laneOf[gi]!;
+        let list = lanes.get(m);
+        if (!list) lanes.set(m, (list = []));
+        list.push(gi);
       }
-      const gi = pending[i]!;
-      const g = groups[gi]!;
-      if (blockedKey !== null && keyOf(g) !== blockedKey) break;
-      let why: string | null = null;
+      const cursor = new Map<number, number>();
+      /** Lanes done for this instant: too many failed attempts, or a group left behind in them. */
+      const exhausted = new Set<number>();
+      const leftBehind = new Set<number>();
+      const failedIn = new Map<number, number>();
+      const skippedIn = new Map<number, number>();
+      let blocked = false;
       let stop = false;
-      if (strategy !== 'naive' && (!roomOnUpgraded(gi) || need[gi]!.some(([m]) => (failedIn.get(m) ?? 0) >= LOOKAHEAD))) {
-        why = `waiting for upgraded hosts with room for all VMs of ${g.name} (move-once)`;
-      } else {
-        const limit = limitReached(gi);
-        if (limit) ({ why, stop } = limit);
-      }
-      if (why === null) {
-        const result = attempt(gi, strategy === 'naive');
-        if (result.ok) {
-          if (firstBlocked !== -1) out.broughtForward[gi] = 1;
-          start(gi, result, wave);
-          started.push(gi);
-          continue;
+      const startedHere = new Set<number>();
+      while (!stop) {
+        if (inflight.length >= concurrency.groups) {
+          closedBy ||= `concurrency.groups = ${concurrency.groups}`;
+          break;
         }
-        why = result.why;
-        for (const [m] of need[gi]!) failedIn.set(m, (failedIn.get(m) ?? 0) + 1);
+        let lane = -1;
+        for (const [m, list] of lanes) {
+          if (exhausted.has(m) || (cursor.get(m) ?? 0) >= list.length) continue;
+          if (lane === -1 || progress(m) < progress(lane)) lane = m;
+        }
+        if (lane === -1) break;
+        const at = cursor.get(lane) ?? 0;
+        cursor.set(lane, at + 1);
+        const gi = lanes.get(lane)![at]!;
+        const g = groups[gi]!;
+        let why: string | null = null;
+        let capacityWait = false;
+        if (strategy !== 'naive' && !roomOnUpgraded(gi)) {
+          why = `waiting for upgraded hosts with room for all VMs of ${g.name} (move-once)`;
+          capacityWait = true;
+        } else {
+          const limit = limitReached(gi);
+          if (limit) ({ why, stop } = limit);
+        }
+        if (why === null) {
+          const result = attempt(gi, strategy === 'naive');
+          if (result.ok) {
+            if (leftBehind.has(lane)) out.broughtForward[gi] = 1;
+            start(gi, result, wave);
+            started.push(gi);
+            startedHere.add(gi);
+            laneStarted[lane]! += g.hosts.length;
+            continue;
+          }
+          why = result.why;
+          failedIn.set(lane, (failedIn.get(lane) ?? 0) + 1);
+          if (failedIn.get(lane)! >= LOOKAHEAD) exhausted.add(lane);
+        } else if (capacityWait) {
+          skippedIn.set(lane, (skippedIn.get(lane) ?? 0) + 1);
+          if (skippedIn.get(lane)! >= LOOKAHEAD * 8) exhausted.add(lane);
+        }
+        blocked = true;
+        leftBehind.add(lane);
+        closedBy ||= why;
       }
-      if (blockedKey === null) {
-        blockedKey = keyOf(g);
-        closedBy = why;
-        firstBlocked = gi;
-      }
-      if (stop) break;
+      if (startedHere.size > 0) pending = pending.filter((gi) => !startedHere.has(gi));
+      if (blocked || stop || inflight.length >= concurrency.groups) break;
     }
     if (started.length > 0) {
-      const set = new Set(started);
-      pending = pending.filter((gi) => !set.has(gi));
       out.waves.push({ groups: started, startSeconds: now, closedBy: closedBy || (pending.length === 0 ? 'end of campaign' : 'no other group can start yet') });
     }
     return started.length;
