@@ -37,7 +37,7 @@ function stepFailure(deps: EngineDeps, group: string, ctx: SnapshotFrom<typeof g
   // Only on failure, so scanning this group's journal costs nothing per healthy step. A `:check` exiting
   // non-zero is an answer ("not done yet"), not the failure.
   const last = deps.store
-    .journal({ group, ...(host ? { host } : {}) })
+    .liveJournal({ group, ...(host ? { host } : {}) })
     .filter((e) => !e.step.endsWith(':check') && e.outcome && (e.outcome.error || e.outcome.exitCode !== 0))
     .at(-1);
   return {
@@ -81,7 +81,8 @@ export function startGroup(deps: EngineDeps, name: string, listener: EngineListe
     next: (s) => {
       const persisted = actor.getPersistedSnapshot();
       saving = saving
-        .then(() => deps.store.saveGroupSnapshot(name, { machineVersion: GROUP_MACHINE_VERSION, snapshot: persisted }))
+        // A group in `done` is never run again: its journal may leave memory (a failed one is still reported from it).
+        .then(() => deps.store.saveGroupSnapshot(name, { machineVersion: GROUP_MACHINE_VERSION, snapshot: persisted, ...(s.status === 'done' && s.value === 'done' ? { settled: true } : {}) }))
         .then(() => crashPoint('snapshot'))
         .catch((e: unknown) => onFatal(e));
       const state = String(s.value);

@@ -66,7 +66,7 @@ const PRE_DISABLED = 'disable:pre-disabled';
 
 /** The host was out of the pool before this campaign touched it: the campaign must leave it that way. */
 function wasDisabledBefore(deps: EngineDeps, group: string, host: string): boolean {
-  return deps.store.journal({ group, host, step: PRE_DISABLED }).length > 0;
+  return deps.store.liveJournal({ group, host, step: PRE_DISABLED }).length > 0;
 }
 
 /**
@@ -74,7 +74,7 @@ function wasDisabledBefore(deps: EngineDeps, group: string, host: string): boole
  * somebody else disabled it before the campaign: record that, so rejoin and rollback leave it disabled.
  */
 async function notePreDisabled(deps: EngineDeps, group: string, host: string): Promise<void> {
-  if (wasDisabledBefore(deps, group, host) || deps.store.journal({ group, host, step: 'disable' }).length > 0) return;
+  if (wasDisabledBefore(deps, group, host) || deps.store.liveJournal({ group, host, step: 'disable' }).length > 0) return;
   const now = new Date(deps.clock.now()).toISOString();
   const id = await deps.store.journalIntent({ key: stepKey(deps.campaignId, group, PRE_DISABLED, host), group, step: PRE_DISABLED, host, startedAt: now, operator: deps.operator });
   await deps.store.journalOutcome(id, { exitCode: 0, outputTail: 'disabled before the campaign: it stays disabled after it', endedAt: now });
@@ -161,7 +161,7 @@ async function drain(deps: EngineDeps, input: StepInput, signal: AbortSignal): P
 /** The boot id recorded before this campaign rebooted `host`, if it ever got that far. */
 function bootIdBefore(deps: EngineDeps, group: string, host: string): string | undefined {
   const key = stepKey(deps.campaignId, group, 'reboot:boot-id', host);
-  const seen = deps.store.journal({ group, host, step: 'reboot:boot-id' }).filter((e) => e.key === key && e.outcome?.exitCode === 0);
+  const seen = deps.store.liveJournal({ group, host, step: 'reboot:boot-id' }).filter((e) => e.key === key && e.outcome?.exitCode === 0);
   return seen.at(-1)?.outcome?.outputTail.trim();
 }
 
@@ -177,7 +177,7 @@ async function readBootId(deps: EngineDeps, group: string, host: HostRef, journa
  * outcome (the run died around sending it: it may or may not have reached the host), or delivered.
  */
 function rebootCommand(deps: EngineDeps, group: string, host: string): 'none' | 'unknown' | 'delivered' {
-  const sent = deps.store.journal({ group, host, step: 'reboot' });
+  const sent = deps.store.liveJournal({ group, host, step: 'reboot' });
   if (sent.length === 0) return 'none';
   return sent.some((e) => e.outcome !== undefined) ? 'delivered' : 'unknown';
 }

@@ -8,9 +8,11 @@
 
 import type { Adapter } from 'lowdb';
 import type { HvrollError } from '../model/errors.ts';
-import { applyOp, type CampaignDoc, type CampaignMeta, type CampaignState } from './doc.ts';
+import { applyOp, liveState, persistedState, type CampaignDoc, type CampaignMeta, type PersistedState } from './doc.ts';
+import { segmentOf, writeSegment, type EncodedSegment } from './history-file.ts';
 import type { AppendFile, StoreFs } from './fs.ts';
 import { encodeRecord, parseJournal, parseRecords, writeFreshJournal } from './journal-file.ts';
+import { join } from 'node:path';
 import type { StoreFiles } from './paths.ts';
 import { corruptFile, missingStore, storeError } from './problems.ts';
 import { readSealed, writeSealedAtomic } from './sealed-file.ts';
@@ -53,24 +55,25 @@ function checkMeta(data: unknown, file: string): CampaignMeta {
   return m as CampaignMeta;
 }
 
-function checkState(data: unknown, file: string): CampaignState {
-  const s = data as Partial<CampaignState>;
+function checkState(data: unknown, file: string): PersistedState {
+  const s = data as Partial<PersistedState>;
   if (
     !isObject(data) ||
     typeof s.epoch !== 'number' ||
     !isObject(s.groups) ||
+    typeof s.lastId !== 'number' ||
     !Array.isArray(s.journal) ||
+    !Array.isArray(s.unarchived) ||
+    !isObject(s.tally) ||
     !Array.isArray(s.approvals) ||
     !Array.isArray(s.notifications) ||
-    !Array.isArray(s.audit)
+    !Array.isArray(s.audit) ||
+    !Array.isArray(s.segments) ||
+    !s.segments.every((r) => isObject(r) && typeof r.file === 'string' && typeof r.seq === 'number' && typeof r.entries === 'number' && typeof r.bytes === 'number')
   ) {
-    throw corruptFile({ file, problem: 'snapshot content is incomplete (needs epoch, groups, journal, approvals, notifications, audit)' });
+    throw corruptFile({ file, problem: 'snapshot content is incomplete (needs epoch, groups, lastId, journal, unarchived, tally, approvals, notifications, audit, segments)' });
   }
-  return s as CampaignState;
-}
-
-function stateOf(doc: CampaignDoc): CampaignState {
-  return { epoch: doc.epoch, groups: doc.groups, journal: doc.journal, approvals: doc.approvals, notifications: doc.notifications, audit: doc.audit };
+  return s as PersistedState;
 }
 
 export class LogAdapter implements Adapter<CampaignDoc> {
@@ -127,7 +130,20 @@ export class LogAdapter implements Adapter<CampaignDoc> {
     if (meta === null || plan === null || snap === null || journalRaw === null) throw missingStore(files.dir, missing);
 
     const m = checkMeta(meta.data, files.meta);
-    const state = checkState(snap.data, files.snapshot);
+    const persisted = checkState(snap.data, files.snapshot);
+    // History segments are read only by history readers, but a missing one is refused now: its entries
+    // would silently vanish from the audit trail.
+    if (persisted.segments.length > 0) {
+      const names = new Set((await fs.readdir(files.dir)) ?? []);
+      const gone = persisted.segments.filter((r) => !names.has(r.file)).map((r) => join(files.dir, r.file));
+      if (gone.length > 0) {
+        throw corruptFile(
+          { file: gone[0]!, problem: `${gone.length} history file(s) listed in ${files.snapshot} are missing (deleted?): ${gone.slice(0, 3).join(', ')}${gone.length > 3 ? ', …' : ''}` },
+          `Restore the missing history file(s) from a backup of the campaign directory; the audit trail and report need them.`,
+        );
+      }
+    }
+    const state = liveState(persisted);
     const snapSeq = snap.header.seq;
     if (typeof snapSeq !== 'number' || snap.header.epoch !== state.epoch) {
       throw corruptFile({ file: files.snapshot, problem: 'snapshot header is inconsistent (seq/epoch)' });
@@ -310,9 +326,24 @@ export class LogAdapter implements Adapter<CampaignDoc> {
     // From here to the snapshot text nothing awaits: the text is exactly the state at lastSeq.
     const seq = this.lastSeq;
     const epoch = doc.epoch;
-    const stateJson = JSON.stringify(stateOf(doc));
-    // Snapshot first, durable; only then the fresh journal. A crash in between leaves the old journal,
-    // whose records are all <= seq and are skipped on replay.
+    const archived = doc.journal.unarchived.length;
+    const segments = [...doc.segments];
+    let segmentText: EncodedSegment | null = null;
+    if (archived > 0) {
+      segmentText = segmentOf(doc.meta.campaignId, seq, doc.journal.unarchived);
+      segments.push(segmentText.ref);
+    }
+    const stateJson = JSON.stringify(persistedState(doc, [], segments));
+    // The history segment first, then the snapshot that lists it (and no longer holds its entries), then
+    // the fresh journal, each durable before the next. A crash after the segment leaves an unlisted file
+    // (its entries are still in the old snapshot + journal; the next writer removes it); a crash after
+    // the snapshot leaves the old journal, whose records are all <= seq and are skipped on replay.
+    if (segmentText !== null) {
+      await writeSegment(this.fs, this.files.dir, segmentText);
+      // Entries archived while the segment was written stay for the next compaction.
+      doc.journal.unarchived = doc.journal.unarchived.slice(archived);
+      doc.segments = segments;
+    }
     const snapBytes = await writeSealedAtomic(this.fs, this.files.snapshot, 'hvroll-snapshot', { seq, epoch }, stateJson);
     const journalBytes = await writeFreshJournal(this.fs, this.files.journal, { campaignId: doc.meta.campaignId, base: seq });
     const old = this.file;

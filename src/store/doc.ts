@@ -1,10 +1,13 @@
 // The campaign document (what lowdb holds in memory) and the operations that change it. Every mutation
 // is an op; the journal stores ops, and replay applies them in order with `applyOp` — the same function
-// the live store uses, so memory and disk cannot drift apart.
+// the live store uses, so memory and disk cannot drift apart. Finished entries of settled groups leave the
+// document for history segments at compaction (live-journal.ts, history-file.ts).
 
 import type { ErrorRecord } from '../model/errors.ts';
+import { LiveJournal, type StepTally } from './live-journal.ts';
 
-export const STORE_FORMAT = 1;
+/** 2: journal entries of settled groups live in history segments, not in the snapshot. */
+export const STORE_FORMAT = 2;
 
 export interface CampaignMeta {
   campaignId: string;
@@ -20,6 +23,11 @@ export interface CampaignMeta {
 export interface PersistedGroup {
   machineVersion: string;
   snapshot: unknown;
+  /**
+   * The group is finished for good and the engine will never ask the journal about it again: its finished
+   * entries may leave memory (they stay readable through `history()`). Never unset once set.
+   */
+  settled?: true;
 }
 
 /** Written before a side effect. `key` is `${campaignId}/${groupId}/${step}[/${vm}]`. */
@@ -76,15 +84,43 @@ export interface AuditEvent {
   details?: unknown;
 }
 
-/** The mutable part of the document (what snapshot.json holds). */
+/** A history file: finished journal entries archived by one compaction (history-file.ts). */
+export interface SegmentRef {
+  file: string;
+  /** Snapshot sequence number of the compaction that wrote it. */
+  seq: number;
+  entries: number;
+  bytes: number;
+}
+
+/** The mutable part of the document (in memory; snapshot.json holds it as PersistedState). */
 export interface CampaignState {
   /** Highest writer epoch seen; a writer with a lower one is fenced off. */
   epoch: number;
   groups: Record<string, PersistedGroup>;
-  journal: JournalEntry[];
+  journal: LiveJournal;
   approvals: Approval[];
   notifications: NotificationRecord[];
   audit: AuditEvent[];
+  /** History segments, oldest first. */
+  segments: SegmentRef[];
+}
+
+/** snapshot.json's `data`. */
+export interface PersistedState {
+  epoch: number;
+  groups: Record<string, PersistedGroup>;
+  /** Ids given to intents so far. */
+  lastId: number;
+  /** Live journal entries (open intents, entries of unsettled groups), in id order. */
+  journal: JournalEntry[];
+  /** Finished entries of settled groups not yet in a segment (empty after a compaction). */
+  unarchived: JournalEntry[];
+  tally: Record<string, StepTally>;
+  approvals: Approval[];
+  notifications: NotificationRecord[];
+  audit: AuditEvent[];
+  segments: SegmentRef[];
 }
 
 /** The whole document: the write-once parts plus the state. */
@@ -102,8 +138,42 @@ export type Op =
   | { t: 'notification'; value: NotificationRecord }
   | { t: 'audit'; value: AuditEvent };
 
-export function emptyState(epoch: number): CampaignState {
-  return { epoch, groups: {}, journal: [], approvals: [], notifications: [], audit: [] };
+export function emptyState(epoch: number): PersistedState {
+  return { epoch, groups: {}, lastId: 0, journal: [], unarchived: [], tally: {}, approvals: [], notifications: [], audit: [], segments: [] };
+}
+
+function settledNames(groups: Record<string, PersistedGroup>): string[] {
+  return Object.keys(groups).filter((g) => groups[g]!.settled === true);
+}
+
+/** The in-memory state for a verified snapshot's data (takes ownership of it). */
+export function liveState(p: PersistedState): CampaignState {
+  return {
+    epoch: p.epoch,
+    groups: p.groups,
+    journal: new LiveJournal(p.lastId, p.journal, p.unarchived, p.tally, settledNames(p.groups)),
+    approvals: p.approvals,
+    notifications: p.notifications,
+    audit: p.audit,
+    segments: p.segments,
+  };
+}
+
+/** What a snapshot of `s` holds, with the given unarchived entries and segments (compaction passes its own). */
+export function persistedState(s: CampaignState, unarchived: JournalEntry[], segments: SegmentRef[]): PersistedState {
+  const j = s.journal;
+  return {
+    epoch: s.epoch,
+    groups: s.groups,
+    lastId: j.lastId,
+    journal: j.entries() as JournalEntry[],
+    unarchived,
+    tally: j.tally,
+    approvals: s.approvals,
+    notifications: s.notifications,
+    audit: s.audit,
+    segments,
+  };
 }
 
 /** Applies one op; returns a problem description when the op does not fit the state (corruption). */
@@ -114,19 +184,14 @@ export function applyOp(state: CampaignState, op: Op): string | undefined {
       state.epoch = op.epoch;
       return undefined;
     case 'group':
+      if (state.groups[op.group]?.settled === true && op.value.settled !== true) return `group ${op.group} was settled and cannot become unsettled`;
       state.groups[op.group] = op.value;
+      if (op.value.settled === true) state.journal.settle(op.group);
       return undefined;
     case 'intent':
-      if (op.entry.id !== state.journal.length + 1) return `intent id ${op.entry.id} out of order (expected ${state.journal.length + 1})`;
-      state.journal.push(op.entry);
-      return undefined;
-    case 'outcome': {
-      const entry = state.journal[op.id - 1];
-      if (entry === undefined) return `outcome for unknown intent ${op.id}`;
-      if (entry.outcome !== undefined) return `second outcome for intent ${op.id}`;
-      entry.outcome = op.outcome;
-      return undefined;
-    }
+      return state.journal.add(op.entry);
+    case 'outcome':
+      return state.journal.finish(op.id, op.outcome);
     case 'approval':
       state.approvals.push(op.value);
       return undefined;

@@ -17,9 +17,19 @@ export interface AppendFile {
   close(): Promise<void>;
 }
 
+/** What identifies one version of a file: a replaced (renamed over) or rewritten file changes at least one field. */
+export interface FileIdentity {
+  ino: number;
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+}
+
 export interface StoreFs {
   /** Whole file, or null when it does not exist. */
   readFile(path: string): Promise<Uint8Array | null>;
+  /** stat(2) of a path, or null when it does not exist (one cheap call: the lock check before every append). */
+  identity(path: string): Promise<FileIdentity | null>;
   /** Creates a new file with this content and fsyncs it; fails with code EEXIST if it exists (O_EXCL). */
   writeNew(path: string, data: Uint8Array): Promise<void>;
   openAppend(path: string): Promise<AppendFile>;
@@ -44,6 +54,15 @@ export const nodeFs: StoreFs = {
   async readFile(path) {
     try {
       return await fsp.readFile(path);
+    } catch (e) {
+      if (isCode(e, 'ENOENT')) return null;
+      throw e;
+    }
+  },
+  async identity(path) {
+    try {
+      const st = await fsp.stat(path);
+      return { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs };
     } catch (e) {
       if (isCode(e, 'ENOENT')) return null;
       throw e;

@@ -1,6 +1,6 @@
 // journal.ndjson: one sealed JSON object per line. Line 1 is a header naming the campaign and the snapshot
 // sequence number the journal continues from; every later line is one op:
-//   {"kind":"hvroll-journal","format":1,"campaignId":"c1","base":120,"crc":"…"}
+//   {"kind":"hvroll-journal","format":2,"campaignId":"c1","base":120,"crc":"…"}
 //   {"seq":121,"epoch":3,"op":{"t":"group",…},"crc":"…"}
 // Appends are whole lines; a crash mid-append leaves at most one torn LAST line (no newline), which was
 // never acknowledged and is ignored. Anything else that does not verify is damage and is refused.
@@ -66,7 +66,7 @@ function isInt(x: unknown): x is number {
 }
 
 /** Verifies one line (without its newline) and returns the parsed object. */
-function decodeLine(bytes: Uint8Array, path: string, line: number, offset: number): Record<string, unknown> {
+export function decodeLine(bytes: Uint8Array, path: string, line: number, offset: number): Record<string, unknown> {
   const nul = nulProblem(bytes);
   if (nul !== undefined) throw corruptFile({ file: path, line, offset, problem: nul });
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
-import type { StoreFs } from './fs.ts';
+import type { FileIdentity, StoreFs } from './fs.ts';
 import { isCode } from './fs.ts';
 import { tempName } from './paths.ts';
 import { storeError } from './problems.ts';
@@ -99,11 +99,33 @@ export async function acquireLock(fs: StoreFs, path: string, lock: LockInfo, env
   await fs.syncDir(dirname(path));
 }
 
+function sameFile(a: FileIdentity | null, b: FileIdentity | null): boolean {
+  return a !== null && b !== null && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
+}
+
+/**
+ * Remembers which version of the lock file last named us, so the check before every append is one stat(2)
+ * instead of open+read+close: whoever takes the lock over creates a new file (O_EXCL or rename), which
+ * changes its inode or its times, and then the content is read and the token compared again.
+ */
+export class LockSeen {
+  identity: FileIdentity | null = null;
+}
+
 /** Is the lock still ours? (Called before every append: a superseded writer must not write late.) */
-export async function checkLock(fs: StoreFs, path: string, mine: LockInfo, env: LockEnv): Promise<void> {
+export async function checkLock(fs: StoreFs, path: string, mine: LockInfo, env: LockEnv, seen?: LockSeen): Promise<void> {
+  if (seen !== undefined && sameFile(seen.identity, await fs.identity(path))) return;
+  const before = seen === undefined ? null : await fs.identity(path);
   const raw = await fs.readFile(path);
   const info = raw === null ? null : parseLock(raw);
-  if (info !== null && info.token === mine.token) return;
+  if (info !== null && info.token === mine.token) {
+    // Only trust the identity if the file did not change while it was read.
+    if (seen !== undefined) {
+      const after = await fs.identity(path);
+      seen.identity = sameFile(before, after) ? after : null;
+    }
+    return;
+  }
   const now = raw === null ? null : await readLock(fs, path, env);
   const by = now === null ? 'the lock file is gone (it was broken)' : describeLock(now, path);
   throw storeError(

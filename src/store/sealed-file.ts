@@ -25,6 +25,12 @@ export async function writeSealedAtomic(
   dataJson: string,
 ): Promise<number> {
   const bytes = Buffer.from(encodeSealed(kind, header, dataJson));
+  await writeBytesAtomic(fs, path, bytes);
+  return bytes.length;
+}
+
+/** Replaces (or creates) `path` with `bytes` so that a crash leaves the old file or the new one, durably. */
+export async function writeBytesAtomic(fs: StoreFs, path: string, bytes: Uint8Array): Promise<void> {
   const tmp = tempName(path);
   try {
     await fs.writeNew(tmp, bytes);
@@ -34,7 +40,6 @@ export async function writeSealedAtomic(
     throw e;
   }
   await fs.syncDir(dirname(path));
-  return bytes.length;
 }
 
 export interface SealedDoc {

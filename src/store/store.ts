@@ -11,6 +11,7 @@ import {
   OUTPUT_TAIL_MAX,
   applyOp,
   emptyState,
+  liveState,
   type Approval,
   type AuditEvent,
   type CampaignDoc,
@@ -24,7 +25,9 @@ import {
   type PersistedGroup,
 } from './doc.ts';
 import { isCode, nodeFs, type StoreFs } from './fs.ts';
+import { readSegment, segmentSeq } from './history-file.ts';
 import { writeFreshJournal } from './journal-file.ts';
+import type { StepTally } from './live-journal.ts';
 import { acquireLock, checkLock, defaultLockEnv, describeLock, newLock, readLock, releaseLock, rewriteLock, type LockEnv, type LockInfo, type LockState } from './lock.ts';
 import { FILES, storeFiles, tempName } from './paths.ts';
 import { missingStore, storeError } from './problems.ts';
@@ -77,6 +80,15 @@ function deepFreeze<T>(x: T): T {
   return x;
 }
 
+function matches(e: JournalEntry, f: JournalFilter): boolean {
+  return (
+    (f.group === undefined || e.group === f.group) &&
+    (f.host === undefined || e.host === f.host) &&
+    (f.step === undefined || e.step === f.step) &&
+    (f.open === undefined || (e.outcome === undefined) === f.open)
+  );
+}
+
 function requireText(name: string, value: unknown): void {
   if (typeof value !== 'string' || value === '') throw new HvrollError('internal', `campaign store: ${name} must be a non-empty string`);
 }
@@ -90,8 +102,6 @@ export class CampaignStore {
   private readonly fs: StoreFs;
   private readonly now: () => Date;
   private closed = false;
-  /** Journal entries by group (the same objects as the journal): the reboot step asks per group and host. */
-  private readonly byGroup = new Map<string, JournalEntry[]>();
 
   private constructor(dir: string, db: Low<CampaignDoc>, adapter: LogAdapter, lock: LockInfo | null, fs: StoreFs, now: () => Date) {
     this.dir = dir;
@@ -101,13 +111,6 @@ export class CampaignStore {
     this.readOnly = lock === null;
     this.fs = fs;
     this.now = now;
-    for (const e of db.data.journal) this.indexEntry(e);
-  }
-
-  private indexEntry(e: JournalEntry): void {
-    let list = this.byGroup.get(e.group);
-    if (!list) this.byGroup.set(e.group, (list = []));
-    list.push(e);
   }
 
   /** Makes a new store in `dir` (absent or empty) and opens it for writing. Refuses if anything is there. */
@@ -165,7 +168,7 @@ export class CampaignStore {
     const policy = { ...DEFAULT_COMPACTION, ...opts.compaction };
     const adapter = new LogAdapter(fs, files, policy);
     // lowdb needs default data; read() either returns the stored document or throws, so it is never used.
-    const db = new Low<CampaignDoc>(adapter, { meta: {} as CampaignMeta, plan: null, ...emptyState(0) });
+    const db = new Low<CampaignDoc>(adapter, { meta: {} as CampaignMeta, plan: null, ...liveState(emptyState(0)) });
 
     if (opts.readOnly === true) {
       adapter.allowTornTail = opts.acceptTornTail === true || (await fs.readFile(files.lock)) !== null;
@@ -186,6 +189,14 @@ export class CampaignStore {
       // Leftovers of writes interrupted by a crash (write-then-rename temp files): never read, safe to drop
       // once the store itself has verified.
       for (const name of entries.filter((n) => n.includes('.tmp-'))) await fs.unlink(join(dir, name));
+      // A history segment the snapshot does not list, written by a compaction that crashed before its
+      // snapshot: its entries are still in the snapshot and journal, and the next compaction writes them.
+      const listed = new Set(db.data.segments.map((r) => r.file));
+      const snapshotSeq = adapter.sequence.snapshot;
+      for (const name of entries) {
+        const seq = segmentSeq(name);
+        if (seq !== null && seq > snapshotSeq && !listed.has(name)) await fs.unlink(join(dir, name));
+      }
       adapter.checkLock = () => checkLock(fs, files.lock, lock, env);
       await adapter.checkLock();
       await adapter.openForAppend();
@@ -226,31 +237,38 @@ export class CampaignStore {
     return Object.keys(this.db.data.groups);
   }
 
+  /**
+   * `settled: true` once the group is finished for good (the engine never asks the journal about it again):
+   * its finished entries then leave memory for the history files (`journal()` still reads them). It stays set.
+   */
   saveGroupSnapshot(group: string, s: PersistedGroup): Promise<void> {
     requireText('group', group);
     requireText('machineVersion', s.machineVersion);
-    return this.commit({ t: 'group', group, value: { machineVersion: s.machineVersion, snapshot: s.snapshot } });
+    const value: PersistedGroup = { machineVersion: s.machineVersion, snapshot: s.snapshot };
+    if (s.settled === true || this.db.data.groups[group]?.settled === true) value.settled = true;
+    return this.commit({ t: 'group', group, value });
   }
 
   /** Records that a side effect is about to happen; durable when the promise resolves. */
   async journalIntent(e: IntentEntry): Promise<JournalId> {
     for (const k of ['key', 'group', 'step', 'host', 'startedAt', 'operator'] as const) requireText(k, e[k]);
-    const id = this.db.data.journal.length + 1;
+    const id = this.db.data.journal.lastId + 1;
     const entry: JournalEntry = { id, key: e.key, group: e.group, step: e.step, host: e.host, startedAt: e.startedAt, operator: e.operator };
     if (e.vm !== undefined) entry.vm = e.vm;
     if (e.argv !== undefined) entry.argv = [...e.argv];
-    const durable = this.commit({ t: 'intent', entry });
-    // commit() applies the op before it writes: index it now, in id order, whatever the write does.
-    const applied = this.db.data.journal[id - 1];
-    if (applied !== undefined && applied.id === id) this.indexEntry(applied);
-    await durable;
+    await this.commit({ t: 'intent', entry });
     return id;
   }
 
   /** Records what the side effect did. Output is kept to its last OUTPUT_TAIL_MAX characters. */
   journalOutcome(id: JournalId, o: OutcomeEntry): Promise<void> {
-    const entry = this.db.data.journal[id - 1];
-    if (entry === undefined) return Promise.reject(new HvrollError('internal', `campaign store: no journal intent ${id}`));
+    const journal = this.db.data.journal;
+    const entry = journal.get(id);
+    if (entry === undefined) {
+      // Only finished entries ever leave memory.
+      if (Number.isSafeInteger(id) && id >= 1 && id <= journal.lastId) return Promise.reject(new HvrollError('internal', `campaign store: intent ${id} already has an outcome`));
+      return Promise.reject(new HvrollError('internal', `campaign store: no journal intent ${id}`));
+    }
     if (entry.outcome !== undefined) return Promise.reject(new HvrollError('internal', `campaign store: intent ${id} (${entry.key}) already has an outcome`));
     const outcome: OutcomeEntry = { exitCode: o.exitCode, outputTail: o.outputTail.slice(-OUTPUT_TAIL_MAX), endedAt: o.endedAt };
     if (o.error !== undefined) outcome.error = o.error;
@@ -259,20 +277,39 @@ export class CampaignStore {
 
   /** Intents without an outcome: what resume must re-check on the host before going on. */
   openIntents(): JournalEntry[] {
-    return this.journal({ open: true });
+    return this.liveJournal({ open: true });
   }
 
-  journal(filter: JournalFilter = {}): JournalEntry[] {
-    const source = filter.group === undefined ? this.db.data.journal : (this.byGroup.get(filter.group) ?? []);
-    return source
-      .filter(
-        (e) =>
-          (filter.group === undefined || e.group === filter.group) &&
-          (filter.host === undefined || e.host === filter.host) &&
-          (filter.step === undefined || e.step === filter.step) &&
-          (filter.open === undefined || (e.outcome === undefined) === filter.open),
-      )
+  /**
+   * The live journal, from memory: every open intent and every entry of a group that has not settled — all
+   * a reconcile can ask about. A settled group's finished entries are only in `journal()`.
+   */
+  liveJournal(filter: JournalFilter = {}): JournalEntry[] {
+    return this.db.data.journal
+      .entries(filter.group)
+      .filter((e) => matches(e, filter))
       .map((e) => structuredClone(e));
+  }
+
+  /**
+   * The whole journal, in id order: the history files (read and verified now) plus the live entries.
+   * For audit, report and tests; it reads every history file, so it is not for the engine's hot path.
+   */
+  async journal(filter: JournalFilter = {}): Promise<JournalEntry[]> {
+    const data = this.db.data;
+    // Taken synchronously: a compaction running meanwhile moves entries into a segment not in this list.
+    const segments = [...data.segments];
+    const out = [...data.journal.unarchived, ...data.journal.entries()].filter((e) => matches(e, filter)).map((e) => structuredClone(e));
+    for (const ref of segments) {
+      for (const e of await readSegment(this.fs, this.dir, data.meta.campaignId, ref)) if (matches(e, filter)) out.push(e);
+    }
+    return out.sort((a, b) => a.id - b.id);
+  }
+
+  /** Per journal step: commands finished and those that exited 0, over the whole campaign (cheap: kept as a count). */
+  tally(step: string): StepTally {
+    const t = this.db.data.journal.tally[step];
+    return { finished: t?.finished ?? 0, exitZero: t?.exitZero ?? 0 };
   }
 
   recordApproval(a: Approval): Promise<void> {

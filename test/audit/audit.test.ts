@@ -103,9 +103,9 @@ test('the audit trail lists every remote command with who, when, host and result
   await runCampaign(rig.deps, { controlPollMs: 20 });
   await runCampaign(rig.deps, { controlPollMs: 20 });
   const { auditTrail } = await import('../../src/audit/trail.ts');
-  const trail = auditTrail(rig.deps.store.audit(), rig.deps.store.journal());
+  const trail = auditTrail(rig.deps.store.audit(), await rig.deps.store.journal());
   const commands = trail.filter((e) => e.kind === 'command');
-  t.is(commands.length, rig.deps.store.journal().length);
+  t.is(commands.length, (await rig.deps.store.journal()).length);
   t.true(commands.every((c) => c.operator === 'tester' && c.host !== null && /^exit \d+$|^error: /.test(c.result) && c.what.length > 0));
   t.true(commands.some((c) => c.action === 'migrate' && c.vm === 'vm-0' && /virsh migrate/.test(c.what)));
   t.true(trail.some((e) => e.kind === 'action' && e.action === 'pause' && e.operator === 'carol' && e.result === 'applied'));

@@ -18,7 +18,7 @@ test('a full campaign over real SSH: every host disabled, drained, upgraded, reb
   for (const g of rig.deps.plan.groups) for (const m of g.moves) finalHost.set(m.vm, m.to);
   for (const [vmName, vm] of rig.fleet.model.vms) t.is(vm.host, finalHost.get(vmName) ?? 'never moved', vmName);
   t.is(rig.fleet.model.migrations.length, rig.deps.plan.summary.migrations);
-  const journal = rig.deps.store.journal();
+  const journal = await rig.deps.store.journal();
   t.true(journal.length > 0);
   t.deepEqual(rig.deps.store.openIntents(), []);
 });
@@ -61,7 +61,7 @@ test('the example inventory (12 hosts, 79 VMs, canary, critical class with appro
     t.false(s.marker);
   }
   // The order of the campaign is the plan's: canary groups finish before any critical group starts.
-  const started = rig.deps.store.journal().map((e) => e.group);
+  const started = (await rig.deps.store.journal()).map((e) => e.group);
   const firstCritical = started.findIndex((g) => rig.deps.plan.groups.find((x) => x.name === g)?.tier === 'last');
   const lastCanary = started.map((g, i) => (rig.deps.plan.groups.find((x) => x.name === g)?.tier === 'first' ? i : -1)).reduce((a, b) => Math.max(a, b), -1);
   t.true(lastCanary < firstCritical);

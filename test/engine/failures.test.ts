@@ -14,7 +14,7 @@ test('a migration that hangs is cut at the step timeout, retried, and the campai
   const outcome = await runCampaign(rig.deps, { controlPollMs: 50 });
   t.is(outcome.state, 'done');
   t.is(rig.fleet.model.vms.get('vm-0')!.host, 'hv-2');
-  const migrate = rig.deps.store.journal({ step: 'migrate' });
+  const migrate = await rig.deps.store.journal({ step: 'migrate' });
   t.is(migrate.length, 2, 'one timed-out attempt, one that worked');
   t.is(migrate[0]!.outcome!.error?.details && (migrate[0]!.outcome!.error.details as { reason: string }).reason, 'timeout');
 });
@@ -40,7 +40,7 @@ test('a migration that keeps failing is retried per the runbook, then the group 
   t.is(rig.fleet.model.vms.get('vm-0')!.host, 'hv-1');
   t.false(rig.hosts.host('hv-1').marker, 'hv-1 re-enabled');
   t.is(rig.hosts.host('hv-1').upgrades, 0, 'never upgraded');
-  t.is(rig.deps.store.journal({ step: 'migrate' }).length, 2, 'first try + 1 retry');
+  t.is((await rig.deps.store.journal({ step: 'migrate' })).length, 2, 'first try + 1 retry');
 });
 
 test('a host whose key changed is refused before authenticating; its group fails and nothing runs on it', async (t) => {
@@ -52,7 +52,7 @@ test('a host whose key changed is refused before authenticating; its group fails
   t.not(outcome.state, 'done');
   t.is(rig.fleet.host('hv-2').stats.authAttempts, before, 'no authentication attempted');
   t.is(rig.fleet.host('hv-2').received.length, 0, 'no command ran on it');
-  const failed = rig.deps.store.journal().find((e) => e.host === 'hv-2' && e.outcome?.error);
+  const failed = (await rig.deps.store.journal()).find((e) => e.host === 'hv-2' && e.outcome?.error);
   t.regex(failed!.outcome!.error!.message, /ssh-keygen -R/);
 });
 
@@ -145,7 +145,7 @@ test('a host already disabled before the campaign is still disabled after it (an
   t.false(rig.hosts.host('hv-1').marker);
   t.false(rig.hosts.host('hv-3').marker);
   t.is(rig.hosts.host('hv-2').upgrades, 1, 'still upgraded: it was drained like the others');
-  t.true(rig.deps.store.journal({ step: 'disable:pre-disabled' }).some((e) => e.host === 'hv-2'));
+  t.true((await rig.deps.store.journal({ step: 'disable:pre-disabled' })).some((e) => e.host === 'hv-2'));
 });
 
 test('a migration that reports success while the VM never moved: the confirm catches it, the retry moves it for real', async (t) => {
@@ -156,9 +156,9 @@ test('a migration that reports success while the VM never moved: the confirm cat
   t.is(outcome.state, 'done');
   t.is(rig.fleet.model.vms.get('vm-0')!.host, 'hv-2', 'actual placement wins');
   t.is(rig.fleet.model.migrations.length, 1, 'moved once, for real');
-  const migrate = rig.deps.store.journal({ step: 'migrate' });
+  const migrate = await rig.deps.store.journal({ step: 'migrate' });
   t.is(migrate.length, 2, 'the lying attempt and the real one');
-  const confirm = rig.deps.store.journal({ step: 'migrate:confirm' });
+  const confirm = await rig.deps.store.journal({ step: 'migrate:confirm' });
   t.true(confirm.some((e) => e.outcome?.exitCode !== 0), 'the confirm saw the VM was not on its target');
   t.true(rig.hosts.host('hv-1').upgrades === 1);
 });
@@ -205,11 +205,11 @@ test('a half-open connection during a migration (no data, no close) is detected 
   const elapsed = Date.now() - started;
   t.is(outcome.state, 'done');
   t.is(rig.fleet.model.migrations.length, 1, 'migrated once');
-  const attempts = rig.deps.store.journal({ step: 'migrate' });
+  const attempts = await rig.deps.store.journal({ step: 'migrate' });
   t.is(attempts.length, 2);
   t.is((attempts[0]!.outcome!.error!.details as { reason: string }).reason, 'disconnected');
   // Keepalive 1 s × 3 + margin, plus the rest of a small campaign.
   t.true(elapsed < 15_000, `took ${elapsed} ms`);
-  const retryChecks = rig.deps.store.journal({ step: 'migrate:check' }).filter((e) => e.id > attempts[0]!.id);
+  const retryChecks = (await rig.deps.store.journal({ step: 'migrate:check' })).filter((e) => e.id > attempts[0]!.id);
   t.true(retryChecks.length > 0, 'the retry re-read the hosts before migrating again');
 });

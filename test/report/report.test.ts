@@ -19,10 +19,10 @@ import { startWebhookServer } from '../notify/webhook-server.ts';
 const CHROMIUM = '/usr/bin/chromium';
 const CANARY = 'CANARY-R3P0RT-91c2';
 
-function view(store: CampaignStore): StoreView {
+async function view(store: CampaignStore): Promise<StoreView> {
   return {
     meta: store.meta(),
-    journal: store.journal(),
+    journal: await store.journal(),
     audit: store.audit(),
     notifications: store.notifications(),
     groupState: (g) => {
@@ -76,7 +76,7 @@ test.serial('a report of a campaign with a failure: summary, per-group phases, t
   const { n } = notifier([target('ops', 'slack', srv.url(`/services/${CANARY}`))], { record: (r) => rig.deps.store.recordNotification(r) });
   await runCampaign(rig.deps, { controlPollMs: 20, listener: n.listener });
   await n.close(2000);
-  const report = buildReport(rig.deps.plan, view(rig.deps.store));
+  const report = buildReport(rig.deps.plan, await view(rig.deps.store));
   t.is(report.groups.length, rig.deps.plan.groups.length);
   t.is(report.states.failed, 1);
   t.true(report.groups.filter((g) => g.state === 'done').every((g) => g.actual.some((s) => s.phase === 'drain') || g.moves === 0));
@@ -97,7 +97,7 @@ browserTest('Chromium renders the campaign report: no console error, no request,
   const rig = await startRig({ hosts: 5, vmsPerHost: 1 });
   t.teardown(() => rig.close());
   await runCampaign(rig.deps, { controlPollMs: 20 });
-  const html = renderReport(buildReport(rig.deps.plan, view(rig.deps.store)));
+  const html = renderReport(buildReport(rig.deps.plan, await view(rig.deps.store)));
   const r = await render(html);
   t.deepEqual(r.errors, []);
   t.deepEqual(r.requests, []);

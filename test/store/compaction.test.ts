@@ -19,7 +19,7 @@ test('compaction keeps the content and bounds the journal', async (t) => {
     if (i % 3 !== 0) await store.journalOutcome(id, { exitCode: 0, outputTail: '', endedAt: `${i}` });
     maxLines = Math.max(maxLines, journalLines(dir));
   }
-  const before = { journal: store.journal(), groups: store.groups().map((g) => store.groupSnapshot(g)), audit: store.audit() };
+  const before = { journal: await store.journal(), groups: store.groups().map((g) => store.groupSnapshot(g)), audit: store.audit() };
   t.true(store.stats().compactions >= 15, `compactions: ${store.stats().compactions}`);
   t.true(maxLines <= 1 + 25 + 3, `journal stayed bounded (max ${maxLines} lines)`);
   const copy = crashCopy(dir, join(root, 'copy'));
@@ -27,7 +27,7 @@ test('compaction keeps the content and bounds the journal', async (t) => {
   t.is(journalLines(dir), 1, 'clean close compacts: only the header is left');
   for (const d of [dir, copy]) {
     const r = await CampaignStore.open(d, { readOnly: true });
-    t.deepEqual({ journal: r.journal(), groups: r.groups().map((g) => r.groupSnapshot(g)), audit: r.audit() }, before);
+    t.deepEqual({ journal: await r.journal(), groups: r.groups().map((g) => r.groupSnapshot(g)), audit: r.audit() }, before);
     t.is(r.openIntents().length, 67);
   }
 });
@@ -55,11 +55,11 @@ test('a crash between the snapshot rename and the journal rotation replays witho
   cpSync(dir, crashed, { recursive: true });
   writeFileSync(join(crashed, 'journal.ndjson'), oldJournal);
   const r = await CampaignStore.open(crashed);
-  t.is(r.journal().length, 5);
+  t.is((await r.journal()).length, 5);
   await r.journalIntent({ key: 'c1/g/s/5', group: 'g', step: 's', host: 'h', startedAt: 't', operator: 'a' });
   await r.close();
   const again = await CampaignStore.open(crashed, { readOnly: true });
-  t.deepEqual(again.journal().map((e) => e.id), [1, 2, 3, 4, 5, 6]);
+  t.deepEqual((await again.journal()).map((e) => e.id), [1, 2, 3, 4, 5, 6]);
 });
 
 /** A store with `groups` group snapshots and exactly 20,000 records before the measured steps. */

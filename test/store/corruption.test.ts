@@ -120,14 +120,14 @@ test('torn last line (crash mid-append, lock left behind): ignored with a warnin
   const root = tempRoot(t);
   const dir = await crashedStore(root, 'torn', true);
   const expected = await CampaignStore.open(dir, { readOnly: true, lockEnv: deadHolder });
-  const journalBefore = expected.journal();
+  const journalBefore = await expected.journal();
   await expected.close();
   const path = join(dir, 'journal.ndjson');
   appendFileSync(path, '{"seq":99,"epoch":1,"op":{"t":"aud');
   const before = fingerprint(dir);
 
   const ro = await CampaignStore.open(dir, { readOnly: true, lockEnv: deadHolder });
-  t.deepEqual(ro.journal(), journalBefore);
+  t.deepEqual(await ro.journal(), journalBefore);
   t.regex(ro.warnings().join('\n'), /torn last line \(\d+ bytes/);
   await ro.close();
   t.deepEqual(fingerprint(dir), before, 'a reader never repairs');
@@ -138,7 +138,7 @@ test('torn last line (crash mid-append, lock left behind): ignored with a warnin
   await breakLock(dir, 'bob', { lockEnv: deadHolder });
   t.true(readFileSync(path, 'utf8').endsWith('\n'), 'torn tail cut off by the writer that took over');
   const after = await CampaignStore.open(dir, { readOnly: true });
-  t.deepEqual(after.journal(), journalBefore);
+  t.deepEqual(await after.journal(), journalBefore);
   t.deepEqual(after.warnings(), []);
   t.is(after.audit().at(-1)?.action, 'lock-broken');
 });

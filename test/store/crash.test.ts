@@ -27,8 +27,8 @@ test('kill -9 in the middle of a stream of appends: reopen succeeds and every ac
     await t.throwsAsync(CampaignStore.open(dir), { message: /stale lock/ }, `round ${round}: the killed writer's lock is stale`);
     await breakLock(dir, 'test');
     const store = await CampaignStore.open(dir);
-    const keys = new Set(store.journal().map((e) => e.key));
-    const done = new Set(store.journal({ open: false }).map((e) => e.key));
+    const keys = new Set((await store.journal()).map((e) => e.key));
+    const done = new Set((await store.journal({ open: false })).map((e) => e.key));
     for (const n of acknowledged) {
       const key = `c1/g${n % 7}/step/${n}`;
       if (!keys.has(key) || !done.has(key)) {
@@ -42,8 +42,8 @@ test('kill -9 in the middle of a stream of appends: reopen succeeds and every ac
       t.true(saved >= newestAcked, `round ${round}: group g${g} snapshot ${saved} >= acknowledged ${newestAcked}`);
     }
     // Writes past the last ack may or may not have landed; the next round continues after whatever did.
-    next = Math.max(last, ...store.journal().map((e) => Number(e.key.split('/')[3]))) + 1;
-    t.log(`round ${round}: killed after ack ${last}; store holds ${store.journal().length} steps; ${store.warnings().length} warning(s)`);
+    next = Math.max(last, ...(await store.journal()).map((e) => Number(e.key.split('/')[3]))) + 1;
+    t.log(`round ${round}: killed after ack ${last}; store holds ${(await store.journal()).length} steps; ${store.warnings().length} warning(s)`);
     await store.close();
   }
 });

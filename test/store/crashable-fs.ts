@@ -25,6 +25,9 @@ function enoent(path: string): Error {
 
 export class CrashableFs implements StoreFs {
   private readonly dirs = new Map<string, Dir>();
+  /** Inode numbers: a file created anew (writeNew) gets a new one; rename keeps it. */
+  private readonly inos = new WeakMap<Inode, number>();
+  private nextIno = 1;
   crashes = 0;
 
   constructor(private readonly random: () => number) {}
@@ -58,6 +61,15 @@ export class CrashableFs implements StoreFs {
   async readFile(path: string): Promise<Uint8Array | null> {
     const i = this.inode(path);
     return i ? Buffer.from(i.current) : null;
+  }
+
+  async identity(path: string) {
+    const i = this.inode(path);
+    if (!i) return null;
+    let ino = this.inos.get(i);
+    if (ino === undefined) this.inos.set(i, (ino = this.nextIno++));
+    // Contents only change by append/truncate (size) or by a new file (inode): that identifies a version here.
+    return { ino, size: i.current.length, mtimeMs: 0, ctimeMs: 0 };
   }
 
   async writeNew(path: string, data: Uint8Array): Promise<void> {

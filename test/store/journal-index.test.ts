@@ -15,13 +15,13 @@ test('journal({group, …}) answers from the per-group index exactly what a scan
       if (i % 2 === 0) await store.journalOutcome(id, { exitCode: 0, outputTail: `${i}`, endedAt: `${i}` });
     }),
   );
-  const scan = (s: CampaignStore, f: { group: string; host?: string; step?: string; open?: boolean }) =>
-    s.journal().filter((e) => e.group === f.group && (f.host === undefined || e.host === f.host) && (f.step === undefined || e.step === f.step) && (f.open === undefined || (e.outcome === undefined) === f.open));
+  const scan = async (s: CampaignStore, f: { group: string; host?: string; step?: string; open?: boolean }) =>
+    (await s.journal()).filter((e) => e.group === f.group && (f.host === undefined || e.host === f.host) && (f.step === undefined || e.step === f.step) && (f.open === undefined || (e.outcome === undefined) === f.open));
   const filters = [{ group: 'g1' }, { group: 'g2', host: 'h2', step: 's1' }, { group: 'g3', open: true }, { group: 'nope' }];
-  for (const f of filters) t.deepEqual(store.journal(f), scan(store, f));
-  t.deepEqual(store.journal({ group: 'g0' }).map((e) => e.id), scan(store, { group: 'g0' }).map((e) => e.id).sort((a, b) => a - b), 'in id order');
+  for (const f of filters) t.deepEqual(await store.journal(f), await scan(store, f));
+  t.deepEqual((await store.journal({ group: 'g0' })).map((e) => e.id), (await scan(store, { group: 'g0' })).map((e) => e.id).sort((a, b) => a - b), 'in id order');
   await store.close();
   const again = await CampaignStore.open(dir, { readOnly: true });
   t.teardown(() => again.close());
-  for (const f of filters) t.deepEqual(again.journal(f), scan(again, f));
+  for (const f of filters) t.deepEqual(await again.journal(f), await scan(again, f));
 });

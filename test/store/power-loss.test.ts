@@ -49,9 +49,9 @@ test('300 random power losses: the store always opens, keeps every acknowledged 
 
     await breakLock(dir, 'tester', { fs, lockEnv: readerEnv }).catch(() => undefined); // no lock left is fine too
     store = await CampaignStore.open(dir, { fs, lockEnv: readerEnv });
-    const done = new Set(store.journal({ open: false }).map((e) => e.key));
+    const done = new Set((await store.journal({ open: false })).map((e) => e.key));
     for (let n = 1; n <= acked; n++) t.true(done.has(`c1/g${n % 5}/step/${n}`), `seed ${seed}: acknowledged step ${n} lost`);
-    const beyond = store.journal().filter((e) => Number(e.key.split('/')[3]) > acked + 1);
+    const beyond = (await store.journal()).filter((e) => Number(e.key.split('/')[3]) > acked + 1);
     t.deepEqual(beyond, [], `seed ${seed}: nothing beyond the step in flight`);
     const snap = (store.groupSnapshot(`g${acked % 5}`)?.snapshot as { n: number } | undefined)?.n;
     t.true(snap !== undefined && snap >= acked, `seed ${seed}: the last acknowledged snapshot is there`);

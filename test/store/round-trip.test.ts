@@ -15,18 +15,18 @@ async function fill(store: CampaignStore): Promise<void> {
   await store.recordAudit({ at: '2026-01-01T00:03:00Z', operator: 'bob', action: 'approve', details: { group: 'g2' } });
 }
 
-function content(s: CampaignStore) {
-  return { meta: s.meta(), plan: s.plan(), g1: s.groupSnapshot('g1'), journal: s.journal(), approvals: s.approvals(), notifications: s.notifications(), audit: s.audit() };
+async function content(s: CampaignStore) {
+  return { meta: s.meta(), plan: s.plan(), g1: s.groupSnapshot('g1'), journal: await s.journal(), approvals: s.approvals(), notifications: s.notifications(), audit: s.audit() };
 }
 
 test('round trip: everything recorded reads back the same after close and reopen', async (t) => {
   const dir = join(tempRoot(t), 'c1');
   const store = await CampaignStore.create(dir, sampleInit());
   await fill(store);
-  const before = content(store);
+  const before = await content(store);
   await store.close();
   const again = await CampaignStore.open(dir, { readOnly: true });
-  t.deepEqual(content(again), before);
+  t.deepEqual(await content(again), before);
   t.deepEqual(again.plan(), sampleInit().plan);
   t.is(again.meta().campaignId, 'c1');
   t.is(again.meta().planFingerprint, 'sha256:abc');
@@ -40,12 +40,12 @@ test('replay after reopen: a store left by a crash (journal not compacted) rebui
   const dir = join(root, 'c1');
   const store = await CampaignStore.create(dir, sampleInit());
   await fill(store);
-  const before = content(store);
+  const before = await content(store);
   const copy = crashCopy(dir, join(root, 'crashed'));
   await store.close();
   t.true(readFileSync(join(copy, 'journal.ndjson'), 'utf8').split('\n').length > 5, 'the copy holds journal records to replay');
   const replayed = await CampaignStore.open(copy);
-  t.deepEqual(content(replayed), before);
+  t.deepEqual(await content(replayed), before);
   t.is(replayed.epoch, 2, 'a new writer gets the next epoch');
   await replayed.close();
 });
@@ -54,9 +54,9 @@ test('openIntents lists intents without an outcome, and filters select journal e
   const store = await CampaignStore.create(join(tempRoot(t), 'c1'), sampleInit());
   await fill(store);
   t.deepEqual(store.openIntents().map((e) => e.key), ['c1/g1/reboot']);
-  t.deepEqual(store.journal({ open: false }).map((e) => e.key), ['c1/g1/migrate/vm1']);
-  t.is(store.journal({ host: 'h2' }).length, 0);
-  t.is(store.journal({ group: 'g1', step: 'migrate' })[0]?.outcome?.exitCode, 0);
+  t.deepEqual((await store.journal({ open: false })).map((e) => e.key), ['c1/g1/migrate/vm1']);
+  t.is((await store.journal({ host: 'h2' })).length, 0);
+  t.is((await store.journal({ group: 'g1', step: 'migrate' }))[0]?.outcome?.exitCode, 0);
   await store.close();
 });
 
@@ -64,7 +64,7 @@ test('outcome output is kept to its tail; a second outcome for an intent is refu
   const store = await CampaignStore.create(join(tempRoot(t), 'c1'), sampleInit());
   const id = await store.journalIntent({ key: 'c1/g1/upgrade', group: 'g1', step: 'upgrade', host: 'h1', startedAt: 't0', operator: 'alice' });
   await store.journalOutcome(id, { exitCode: 1, outputTail: 'a'.repeat(OUTPUT_TAIL_MAX) + 'END', endedAt: 't1' });
-  const tail = store.journal()[0]?.outcome?.outputTail ?? '';
+  const tail = (await store.journal())[0]?.outcome?.outputTail ?? '';
   t.is(tail.length, OUTPUT_TAIL_MAX);
   t.true(tail.endsWith('END'));
   await t.throwsAsync(store.journalOutcome(id, { exitCode: 0, outputTail: '', endedAt: 't2' }), { instanceOf: HvrollError, message: /already has an outcome/ });
@@ -94,7 +94,7 @@ test('concurrent writes are all durable and replay in call order', async (t) => 
   const copy = crashCopy(dir, join(root, 'copy'));
   await store.close();
   const r = await CampaignStore.open(copy, { readOnly: true });
-  t.deepEqual(r.journal().map((e) => e.group), Array.from({ length: 50 }, (_, i) => `g${i}`));
+  t.deepEqual((await r.journal()).map((e) => e.group), Array.from({ length: 50 }, (_, i) => `g${i}`));
 });
 
 test('create refuses a directory that already holds a store, or anything else', async (t) => {

@@ -16,7 +16,7 @@ export function auditCommand(io: CliIo): Command {
     .action(async (id: string, flags: CampaignFlags & { json?: boolean }) => {
       const store = await CampaignStore.open(campaignDir(stateRoot(flags, io), id), { readOnly: true });
       try {
-        const entries = auditTrail(store.audit(), store.journal());
+        const entries = auditTrail(store.audit(), await store.journal());
         if (flags.json) {
           io.stdout.write(`${JSON.stringify({ campaign: id, startedBy: store.meta().operator, entries, notifications: store.notifications() }, null, 2)}\n`);
           return;

@@ -35,7 +35,7 @@ export function reportCommand(io: CliIo): Command {
         if (!existsSync(dir)) throw new HvrollError('usage', `${source} is neither a plan file nor a campaign in ${stateRoot(flags, io)} (see hvroll list)`);
         const store = await CampaignStore.open(dir, { readOnly: true });
         try {
-          const view: StoreView = { meta: store.meta(), journal: store.journal(), audit: store.audit(), notifications: store.notifications(), groupState: groupState(store) };
+          const view: StoreView = { meta: store.meta(), journal: await store.journal(), audit: store.audit(), notifications: store.notifications(), groupState: groupState(store) };
           html = renderReport(buildReport(store.plan() as PlanFile, view));
         } finally {
           await store.close();

@@ -62,7 +62,7 @@ export async function campaignStatus(root: string, id: string): Promise<Campaign
       if (state === 'done') doneSeconds += g.estimate.endSeconds - g.estimate.startSeconds;
     }
     const campaignSnap = store.groupSnapshot(CAMPAIGN_KEY)?.snapshot as SnapshotLike | undefined;
-    const migrationsDone = store.journal({ step: 'migrate' }).filter((e) => e.outcome?.exitCode === 0).length;
+    const migrationsDone = store.tally('migrate').exitZero;
     const totalSeconds = plan.groups.reduce((s, g) => s + g.estimate.endSeconds - g.estimate.startSeconds, 0);
     const elapsed = (Date.now() - Date.parse(meta.createdAt)) / 1000;
     // Scale the plan's estimate by how fast the finished groups went; with none finished, trust the plan.
