@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { PlanFile } from '../../src/model/plan.ts';
 import {
   HOSTS,
+  address,
   LAB_DIR,
   LAYOUT,
   PACKAGE,
@@ -32,6 +33,9 @@ import {
   resetFleet,
   runArgs,
   sshFlags,
+  sshToHost,
+  memoryCgroupWorks,
+  starveHost,
   type CliResult,
 } from './lab.ts';
 
@@ -117,6 +121,29 @@ test.serial('a full campaign live-migrates every VM for real, upgrades and reboo
   t.is((JSON.parse(status.stdout) as { state: string }).state, 'done');
   const times = (await journal(state, 'full')).filter((e) => e.step === 'migrate' && e.outcome?.exitCode === 0).map((e) => Date.parse(e.outcome!.endedAt) - Date.parse(e.startedAt));
   t.log(`virsh migrate through hvroll (journal, start → end): ${times.map((ms) => `${ms} ms`).join(', ')}`);
+  hvrollMigrationMs = times;
+});
+
+let hvrollMigrationMs: number[] = [];
+
+test.serial('the same virsh migrate typed by hand over ssh moves a running guest the same way (wall time compared)', async (t) => {
+  t.timeout(300_000);
+  await resetFleet();
+  const argv = (vm: string, to: string) => ['virsh', 'migrate', '--live', '--persistent', '--undefinesource', '--verbose', vm, `qemu+ssh://${address(to)}/system`];
+  const byHand: number[] = [];
+  for (const [vm, from, to] of [['vm-1', 'hv-1', 'hv-3'], ['vm-3', 'hv-2', 'hv-3'], ['vm-1', 'hv-3', 'hv-2'], ['vm-3', 'hv-3', 'hv-1']] as const) {
+    const r = await sshToHost(from, argv(vm, to));
+    t.is(r.code, 0, `${vm} ${from} → ${to}: ${r.stderr}`);
+    t.regex(r.stdout + r.stderr, /Migration: \[100 %\]/);
+    byHand.push(r.ms);
+    const where = (await domains()).get(vm) ?? [];
+    t.deepEqual(where.map((w) => w.host), [to], `${vm} is defined on ${to} only`);
+    t.regex(where[0]?.state ?? '', /^running/, `${vm} running on ${to}`);
+    t.is(await readNonce(to, vm), nonceOf(vm), `${vm}: the same guest`);
+  }
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  t.log(`virsh migrate by hand (ssh root@source virsh migrate …, wall): ${byHand.map((ms) => `${ms} ms`).join(', ')}; mean ${mean(byHand).toFixed(0)} ms`);
+  if (hvrollMigrationMs.length > 0) t.log(`through hvroll (first test's journal): mean ${mean(hvrollMigrationMs).toFixed(0)} ms`);
 });
 
 /** Start `hvroll run`, SIGKILL it once `when` sees the moment, then unlock + resume; return what happened. */
@@ -225,33 +252,123 @@ test.serial('a host whose sshd key changed is refused before anything is run', a
   }
 });
 
-// KNOWN NOT WORKING YET: upgrade-aware plans upgrade the spare (the migration target) first, so stopping its
-// libvirtd before the run fails that group's precheck instead of a migration. The target must be broken after
-// its own group rejoined and before the next group migrates onto it (pause there, break it, resume).
-test.serial.skip('a migration that fails for real (target libvirtd stopped) is retried per the runbook, then the group fails safe', async (t) => {
-  t.timeout(600_000);
+/**
+ * A migration that fails for real, on the plan with approvals: the run upgrades the empty spare first, then
+ * waits for approval of the first group that has VMs to move. At that moment — the target was itself upgraded
+ * and rebooted and is back in the pool, nothing has been drained onto it yet — `breakTarget` breaks the target;
+ * then the group is approved and drains onto the broken target. Every planned move of that group must fail
+ * after the runbook's retries (1 + 2), and the group must fail safe: its hosts re-enabled and not upgraded,
+ * its VMs still running where they were, the same guests; the campaign stops (failure budget 0), exit 7.
+ */
+async function failingMigration(
+  t: ExecutionContext,
+  campaign: string,
+  breakTarget: (target: string) => Promise<void>,
+  repairTarget: (target: string) => Promise<void>,
+): Promise<{ tails: string[]; target: string }> {
   await resetFleet();
-  const first = planned.groups.find((g) => g.moves.length > 0)!;
+  const gated = gatedPlan ??= await makePlan(join(work, 'plan-gated'), { approval: true });
+  const gp = JSON.parse(readFileSync(gated, 'utf8')) as PlanFile;
+  const first = gp.groups.find((g) => g.moves.length > 0)!;
+  t.true(first.approval, `${first.name} needs approval`);
   const target = first.moves[0]!.to;
-  await hostd(target, 'stop-libvirtd');
+  t.true(gp.groups.findIndex((g) => g.hosts.includes(target)) < first.index, `the target ${target} is upgraded before ${first.name}`);
+  const state = newState(campaign);
+  const child = hvrollChild(runArgs(gated, state, campaign));
+  const done = hvroll([], 600_000, child);
+  let broken = false;
   try {
-    const state = newState('nolibvirtd');
-    const r = await hvroll(runArgs(plan, state, 'nolibvirtd'));
+    const deadline = Date.now() + 300_000;
+    let awaiting = false;
+    while (!awaiting && child.exitCode === null && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500));
+      const st = await hvroll(['status', campaign, '--state', state, '--json']);
+      if (st.code === 0) awaiting = (JSON.parse(st.stdout) as { awaitingApproval: string[] }).awaitingApproval.includes(first.name);
+    }
+    t.true(awaiting, `${first.name} reached its approval (run exit ${child.exitCode})`);
+    t.is((await mustOnHost(target, ['dpkg-query', '-W', '-f=${Version}', PACKAGE])).trim(), VERSION_TO, `${target} was upgraded first`);
+    t.is((await onHost(target, ['test', '-e', '/var/lib/hvroll/maintenance'])).code, 1, `${target} is back in the pool`);
+    await breakTarget(target);
+    broken = true;
+    const ok = await hvroll(['approve', campaign, first.name, '--state', state]);
+    t.is(ok.code, 0, ok.stderr);
+    const r = await done;
     t.is(r.code, 7, r.stderr.slice(-3000));
-    const entries = await journal(state, 'nolibvirtd');
-    t.log(entries.map((e) => `${e.step} ${e.host} ${e.vm ?? ''} → ${e.outcome?.exitCode ?? e.outcome?.error?.message ?? 'open'}`).join('\n'));
-    t.log(r.stderr.slice(-1500));
-    const attempts = entries.filter((e) => e.step === 'migrate' && e.vm === first.moves[0]!.vm);
-    t.is(attempts.length, 3, 'first try + the runbook\'s 2 retries');
-    for (const a of attempts) t.not(a.outcome?.exitCode, 0);
-    t.regex(attempts[0]!.outcome!.outputTail, /libvirt|connect|socket/i);
+    const entries = await journal(state, campaign);
+    t.log(entries.filter((e) => e.step === 'migrate').map((e) => `${e.startedAt} migrate ${e.vm} ${e.host}→ exit ${e.outcome?.exitCode ?? e.outcome?.error?.message ?? 'open'}`).join('\n'));
+    const tails: string[] = [];
+    for (const m of first.moves) {
+      const attempts = entries.filter((e) => e.step === 'migrate' && e.vm === m.vm && e.argv?.includes('migrate'));
+      t.is(attempts.length, 3, `${m.vm}: first try + the runbook's 2 retries`);
+      for (const a of attempts) {
+        t.true(a.outcome !== undefined && a.outcome.exitCode !== 0, `${m.vm}: attempt failed (${a.outcome?.exitCode})`);
+        tails.push(a.outcome?.outputTail ?? '');
+      }
+      const gaps = attempts.slice(1).map((a, i) => Date.parse(a.startedAt) - Date.parse(attempts[i]!.outcome!.endedAt));
+      for (const g of gaps) t.true(g >= 29_000, `${m.vm}: the runbook's 30 s between attempts (${g} ms)`);
+    }
     for (const h of first.hosts) {
       t.is((await onHost(h, ['test', '-e', '/var/lib/hvroll/maintenance'])).code, 1, `${h} re-enabled`);
       t.is((await mustOnHost(h, ['dpkg-query', '-W', '-f=${Version}', PACKAGE])).trim(), VERSION_FROM, `${h} not upgraded`);
+      t.is(reboots(h), 0, `${h} not rebooted`);
     }
+    await repairTarget(target);
+    broken = false;
     const now = await domains();
-    for (const [vm, h] of LAYOUT) if (h !== target) t.is(now.get(vm)?.[0]?.state, 'running (unpaused)', `${vm} still running where it was`);
+    t.deepEqual([...now.keys()].sort(), [...LAYOUT.keys()].sort(), 'every VM exists, no other (nothing half-arrived on the target)');
+    for (const [vm, h] of LAYOUT) {
+      t.is(now.get(vm)?.length, 1, `${vm} defined once`);
+      t.is(now.get(vm)?.[0]?.host, h, `${vm} still on ${h}`);
+      t.regex(now.get(vm)?.[0]?.state ?? '', /^running/, `${vm} running`);
+      t.is(await readNonce(h, vm), nonceOf(vm), `${vm}: the same guest`);
+    }
+    const status = await hvroll(['status', campaign, '--state', state, '--json']);
+    t.log(`status: ${status.stdout.slice(0, 600)}`);
+    return { tails, target };
   } finally {
-    await hostd(target, 'start');
+    if (child.exitCode === null) child.kill('SIGKILL');
+    if (broken) await repairTarget(target);
   }
+}
+
+let gatedPlan: string | undefined;
+
+test.serial('a migration that fails for real (target libvirtd stopped after its own upgrade) is retried per the runbook, then the group fails safe', async (t) => {
+  t.timeout(600_000);
+  const { tails } = await failingMigration(
+    t,
+    'nolibvirtd',
+    async (target) => void (await hostd(target, 'stop-libvirtd')),
+    async (target) => void (await hostd(target, 'start')),
+  );
+  for (const tail of tails) t.regex(tail, /libvirt-sock|Failed to connect|connect|socket/i, 'virsh says it cannot reach the target libvirtd');
+});
+
+const oomTest = memoryCgroupWorks() ? test.serial : test.serial.skip;
+oomTest('a migration whose target QEMU runs out of memory (memory cgroup, kernel OOM kill) is retried per the runbook, then the group fails safe', async (t) => {
+  t.timeout(600_000);
+  let starved: ReturnType<typeof starveHost> | undefined;
+  let moved: number[] = [];
+  let kills = 0;
+  const limit = 4 << 20; // 4 MiB for a 32 MiB guest
+  const { tails, target } = await failingMigration(
+    t,
+    'oom',
+    (target) => {
+      starved = starveHost(target, limit);
+      moved = starved.moved;
+      return Promise.resolve();
+    },
+    () => {
+      kills = starved?.oomKills() ?? 0;
+      starved?.undo();
+      starved = undefined;
+      return Promise.resolve();
+    },
+  );
+  t.log(`${target}: ${moved.length} incoming QEMUs limited to ${limit >> 20} MiB, ${kills} OOM kills`);
+  t.true(moved.length >= 3, 'each attempt started a QEMU on the target, each was limited');
+  t.true(kills >= 3, 'the kernel OOM-killed the target QEMU of each attempt');
+  for (const tail of tails) t.regex(tail, /error/i, 'virsh reports the failed migration');
+  t.log(`virsh said: ${tails[0]?.split('\n').filter(Boolean).slice(-2).join(' | ')}`);
 });

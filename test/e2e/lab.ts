@@ -3,7 +3,7 @@
 // namespace and reaches them over real SSH; the test looks at the hosts directly (nsenter + virsh), never
 // through hvroll.
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
@@ -164,18 +164,43 @@ export const bootId = (h: string) => readFileSync(join(hostDir(h), 'boot_id'), '
 export const reboots = (h: string) => readFileSync(join(hostDir(h), 'log', 'reboot.log'), 'utf8').split('\n').filter((l) => l.includes(': rebooting')).length;
 
 /** Inventory + plan for the lab, made by `hvroll plan` with the production runbook. */
-export async function makePlan(dir: string): Promise<string> {
+export async function makePlan(dir: string, opts: { approval?: boolean } = {}): Promise<string> {
   mkdirSync(dir, { recursive: true });
   const inventory = {
     hosts: HOSTS.map((h) => ({ name: h, address: address(h), ssh: { user: 'root' }, labels: { rack: 'lab' }, capacity: { vcpus: 4, memoryMiB: 128 } })),
     vms: [...LAYOUT].map(([vm, h]) => ({ name: vm, host: h, vcpus: 1, memoryMiB: VM_MIB, labels: { tier: 'web' } })),
-    rules: { concurrency: { groups: 1, migrations: 2, migrationsPerHost: 2 } },
+    // approval: every group holding VMs waits for `hvroll approve` before it is drained (the empty spare does
+    // not): the failure tests break a target at that point, after it was itself upgraded, before VMs move onto it.
+    rules: {
+      concurrency: { groups: 1, migrations: 2, migrationsPerHost: 2 },
+      ...(opts.approval ? { sensitivity: [{ class: 'gated', match: { tier: 'web' }, order: 'normal', approval: true }] } : {}),
+    },
   };
   writeFileSync(join(dir, 'inventory.yaml'), stringify(inventory));
   const plan = join(dir, 'plan.json');
   const r = await hvroll(['plan', join(dir, 'inventory.yaml'), '--runbook', 'runbooks/libvirt.yaml', '--out', plan, '--json']);
   if (r.code !== 0) throw new Error(`hvroll plan exited ${r.code}: ${r.stderr}`);
   return plan;
+}
+
+/**
+ * A command typed by an operator on host `h` over SSH from the controller's side of the lab (OpenSSH client,
+ * the controller's key, the lab's known_hosts, no prompts): what "the same command by hand" means on a fleet.
+ */
+export async function sshToHost(h: string, argv: string[], timeoutMs = 120_000): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
+  const started = Date.now();
+  const remote = argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  try {
+    const { stdout, stderr } = await run('ip', [
+      'netns', 'exec', LAB_NS, 'ssh', '-i', join(LAB_DIR, 'keys', 'controller'), '-o', `UserKnownHostsFile=${join(LAB_DIR, 'known_hosts')}`,
+      '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', `root@${address(h)}`, remote,
+    ], { timeout: timeoutMs });
+    return { code: 0, stdout, stderr, ms: Date.now() - started };
+  } catch (e) {
+    const x = e as { code?: number | string; stdout?: string; stderr?: string };
+    if (typeof x.code !== 'number') throw e;
+    return { code: x.code, stdout: x.stdout ?? '', stderr: x.stderr ?? '', ms: Date.now() - started };
+  }
 }
 
 export const sshFlags = () => ['--known-hosts', join(LAB_DIR, 'known_hosts'), '--identity', join(LAB_DIR, 'keys', 'controller'), '--no-progress'];
@@ -221,10 +246,111 @@ export function hvroll(args: string[], timeoutMs = 600_000, child = hvrollChild(
 export async function journal(state: string, campaign: string): Promise<JournalEntry[]> {
   const store = await CampaignStore.open(campaignDir(state, campaign), { readOnly: true, acceptTornTail: true });
   try {
-    return store.journal();
+    return await store.journal();
   } finally {
     await store.close();
   }
+}
+
+/**
+ * A memory cgroup (v1 controller, or v2 where the memory controller can be delegated) under this process's own
+ * cgroup, with a hard limit: a process moved into it can allocate at most `limitBytes` more before the kernel's
+ * OOM killer ends it. Undefined when the machine offers no writable memory cgroup.
+ */
+export function memoryCgroupRoot(): { dir: string; limitFile: string; v: 1 | 2 } | undefined {
+  try {
+    const lines = readFileSync('/proc/self/cgroup', 'utf8').split('\n');
+    const v1 = lines.map((l) => /^\d+:([^:]*\bmemory\b[^:]*):(.*)$/.exec(l)).find(Boolean);
+    if (v1 && existsSync('/sys/fs/cgroup/memory')) return { dir: join('/sys/fs/cgroup/memory', v1[2]!), limitFile: 'memory.limit_in_bytes', v: 1 };
+    const v2 = lines.map((l) => /^0::(.*)$/.exec(l)).find(Boolean);
+    const root = existsSync('/sys/fs/cgroup/unified/cgroup.controllers') ? '/sys/fs/cgroup/unified' : '/sys/fs/cgroup';
+    if (v2 && readFileSync(join(root, v2[1]!, 'cgroup.subtree_control'), 'utf8').includes('memory')) return { dir: join(root, v2[1]!), limitFile: 'memory.max', v: 2 };
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
+/** Can this machine run the out-of-memory test? Creates and removes a probe cgroup. */
+export function memoryCgroupWorks(): boolean {
+  const root = memoryCgroupRoot();
+  if (!root) return false;
+  const probe = join(root.dir, `hvlab-probe-${process.pid}`);
+  try {
+    mkdirSync(probe);
+    writeFileSync(join(probe, root.limitFile), String(1 << 20));
+    return true;
+  } catch {
+    return false;
+  } finally {
+    try {
+      rmdirSync(probe);
+    } catch {
+      /* not created */
+    }
+  }
+}
+
+/**
+ * Host `h` runs out of memory for new guests: every QEMU its libvirtd starts from now on (an incoming migration
+ * starts one) is moved, as soon as its pid file appears, into a memory cgroup that lets it allocate `limitBytes`
+ * more; receiving the guest's memory then exceeds that and the kernel OOM-kills it. Returns the undo.
+ */
+export function starveHost(h: string, limitBytes: number): { oomKills: () => number; moved: number[]; undo: () => void } {
+  const root = memoryCgroupRoot();
+  if (!root) throw new Error('no writable memory cgroup on this machine');
+  const cg = join(root.dir, `hvlab-oom-${h}-${process.pid}`);
+  mkdirSync(cg);
+  writeFileSync(join(LAB_DIR, 'cgroups'), `${cg}\n`, { flag: 'a' }); // teardown.sh removes it if the test dies
+  writeFileSync(join(cg, root.limitFile), String(limitBytes));
+  try {
+    // no swapping around the limit either (where swap accounting exists)
+    writeFileSync(join(cg, root.v === 1 ? 'memory.memsw.limit_in_bytes' : 'memory.swap.max'), root.v === 1 ? String(limitBytes) : '0');
+  } catch {
+    /* no swap accounting */
+  }
+  const qdir = join(hostDir(h), 'run-libvirt', 'qemu');
+  const known = new Set(existsSync(qdir) ? readdirSync(qdir).filter((f) => f.endsWith('.pid')).map((f) => readFileSync(join(qdir, f), 'utf8').trim()) : []);
+  const moved: number[] = [];
+  const timer = setInterval(() => {
+    let files: string[];
+    try {
+      files = readdirSync(qdir).filter((f) => f.endsWith('.pid'));
+    } catch {
+      return;
+    }
+    for (const f of files) {
+      let pid: string;
+      try {
+        pid = readFileSync(join(qdir, f), 'utf8').trim();
+      } catch {
+        continue;
+      }
+      if (!pid || known.has(pid)) continue;
+      known.add(pid);
+      try {
+        writeFileSync(join(cg, 'cgroup.procs'), pid);
+        moved.push(Number(pid));
+      } catch {
+        /* gone already */
+      }
+    }
+  }, 5);
+  const oomKills = () => {
+    const file = root.v === 1 ? 'memory.oom_control' : 'memory.events';
+    const m = /oom_kill (\d+)/.exec(readFileSync(join(cg, file), 'utf8'));
+    return m ? Number(m[1]) : 0;
+  };
+  return {
+    oomKills,
+    moved,
+    undo: () => {
+      clearInterval(timer);
+      const parent = join(root.dir, 'cgroup.procs');
+      for (const p of readFileSync(join(cg, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) writeFileSync(parent, p);
+      rmdirSync(cg);
+    },
+  };
 }
 
 /** Command lines of processes running on the machine (all namespaces share the PID namespace). */

@@ -23,6 +23,10 @@ if [[ -d "$HVLAB_DIR/hosts" ]]; then
     for f in "$H"/pids/extra-*.pid; do [[ -f "$f" ]] && kill_recorded "$f" "$(basename "$f" .pid | sed 's/^extra-[0-9]*-//')"; done
   done
   sleep 0.2
+  # memory cgroups the out-of-memory test created (emptied by the kills above)
+  if [[ -f "$HVLAB_DIR/cgroups" ]]; then
+    while read -r cg; do [[ "$cg" == /sys/fs/cgroup/* && "$(basename "$cg")" == hvlab-oom-* && -d "$cg" ]] && rmdir "$cg" 2>/dev/null; done <"$HVLAB_DIR/cgroups"
+  fi
   for H in "$HVLAB_DIR"/hosts/*/; do
     umount "$H/ns/mnt" 2>/dev/null; umount "$H/ns/uts" 2>/dev/null
     ip netns del "$(host_ns "$(basename "$H")")" 2>/dev/null
