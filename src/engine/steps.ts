@@ -69,6 +69,11 @@ function wasDisabledBefore(deps: EngineDeps, group: string, host: string): boole
   return deps.store.liveJournal({ group, host, step: PRE_DISABLED }).length > 0;
 }
 
+/** Whether a disable command was ever sent to the host for this group (journalled before it is sent). */
+function disableSent(deps: EngineDeps, group: string, host: string): boolean {
+  return deps.store.liveJournal({ group, host, step: STEP_OF.disabling }).length > 0;
+}
+
 /**
  * A disable check that finds the host already disabled, with no disable command of ours in the journal, means
  * somebody else disabled it before the campaign: record that, so rejoin and rollback leave it disabled.
@@ -260,6 +265,9 @@ async function rollback(deps: EngineDeps, input: RollbackInput, signal: AbortSig
   await Promise.all(
     input.hosts.map(async (name) => {
       if (wasDisabledBefore(deps, input.group, name)) return;
+      // No disable command of ours ever went to it (host key refused, unreachable, failed precheck): it never
+      // left the pool, and calling it out of the pool would be a false alarm.
+      if (!disableSent(deps, input.group, name)) return;
       const host = hostRef(deps, name);
       try {
         await reconcile(deps, { group: input.group, roles: { host }, values: values(deps, input.group, host), deadline: stepDeadline(deps, step), signal }, step);

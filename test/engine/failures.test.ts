@@ -54,6 +54,8 @@ test('a host whose key changed is refused before authenticating; its group fails
   t.is(rig.fleet.host('hv-2').received.length, 0, 'no command ran on it');
   const failed = (await rig.deps.store.journal()).find((e) => e.host === 'hv-2' && e.outcome?.error);
   t.regex(failed!.outcome!.error!.message, /ssh-keygen -R/);
+  t.false(outcome.outOfPool.some((o) => o.host === 'hv-2'), 'never disabled, so not reported out of the pool');
+  t.false(rig.hosts.host('hv-2').marker, 'hv-2 still in the pool');
 });
 
 test('a VM the plan does not know stops its group before anything migrates, with a message that says what to do', async (t) => {
