@@ -239,6 +239,7 @@ test.serial('a host whose sshd key changed is refused before anything is run', a
     const entries = await journal(state, 'key');
     t.deepEqual(entries.filter((e) => e.host === 'hv-2' && e.outcome?.exitCode !== null && e.outcome?.exitCode !== undefined), [], 'no command ran on hv-2');
     t.is((await onHost('hv-2', ['test', '-e', '/var/lib/hvroll/maintenance'])).code, 1, 'hv-2 not disabled');
+    t.notRegex(r.stdout + r.stderr, /hv-2 is OUT OF THE POOL/, 'never disabled, so not reported out of the pool');
     t.is((await mustOnHost('hv-2', ['dpkg-query', '-W', '-f=${Version}', PACKAGE])).trim(), VERSION_FROM, 'hv-2 not upgraded');
     const now = await domains();
     for (const [vm, h] of LAYOUT) if (h === 'hv-2') t.is(now.get(vm)?.[0]?.host, 'hv-2', `${vm} not moved off hv-2`);
