@@ -76,6 +76,8 @@ export interface SimRunReport {
     wallSeconds: number;
     commands: number;
     checkpoints: number;
+    /** Journal appends (each one write + fdatasync); checkpoints / appends is the group-commit factor. */
+    appends: number;
     checkpointBytes: number;
     bytesPerCheckpoint: number;
     storeMsPerCheckpoint: number;
@@ -162,7 +164,7 @@ export async function simulateOnce(o: SimulateOptions, strategy: PlacementStrate
       operator,
       limiter: new MigrationLimiter(plan.settings.concurrency.migrations, plan.settings.concurrency.migrationsPerHost),
     };
-    const before = { bytes: meter.bytes, records: meter.records, ms: meter.ms };
+    const before = { bytes: meter.bytes, records: meter.records, ms: meter.ms, appends: meter.appends };
     const cpu0 = process.cpuUsage();
     const wall0 = performance.now();
     const stats = { steps: 0 };
@@ -217,6 +219,7 @@ export async function simulateOnce(o: SimulateOptions, strategy: PlacementStrate
         wallSeconds: round(wallSeconds, 2),
         commands: executor.commands,
         checkpoints,
+        appends: meter.appends - before.appends,
         checkpointBytes: meter.bytes - before.bytes,
         bytesPerCheckpoint: round((meter.bytes - before.bytes) / Math.max(1, checkpoints), 1),
         storeMsPerCheckpoint: round((meter.ms - before.ms) / Math.max(1, checkpoints), 4),

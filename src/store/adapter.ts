@@ -290,8 +290,7 @@ export class LogAdapter implements Adapter<CampaignDoc> {
 
   /** A superseded writer must not write late: the lock must still name us, and nobody else may have appended. */
   private async fence(file: AppendFile): Promise<void> {
-    await this.checkLock();
-    const size = await file.size();
+    const [, size] = await Promise.all([this.checkLock(), file.size()]);
     if (size === this.s.journalBytes) return;
     if (size < this.s.journalBytes) {
       throw storeError(`${this.files.journal} shrank under this writer (epoch ${this.epoch}): another writer has taken over the campaign. No further write was made.`);

@@ -28,7 +28,7 @@ import { isCode, nodeFs, type StoreFs } from './fs.ts';
 import { readSegment, segmentSeq } from './history-file.ts';
 import { writeFreshJournal } from './journal-file.ts';
 import type { StepTally } from './live-journal.ts';
-import { acquireLock, checkLock, defaultLockEnv, describeLock, newLock, readLock, releaseLock, rewriteLock, type LockEnv, type LockInfo, type LockState } from './lock.ts';
+import { LockSeen, acquireLock, checkLock, defaultLockEnv, describeLock, newLock, readLock, releaseLock, rewriteLock, type LockEnv, type LockInfo, type LockState } from './lock.ts';
 import { FILES, storeFiles, tempName } from './paths.ts';
 import { missingStore, storeError } from './problems.ts';
 import { readSealed, writeSealedAtomic } from './sealed-file.ts';
@@ -197,7 +197,8 @@ export class CampaignStore {
         const seq = segmentSeq(name);
         if (seq !== null && seq > snapshotSeq && !listed.has(name)) await fs.unlink(join(dir, name));
       }
-      adapter.checkLock = () => checkLock(fs, files.lock, lock, env);
+      const seen = new LockSeen();
+      adapter.checkLock = () => checkLock(fs, files.lock, lock, env, seen);
       await adapter.checkLock();
       await adapter.openForAppend();
       lock.epoch = db.data.epoch + 1;
