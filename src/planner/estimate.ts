@@ -1,5 +1,5 @@
 // Duration estimates: live migration by the pre-copy model, host maintenance from the runbook or defaults,
-// and a timeline of waves run one after another (approval waits are not included).
+// and a group's drain time (the pipelined timeline is built in schedule.ts; approval waits are not included).
 
 import type { Concurrency, EstimateRules } from '../model/inventory.ts';
 
@@ -36,11 +36,12 @@ export interface DrainLoad {
 }
 
 /**
- * Drain time of a group inside its wave: bounded by its busiest source host (migrationsPerHost streams) and
- * by the wave's share of the global migration limit.
+ * Drain time of a group: bounded by its busiest host (migrationsPerHost streams; `perHost` may list targets
+ * too) and by its share of the global migration limit (`concurrentTotal`: migration seconds of every group
+ * draining at the same time).
  */
-export function drainSeconds(group: DrainLoad, waveTotal: number, c: Concurrency): number {
+export function drainSeconds(group: DrainLoad, concurrentTotal: number, c: Concurrency): number {
   const hostBound = group.perHost.reduce((m, s) => Math.max(m, s / c.migrationsPerHost), 0);
-  const globalBound = waveTotal / c.migrations;
+  const globalBound = concurrentTotal / c.migrations;
   return group.total === 0 ? 0 : Math.max(hostBound, globalBound);
 }

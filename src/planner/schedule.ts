@@ -15,6 +15,7 @@ import type { Classification } from './classes.ts';
 import { diagnoseNoTarget } from './diagnose.ts';
 import type { FleetState } from './fleet-state.ts';
 import type { OrderedGroup } from './order.ts';
+import { drainSeconds } from './estimate.ts';
 import type { Placer } from './placement.ts';
 
 export interface PlannedMove {
@@ -217,12 +218,10 @@ export function schedule(
       incoming.set(m.to, (incoming.get(m.to) ?? 0) + s);
       total += s;
     }
-    let hostBound = 0;
-    for (const s of outgoing.values()) hostBound = Math.max(hostBound, s / concurrency.migrationsPerHost);
-    for (const s of incoming.values()) hostBound = Math.max(hostBound, s / concurrency.migrationsPerHost);
-    // The global streams are shared with the groups still draining at the same time.
+    // Busiest source or target host over its streams, or this group's share of the global streams (shared
+    // with the groups still draining at the same time).
     const draining = 1 + inflight.filter((gi) => now < out.startSeconds[gi]! + out.drainSeconds[gi]!).length;
-    return Math.max(hostBound, (total * draining) / concurrency.migrations);
+    return drainSeconds({ perHost: [...outgoing.values(), ...incoming.values()], total }, total * draining, concurrency);
   };
 
   const start = (gi: number, result: Attempt, wave: number) => {
@@ -263,6 +262,8 @@ export function schedule(
   const giveUp = (gi: number, problems: PlanProblem[]) => {
     out.infeasible[gi] = 1;
     out.order.push(gi);
+    // Its hosts are never drained: VMs parked there later wait for no group.
+    for (const h of groups[gi]!.hosts) hostGroup[h] = -1;
     out.problems.push(...problems);
     done[gi] = 1;
     tierLeft[TIER_POS[groups[gi]!.tier]!]!--;

@@ -25,19 +25,26 @@ test('drain time is bound by the busiest source host and by the global migration
   t.is(drainSeconds({ perHost: [0], total: 0 }, 400, c), 0);
 });
 
-test('the plan carries start/end per group and wave, and a total equal to the last wave end', (t) => {
+test('the plan carries start/end per group and wave, and a total equal to the last end; a group starts only after the groups it waits for', (t) => {
   const hosts = [host('a'), host('b'), host('c')];
   const vms = [vm('v1', 'a', 10000), vm('v2', 'b', 10000)];
   const plan = buildPlan(inventory(hosts, vms, { estimates: est }), { estimates: { upgradeSeconds: 100, rebootSeconds: 50, verifySeconds: 10 } });
   t.is(plan.settings.estimates.upgradeSeconds, 100);
-  let previousEnd = 0;
+  let previousStart = 0;
+  let lastEnd = 0;
   for (const w of plan.waves) {
-    t.is(w.startSeconds, previousEnd);
+    t.true(w.startSeconds >= previousStart, 'start instants in time order');
     t.true(w.endSeconds >= w.startSeconds + 160);
-    previousEnd = w.endSeconds;
+    for (const name of w.groups) t.is(plan.groups.find((g) => g.name === name)!.estimate.startSeconds, w.startSeconds);
+    previousStart = w.startSeconds;
+    lastEnd = Math.max(lastEnd, w.endSeconds);
   }
-  t.is(plan.summary.estimatedSeconds, previousEnd);
-  const a = plan.groups.find((g) => g.name === 'a')!;
+  t.is(plan.summary.estimatedSeconds, lastEnd);
+  const byName = new Map(plan.groups.map((g) => [g.name, g]));
+  for (const g of plan.groups) for (const d of g.after) t.true(byName.get(d)!.estimate.endSeconds <= g.estimate.startSeconds, `${g.name} after ${d}`);
+  const a = byName.get('a')!;
+  t.deepEqual(a.after, ['c'], 'a drains onto the spare c, so it waits for c');
+  t.is(a.estimate.startSeconds, 160, 'as soon as c is upgraded');
   t.is(a.estimate.drainSeconds, 5); // 10 s of migration over 2 streams per host
   t.is(a.estimate.endSeconds, a.estimate.startSeconds + 5 + 160);
 });

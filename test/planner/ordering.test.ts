@@ -58,15 +58,19 @@ test("a group's class is its most sensitive VM's class, and the reason names tha
   t.regex(plan.groups[0]!.reason, /no VMs/);
 });
 
-test('waves never mix order tiers and respect maxConcurrentGroups and concurrency.groups', (t) => {
+test('tiers are barriers on the timeline: no normal group starts before every canary group ended, no critical one before every normal one ended; maxConcurrentGroups and concurrency.groups hold at every instant', (t) => {
   const plan = buildPlan(fleet());
-  for (const w of plan.waves) {
-    const groups = w.groups.map((n) => plan.groups.find((g) => g.name === n)!);
-    t.is(new Set(groups.map((g) => g.tier)).size, 1, `wave ${w.index}`);
-    t.true(groups.length <= 4);
-    t.true(groups.filter((g) => g.class === 'critical').length <= 1);
+  const running = plan.groups.filter((g) => g.wave >= 0);
+  const endOf = (tier: string) => Math.max(0, ...running.filter((g) => g.tier === tier).map((g) => g.estimate.endSeconds));
+  for (const g of running) {
+    if (g.tier === 'normal' || g.tier === 'last') t.true(g.estimate.startSeconds >= endOf('first'), g.name);
+    if (g.tier === 'last') t.true(g.estimate.startSeconds >= endOf('normal'), g.name);
+    const overlapping = running.filter((o) => o.estimate.startSeconds <= g.estimate.startSeconds && o.estimate.endSeconds > g.estimate.startSeconds);
+    t.true(overlapping.length <= 4, `${g.name}: ${overlapping.length} groups at once`);
+    t.true(overlapping.filter((o) => o.class === 'critical').length <= 1, g.name);
   }
   t.true(plan.waves.some((w) => /class critical allows 1/.test(w.closedBy)));
+  t.deepEqual(plan.settings.concurrency.classes, { critical: 1 });
 });
 
 test('the same inventory always gives the same plan', (t) => {

@@ -113,7 +113,7 @@ async function execute(session: Session, io: CliIo, live: boolean, notifyFile: N
     if (notifier) await notifier.close(NOTIFY_FLUSH_MS);
     await session.close();
   }
-  report(outcome, deps.campaignId, io);
+  report(outcome, deps.campaignId, io, deps.plan.settings.failureBudget);
 }
 
 const NOTIFY_FLUSH_MS = 5000;
@@ -123,7 +123,7 @@ function quoteArg(s: string): string {
   return /^[A-Za-z0-9_./:=@-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-function report(outcome: CampaignOutcome, id: string, io: CliIo): void {
+function report(outcome: CampaignOutcome, id: string, io: CliIo, failureBudget: number): void {
   const say = (s: string) => io.stderr.write(`${s}\n`);
   for (const o of outcome.outOfPool) say(`  host ${o.host} is OUT OF THE POOL: ${o.why}`);
   if (outcome.state === 'paused') {
@@ -131,6 +131,10 @@ function report(outcome: CampaignOutcome, id: string, io: CliIo): void {
     return;
   }
   if (outcome.state === 'aborted') throw new HvrollError('campaign-aborted', `campaign ${id} aborted${outcome.aborted.length ? ` (${outcome.aborted.length} group(s) rolled back)` : ''}`);
+  for (const b of outcome.blocked.slice(0, 10)) say(`  group ${b.group} did not start: ${b.why}`);
+  if (outcome.state === 'stopped' && outcome.blocked.length > 0 && outcome.failed.length <= failureBudget) {
+    throw new HvrollError('campaign-failed', `campaign ${id} stopped: ${outcome.blocked.length} group(s) cannot start because a group they wait for did not finish (${outcome.failed.join(', ') || 'see above'}). Fix it and plan the rest again. See hvroll status ${id}`);
+  }
   if (outcome.state === 'stopped') {
     throw new HvrollError('campaign-failed', `campaign ${id} stopped: ${outcome.failed.length} group(s) failed, more than the failure budget allows (${outcome.failed.join(', ')}). See hvroll status ${id}`);
   }
@@ -140,7 +144,7 @@ function report(outcome: CampaignOutcome, id: string, io: CliIo): void {
 
 export function runCommand(io: CliIo): Command {
   return withSshFlags(new Command('run'))
-    .description('Run a planned campaign on the hosts: drain, upgrade, reboot, verify and rejoin each group, wave by wave')
+    .description('Run a planned campaign on the hosts: drain, upgrade, reboot, verify and rejoin each group, as soon as the groups it depends on are done')
     .requiredOption('--plan <file>', 'the plan written by `hvroll plan --out` (refused if its inputs changed since)')
     .option('--runbook <file>', 'the runbook the plan was made with (default: the one recorded in the plan)')
     .option('--set <name=value>', 'a runbook variable, e.g. --set version=10.0.0-1 (repeatable)', collectSet, {})
