@@ -19,7 +19,13 @@ export interface RemoteCall {
 
 const tail = (r: Pick<CommandResult, 'stdoutTail' | 'stderrTail'>) => [r.stdoutTail, r.stderrTail].filter(Boolean).join('\n--- stderr ---\n');
 
+/** Checks, confirms, boot-id reads and discovery only read; every other journal step changes the host. */
+function changesHost(step: string): boolean {
+  return !step.includes(':') && step !== 'discover';
+}
+
 export async function runRemote(deps: EngineDeps, call: RemoteCall): Promise<CommandResult> {
+  const effect = changesHost(call.step);
   const id = await deps.store.journalIntent({
     key: stepKey(deps.campaignId, call.group, call.step, call.vm ?? call.host.name),
     group: call.group,
@@ -31,14 +37,18 @@ export async function runRemote(deps: EngineDeps, call: RemoteCall): Promise<Com
     operator: deps.operator,
   });
   crashPoint('intent');
+  if (effect) crashPoint('before-effect');
   try {
     const result = await deps.executor.run(call.host, { argv: call.argv, timeoutMs: call.timeoutMs, ...(call.signal ? { signal: call.signal } : {}) });
+    // The host has acted; the journal does not know yet: the hardest moment to die in.
+    if (effect) crashPoint('after-effect');
     await deps.store.journalOutcome(id, { exitCode: result.exitCode, outputTail: tail(result), endedAt: new Date(deps.clock.now()).toISOString() });
     crashPoint('outcome');
     return result;
   } catch (e) {
     const error = e instanceof HvrollError ? e : new HvrollError('internal', e instanceof Error ? e.message : String(e), { cause: e });
     const partial = (error.details as { result?: CommandResult } | undefined)?.result;
+    if (effect) crashPoint('after-effect');
     await deps.store.journalOutcome(id, {
       exitCode: partial?.exitCode ?? null,
       outputTail: partial ? tail(partial) : '',

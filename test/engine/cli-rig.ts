@@ -1,10 +1,10 @@
 // A fleet of in-process SSH hosts that live in the test process, and the hvroll CLI run as child processes
 // against it, so a child can be killed with SIGKILL while the hosts carry on.
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { LibvirtFleet } from '../helpers/libvirt-host.ts';
 import { startSshFleet, type SshFleet } from '../helpers/ssh-fleet.ts';
 import { HypervisorModel } from '../helpers/ssh-hypervisor.ts';
@@ -48,8 +48,13 @@ export interface CliRig {
   stop(): Promise<void>;
 }
 
+export interface CliRigOptions {
+  /** Runbook step timeouts to shorten (seconds), in a copy of runbooks/libvirt.yaml the plan is bound to. */
+  timeouts?: Record<string, number>;
+}
+
 /** `hostCount` hosts; all but the last hold `vmsPerHost` VMs, the last is a spare. */
-export async function startCliRig(hostCount = 3, vmsPerHost = 2): Promise<CliRig> {
+export async function startCliRig(hostCount = 3, vmsPerHost = 2, o: CliRigOptions = {}): Promise<CliRig> {
   const names = Array.from({ length: hostCount }, (_, i) => `hv-${i + 1}`);
   const addresses = Object.fromEntries(names.map((n, i) => [n, `127.0.1.${i + 10}`]));
   const byAddress = new Map(Object.entries(addresses).map(([k, v]) => [v, k]));
@@ -76,8 +81,14 @@ export async function startCliRig(hostCount = 3, vmsPerHost = 2): Promise<CliRig
     rules: { concurrency: { groups: 1, migrations: 2, migrationsPerHost: 1 } },
   };
   writeFileSync(join(dir, 'inventory.yaml'), stringify(inventory));
+  let runbook = 'runbooks/libvirt.yaml';
+  if (o.timeouts) {
+    const doc = parse(readFileSync(runbook, 'utf8')) as { steps: Record<string, { timeoutSeconds?: number }> };
+    for (const [step, seconds] of Object.entries(o.timeouts)) doc.steps[step]!.timeoutSeconds = seconds;
+    writeFileSync((runbook = join(dir, 'runbook.yaml')), stringify(doc));
+  }
   const plan = join(dir, 'plan.json');
-  const planned = await cli(['plan', join(dir, 'inventory.yaml'), '--runbook', 'runbooks/libvirt.yaml', '--out', plan]);
+  const planned = await cli(['plan', join(dir, 'inventory.yaml'), '--runbook', runbook, '--out', plan]);
   if (planned.code !== 0) throw new Error(`plan failed: ${planned.stderr}`);
   return {
     fleet,

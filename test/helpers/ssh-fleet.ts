@@ -68,6 +68,8 @@ export interface HostStats {
   /** Authentication requests of any method; stays 0 when a client refuses the host key. */
   authAttempts: number;
   execs: number;
+  /** Requests for agent forwarding, a PTY, X11, env or a shell: hvroll must never make any. */
+  forbiddenRequests: number;
 }
 
 const generateKey = (): { private: string; public: string } => generateKeyPair('ed25519');
@@ -84,7 +86,7 @@ function knownHostsName(address: string, port: number): string {
 }
 
 export class FleetHost {
-  readonly stats: HostStats = { connections: 0, authAttempts: 0, execs: 0 };
+  readonly stats: HostStats = { connections: 0, authAttempts: 0, execs: 0, forbiddenRequests: 0 };
   readonly received: ReceivedCommand[] = [];
   private hostKey = generateKey();
   private ssh: InstanceType<typeof ssh2.Server>;
@@ -194,8 +196,16 @@ export class FleetHost {
       conn.on('ready', () => {
         conn.on('session', (accept) => {
           const session: Session = accept();
-          session.on('pty', (_accept, reject) => reject?.()); // hvroll must never ask for one
-          session.on('auth-agent', (_accept, reject) => reject?.());
+          // hvroll must never ask for any of these: counted, and refused like a locked-down sshd would.
+          const refuse = (_accept: unknown, reject: (() => void) | undefined): void => {
+            this.stats.forbiddenRequests++;
+            reject?.();
+          };
+          session.on('pty', refuse);
+          session.on('auth-agent', refuse);
+          session.on('x11', refuse);
+          session.on('env', refuse);
+          session.on('shell', refuse);
           session.once('exec', (acceptExec, _reject, info) => {
             const channel = acceptExec();
             void this.exec(channel, session, info.command, socket);
@@ -256,6 +266,7 @@ export class FleetHost {
         out = { code: 143 };
       } else {
         try {
+          this.fleet.onCommand?.(this.name, split.words);
           out = await this.fleet.handler(this.name, split.words, { raw, signal: abort.signal, stdin: () => stdinDone });
         } catch (err) {
           out = { stderr: `hvroll-test-shell: handler crashed: ${(err as Error).message}\n`, code: 70 };
@@ -300,6 +311,8 @@ export class SshFleet {
   readonly model: HypervisorModel;
   readonly handler: CommandHandler;
   readonly users: string[];
+  /** Called with every command that is about to run (after the shell split, before the handler acts). */
+  onCommand: ((host: string, argv: string[]) => void) | null = null;
 
   constructor(opts: StartFleetOptions) {
     this.clientKey = opts.clientKey ?? generateKey();

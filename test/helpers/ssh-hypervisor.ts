@@ -21,6 +21,8 @@ export class HypervisorModel {
   readonly versions = new Map<string, string>();
   readonly vms = new Map<string, ModelVm>();
   readonly migrations: Migration[] = [];
+  /** VM -> target of a migration under way (it counts on both hosts until it ends). */
+  readonly inFlight = new Map<string, string>();
   private failingMigrations = 0;
 
   addHost(name: string, version = '1.0.0'): this {

@@ -1,0 +1,46 @@
+// The in-process SSH hypervisors (test/helpers/libvirt-host.ts over ssh-fleet.ts) as the checker's World,
+// and a checker wired to every command the hosts receive.
+import type { Inventory } from '../../src/model/inventory.ts';
+import type { LibvirtFleet } from '../helpers/libvirt-host.ts';
+import type { SshFleet } from '../helpers/ssh-fleet.ts';
+import { InvariantChecker, type World } from './invariants.ts';
+
+export function libvirtWorld(hosts: LibvirtFleet, names: readonly string[]): World {
+  return {
+    hosts: () =>
+      names.map((name) => {
+        const s = hosts.host(name);
+        return { name, disabled: s.marker, version: s.version, bootId: s.bootId, upgrades: s.upgrades, reboots: s.reboots };
+      }),
+    vms: () => [...hosts.model.vms.values()].map((v) => ({ name: v.name, on: [v.host], migratingTo: hosts.model.inFlight.get(v.name) ?? null })),
+  };
+}
+
+export interface WatchOptions {
+  fleet: SshFleet;
+  hosts: LibvirtFleet;
+  inventory: Pick<Inventory, 'hosts' | 'vms'> & { rules: { cpuOvercommit: number } };
+  targetVersion: string;
+  outOfPoolLimit: number;
+}
+
+/** A fresh checker over the fleet as it is now; every command reaching a host is shown to it first. */
+export function watchFleet(o: WatchOptions): InvariantChecker {
+  const names = o.inventory.hosts.map((h) => h.name);
+  const checker = new InvariantChecker({
+    world: libvirtWorld(o.hosts, names),
+    targetVersion: o.targetVersion,
+    capacity: new Map(o.inventory.hosts.map((h) => [h.name, { memoryMiB: h.capacity.memoryMiB, vcpus: h.capacity.vcpus * o.inventory.rules.cpuOvercommit }])),
+    sizes: new Map(o.inventory.vms.map((v) => [v.name, { memoryMiB: v.memoryMiB, vcpus: v.vcpus }])),
+    outOfPoolLimit: o.outOfPoolLimit,
+    marker: '/var/lib/hvroll/maintenance',
+    pkg: o.hosts.pkg,
+  });
+  o.fleet.onCommand = (host, argv) => {
+    checker.command(host, argv);
+    // The journal lives in the run process; here every command is checked against the world (I1, I2, I5),
+    // and I3 against the journal once the run has ended or died.
+    checker.state(null);
+  };
+  return checker;
+}
