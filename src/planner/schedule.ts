@@ -246,6 +246,7 @@ export function schedule(
     out.endSeconds[gi] = now + out.drainSeconds[gi]! + durations.maintenance;
     out.order.push(gi);
     inflight.push(gi);
+    laneInflight[laneOf[gi]!]!++;
     if (g.klass >= 0) classCount.set(g.klass, (classCount.get(g.klass) ?? 0) + 1);
     for (const d of domains[gi]!) domainCount.set(d, (domainCount.get(d) ?? 0) + 1);
   };
@@ -253,6 +254,7 @@ export function schedule(
   const finish = (gi: number) => {
     const g = groups[gi]!;
     done[gi] = 1;
+    laneInflight[laneOf[gi]!]!--;
     placer.rejoin(g.hosts);
     tierLeft[TIER_POS[g.tier]!]!--;
     if (g.klass >= 0) classCount.set(g.klass, classCount.get(g.klass)! - 1);
@@ -277,6 +279,8 @@ export function schedule(
   const laneStarted = new Float64Array(state.migration.names.length);
   for (const gi of pending) laneHosts[laneOf[gi]!]! += groups[gi]!.hosts.length;
   const progress = (m: number) => laneStarted[m]! / Math.max(1, laneHosts[m]!);
+  /** Groups in flight per lane: a lane with none gains no upgraded capacity by waiting (VMs stay in it). */
+  const laneInflight = new Int32Array(state.migration.names.length);
 
   /**
    * Start what can start at `now`: the groups of the first key (tier + class) still pending, lane by lane;
@@ -306,6 +310,8 @@ export function schedule(
       let blocked = false;
       let stop = false;
       const startedHere = new Set<number>();
+      /** Per lane, its first group that waits for upgraded capacity. */
+      const parkable = new Map<number, number>();
       while (!stop) {
         if (inflight.length >= concurrency.groups) {
           closedBy ||= `concurrency.groups = ${concurrency.groups}`;
@@ -330,6 +336,7 @@ export function schedule(
           const limit = limitReached(gi);
           if (limit) ({ why, stop } = limit);
         }
+        if (capacityWait && !parkable.has(lane)) parkable.set(lane, gi);
         if (why === null) {
           const result = attempt(gi, strategy === 'naive');
           if (result.ok) {
@@ -350,6 +357,19 @@ export function schedule(
         blocked = true;
         leftBehind.add(lane);
         closedBy ||= why;
+      }
+      // A lane with nothing in flight gains no upgraded capacity by waiting (its VMs never leave it): its first
+      // group that waits parks VMs on hosts not yet upgraded (they move again later), as few as placement allows.
+      for (const [lane, gi] of parkable) {
+        if (stop || laneInflight[lane]! > 0 || inflight.length >= concurrency.groups || limitReached(gi) !== null) continue;
+        const result = attempt(gi, true);
+        if (!result.ok) continue;
+        if (leftBehind.has(lane) && lanes.get(lane)![0] !== gi) out.broughtForward[gi] = 1;
+        start(gi, result, wave);
+        started.push(gi);
+        startedHere.add(gi);
+        laneStarted[lane]! += groups[gi]!.hosts.length;
+        if (result.moves.some((m) => !state.upgraded[m.to])) closedBy = `no upgraded host had room for all VMs of ${groups[gi]!.name}: some move twice`;
       }
       if (startedHere.size > 0) pending = pending.filter((gi) => !startedHere.has(gi));
       if (blocked || stop || inflight.length >= concurrency.groups) break;
