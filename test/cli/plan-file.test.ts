@@ -54,7 +54,8 @@ test('reading something that is not a plan is a clear InputError', async (t) => 
     ['garbage.json', '{ not json', /not JSON/],
     ['inventory.json', '{"hosts": []}', /not an hvroll plan/],
     ['future.json', '{"schemaVersion": 99, "groups": []}', /schema version 99/],
-    ['damaged.json', '{"schemaVersion": 1, "groups": [{}]}', /fingerprint|groups\[0\]/],
+    ['wave-barriers.json', '{"schemaVersion": 1, "groups": []}', /schema version 1 is not supported \(this hvroll reads version 2\)/],
+    ['damaged.json', '{"schemaVersion": 2, "groups": [{}]}', /fingerprint|groups\[0\]/],
   ];
   for (const [name, text, message] of cases) {
     const path = join(dir, name);

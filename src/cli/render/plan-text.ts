@@ -1,5 +1,5 @@
 // The human view of a plan: what an operator reads before approving a campaign. Problems first when the plan
-// cannot run; then the summary, warnings and the wave table. Long lists are cut (first and last entries) so the
+// cannot run; then the summary, warnings and the wave table (start instants, with what each group waits for). Long lists are cut (first and last entries) so the
 // view stays readable at 20,000 hosts; `--all` shows everything and `--json` has it all anyway.
 
 import Table from 'cli-table3';
@@ -46,7 +46,7 @@ function summary(plan: PlanFile, { style }: PlanTextOptions): string {
     ['Hosts', String(s.hosts)],
     ['VMs', String(s.vms)],
     ['Groups', `${s.groups}${classBreakdown(plan.groups)}`],
-    ['Waves', String(s.waves)],
+    ['Waves', `${s.waves} ${style.dim('(start instants: each group starts when the groups it waits for are done, no barrier)')}`],
     // The excess over the lower bound only means something for a complete plan.
     ['Migrations', `${s.migrations} (lower bound ${s.migrationsLowerBound}${s.runnable ? `, +${excess.toFixed(1)} %` : ', plan incomplete'})`],
     ['Moved > once', moved.length === 0 ? 'none: every VM moves at most once' : style.yellow(`${moved.length} VM(s): ${listSome(moved, NAMES_SHOWN)}`)],
@@ -119,8 +119,9 @@ function waveRows(wave: PlannedWave, byName: ReadonlyMap<string, PlannedGroup>, 
   let previous = '';
   const rows: Row[] = listed.map((g) => {
     const reason = groupReason(g, style);
-    const shown = reason === previous ? style.dim('same as above') : reason;
+    const said = reason === previous ? style.dim('same as above') : reason;
     previous = reason;
+    const shown = g.after.length === 0 ? said : `${said}\n${style.dim(`after ${listSome(g.after, 3)}`)}`;
     return [
       g.name,
       `${g.class}/${g.tier}`,
@@ -142,7 +143,7 @@ function waveRows(wave: PlannedWave, byName: ReadonlyMap<string, PlannedGroup>, 
   }
   // Why the wave ends here goes under the last row's reason: spanning cells misalign with wrapped columns.
   const last = rows[rows.length - 1]!;
-  last[last.length - 1] = `${String(last[last.length - 1])}\n${style.dim(`↳ wave closed by: ${wave.closedBy}`)}`;
+  last[last.length - 1] = `${String(last[last.length - 1])}\n${style.dim(`↳ no other group started then: ${wave.closedBy}`)}`;
   rows[0]!.unshift({ rowSpan: span, content: String(wave.index) }, { rowSpan: span, content: `${formatOffset(wave.startSeconds)}\n→ ${formatOffset(wave.endSeconds)}` });
   return rows;
 }
