@@ -14,7 +14,35 @@ export interface CliIo {
 }
 
 export function processIo(): CliIo {
-  return { stdout: process.stdout, stderr: process.stderr, stdoutIsTTY: process.stdout.isTTY === true, env: process.env };
+  return { stdout: guardedOutput(process.stdout, 'stdout'), stderr: guardedOutput(process.stderr, 'stderr'), stdoutIsTTY: process.stdout.isTTY === true, env: process.env };
+}
+
+interface ErrorEmitter {
+  write(chunk: string): unknown;
+  on(event: 'error', listener: (err: NodeJS.ErrnoException) => void): unknown;
+}
+
+/**
+ * A reader that went away (`hvroll audit … | head`) is not an hvroll error: further output is dropped
+ * quietly instead of an unhandled 'error' event killing the process with a stack trace. Any other write
+ * error (a full disk behind `> file`) is said once on stderr and makes the exit code non-zero.
+ */
+export function guardedOutput(stream: ErrorEmitter, name: string, onOtherError = reportOnce(name)): Output {
+  let closed = false;
+  stream.on('error', (err) => {
+    closed = true;
+    if (err.code !== 'EPIPE') onOtherError(err);
+  });
+  return { write: (chunk: string) => (closed ? false : stream.write(chunk)) };
+}
+
+function reportOnce(name: string): (err: NodeJS.ErrnoException) => void {
+  let said = false;
+  return (err) => {
+    if (!said && name !== 'stderr') process.stderr.write(`error: cannot write to ${name}: ${err.code ?? err.message}\n`);
+    said = true;
+    process.exitCode = 1;
+  };
 }
 
 /** Colour on a terminal only, and never when the operator said no (`--no-color`, NO_COLOR: no-color.org). */

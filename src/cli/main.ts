@@ -16,4 +16,6 @@ async function main(argv: readonly string[], io: CliIo = processIo()): Promise<n
 }
 
 // Set the code rather than calling process.exit(): pending stdout (a large --json plan into a pipe) flushes.
-process.exitCode = await main(process.argv.slice(2));
+// A failed write to stdout (see guardedOutput) may already have set a non-zero code: keep it.
+const code = await main(process.argv.slice(2));
+process.exitCode = code === EXIT_CODE.ok && typeof process.exitCode === 'number' ? process.exitCode : code;
