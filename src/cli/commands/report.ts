@@ -21,6 +21,12 @@ function groupState(store: CampaignStore) {
   };
 }
 
+/** A file that exists, or anything that reads as a path rather than a campaign id (ids have no '/'). */
+function isPlanPath(source: string): boolean {
+  if (existsSync(source)) return statSync(source).isFile();
+  return source.includes('/') || source.endsWith('.json');
+}
+
 export function reportCommand(io: CliIo): Command {
   return withCampaignFlags(new Command('report'))
     .description('Write a self-contained HTML report of a campaign (or of a plan, before it runs)')
@@ -28,7 +34,8 @@ export function reportCommand(io: CliIo): Command {
     .requiredOption('--out <file>', 'the HTML file to write')
     .action(async (source: string, flags: CampaignFlags & { out: string }) => {
       let html: string;
-      if (source.endsWith('.json') && existsSync(source) && statSync(source).isFile()) {
+      if (isPlanPath(source)) {
+        // readPlanFile says what is wrong with a missing file, a YAML inventory, a JSON that is not a plan.
         html = renderReport(buildReport(await readPlanFile(source), null));
       } else {
         const dir = campaignDir(stateRoot(flags, io), source);
