@@ -1,5 +1,6 @@
 // A runbook step as a reconcile: ask the hosts whether it is already done (check), do only what is missing
 // (run), and confirm it took (confirm). Resume re-runs the step that was in flight; the check makes that safe.
+// A step with `progress` (migrate) has its run command watched, and aborted when it stops converging.
 
 import type { HostRef } from '../executor/executor.ts';
 import { HvrollError } from '../model/errors.ts';
@@ -7,6 +8,7 @@ import { unmet } from '../runbook/expect.ts';
 import type { Check, Command, RunOn, Step } from '../runbook/model.ts';
 import { render } from '../runbook/template.ts';
 import type { EngineDeps } from './deps.ts';
+import { runWatched } from './progress-watch.ts';
 import { runRemote } from './remote.ts';
 
 export interface StepTarget {
@@ -64,15 +66,20 @@ export async function reconcile(deps: EngineDeps, t: StepTarget, step: Step): Pr
   for (const command of step.run) {
     const host = where(deps, t, command, `steps.${step.name}.run`);
     const argv = render(command.argv, t.values, `${deps.runbook.file}: steps.${step.name}`);
-    const result = await runRemote(deps, {
-      group: t.group,
-      step: step.name,
-      host,
-      ...(t.vm === undefined ? {} : { vm: t.vm }),
-      argv,
-      timeoutMs: remaining(deps, t, step.name),
-      ...(t.signal ? { signal: t.signal } : {}),
-    });
+    const run = () =>
+      runRemote(deps, {
+        group: t.group,
+        step: step.name,
+        host,
+        ...(t.vm === undefined ? {} : { vm: t.vm }),
+        argv,
+        timeoutMs: remaining(deps, t, step.name),
+        ...(t.signal ? { signal: t.signal } : {}),
+      });
+    const progress = step.progress;
+    const result = progress
+      ? await runWatched(deps, progress, { file: deps.runbook.file, group: t.group, host: where(deps, t, progress.command, `steps.${step.name}.progress`), ...(t.vm === undefined ? {} : { vm: t.vm }), values: t.values, ...(t.signal ? { signal: t.signal } : {}) }, run)
+      : await run();
     if (result.exitCode !== 0) {
       throw new HvrollError('remote', `${step.name} on ${host.name}${t.vm ? ` (VM ${t.vm})` : ''}: \`${argv.join(' ')}\` exited ${result.exitCode ?? `by signal ${result.signal}`}: ${lastLines(result.stderrTail || result.stdoutTail)}`, {
         retryable: true,

@@ -112,7 +112,10 @@ const machineSetup = setup({
     needsApproval: ({ context }) => context.needsApproval && context.approvedBy === null,
     abortRequested: ({ context }) => context.abortRequested,
     pauseRequested: ({ context }) => context.pauseRequested,
-    canRetry: ({ context }, params: { step: ActiveStep }) => (context.attempts[params.step] ?? 0) < context.retries[params.step],
+    // An error that says it is not retryable (a changed host key, a VM the plan does not know, a migration
+    // aborted for making no progress) would only fail the same way again: fail now.
+    canRetry: ({ context, event }, params: { step: ActiveStep }) =>
+      (context.attempts[params.step] ?? 0) < context.retries[params.step] && toRecord((event as { error?: unknown }).error).retryable,
     resumeTo: ({ context }, params: { to: GroupContext['resumeTo'] }) => context.resumeTo === params.to,
     touchedHosts: ({ context }) => context.phase !== 'pending',
   },

@@ -27,6 +27,17 @@ export interface Check {
   expect: Expect;
 }
 
+/** Watches a long-running `run` command (a live migration) and aborts it when it stops making progress. */
+export interface Progress {
+  /** Prints the job's progress; `remainingKey: <number> <unit>` tells what is left to copy. */
+  command: Command;
+  remainingKey: string;
+  everySeconds: number;
+  /** Abort when what is left has not decreased for this long. */
+  stallSeconds: number;
+  abort: Command;
+}
+
 export interface Step {
   name: StepName;
   /** Tells whether the step is already done (reconcile): when every check holds, `run` is skipped. */
@@ -38,6 +49,7 @@ export interface Step {
   retries: number;
   /** Seconds between retries (grows linearly with the attempt). */
   retryDelaySeconds: number;
+  progress?: Progress;
 }
 
 export interface Discover {

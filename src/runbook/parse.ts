@@ -92,10 +92,31 @@ export function parseRunbook(file: string, text: string): Result<Runbook, InputI
       timeoutSeconds: s.timeoutSeconds ?? raw.defaults.timeoutSeconds,
       retries: s.retries ?? raw.defaults.retries,
       retryDelaySeconds: s.retryDelaySeconds ?? raw.defaults.retryDelaySeconds,
+      ...(s.progress
+        ? {
+            progress: {
+              command: { argv: typeof s.progress.run === 'string' ? splitTemplate(s.progress.run) : s.progress.run, on: s.progress.on ?? fallback },
+              remainingKey: s.progress.remainingKey,
+              everySeconds: s.progress.everySeconds,
+              stallSeconds: s.progress.stallSeconds,
+              abort: { argv: typeof s.progress.abort === 'string' ? splitTemplate(s.progress.abort) : s.progress.abort, on: s.progress.on ?? fallback },
+            },
+          }
+        : {}),
     };
+    if (s.progress && s.progress.stallSeconds < 2 * s.progress.everySeconds) {
+      issues.push({
+        file,
+        path: pathText(['steps', name, 'progress']),
+        ...position(doc, counter, ['steps', name, 'progress']),
+        message: `progress.stallSeconds (${s.progress.stallSeconds}) is shorter than two polls (everySeconds ${s.progress.everySeconds})`,
+        fix: 'make stallSeconds at least twice everySeconds: a stall is only seen between two polls',
+      });
+    }
     const known = new Set([...BUILTIN, ...Object.keys(raw.vars), ...raw.required, ...(name === 'migrate' ? MIGRATE_ONLY : [])]);
     const checks = [...steps[name].check, ...steps[name].confirm];
-    const all = [...checks.map((c) => c.command.argv), ...steps[name].run.map((c) => c.argv), ...checks.map((c) => Object.values(c.expect).filter((v): v is string => typeof v === 'string'))];
+    const watched = steps[name].progress ? [steps[name].progress.command.argv, steps[name].progress.abort.argv] : [];
+    const all = [...watched, ...checks.map((c) => c.command.argv), ...steps[name].run.map((c) => c.argv), ...checks.map((c) => Object.values(c.expect).filter((v): v is string => typeof v === 'string'))];
     for (const p of new Set(all.flatMap((argv) => placeholders(argv)))) {
       if (!known.has(p)) {
         const at = ['steps', name];

@@ -31,10 +31,23 @@ export const checkSchema = z.strictObject({
   expect: expectSchema.default({ exitCode: 0 }),
 });
 
+/** While a long command runs (a live migration): poll its progress, abort it when it stops converging. */
+const progressSchema = z.strictObject({
+  on: on.optional(),
+  run: z.union([argv, commandText]),
+  /** The `Key: value unit` line of the poll output that gives what is left to copy (`Memory remaining`). */
+  remainingKey: z.string().min(1),
+  everySeconds: z.number().positive().max(3600).default(10),
+  /** Abort when what is left has not gone down for this long. */
+  stallSeconds: z.number().positive().max(86400),
+  abort: z.union([argv, commandText]),
+});
+
 const stepSchema = z.strictObject({
   check: z.array(checkSchema).default([]),
   run: z.array(commandSchema).default([]),
   confirm: z.array(checkSchema).default([]),
+  progress: progressSchema.optional(),
   timeoutSeconds: z.number().positive().max(86400).optional(),
   retries: z.number().int().min(0).max(20).optional(),
   retryDelaySeconds: z.number().min(0).max(3600).optional(),

@@ -1,5 +1,5 @@
 // What a simulated libvirt host answers: exactly the argv of runbooks/libvirt.yaml (disable/enable marker,
-// virsh list/domstate/dominfo/migrate/version, dpkg-query, apt-get, boot id, systemctl reboot/is-active),
+// virsh list/domstate/dominfo/domjobinfo/migrate/version, dpkg-query, apt-get, boot id, systemctl reboot/is-active),
 // with their virtual durations. Anything else exits 127 like an unknown command. Package name and marker
 // path come from the runbook's variables, not from here.
 
@@ -35,6 +35,8 @@ const MIGRATE = 'virsh migrate --live --persistent --undefinesource --verbose';
 
 export class LibvirtCommands {
   private readonly verifyAttempts = new Map<string, number>();
+  /** Migrations under way by VM, for `virsh domjobinfo` (pre-copy modelled as a steady count-down). */
+  private readonly jobs = new Map<string, { startMs: number; ms: number; memoryMiB: number }>();
 
   constructor(
     private readonly fleet: SimFleet,
@@ -90,10 +92,11 @@ export class LibvirtCommands {
         },
       };
     }
-    if (argv.length === 3 && argv[0] === 'virsh' && (argv[1] === 'domstate' || argv[1] === 'dominfo')) {
+    if (argv.length === 3 && argv[0] === 'virsh' && (argv[1] === 'domstate' || argv[1] === 'dominfo' || argv[1] === 'domjobinfo')) {
       const vm = fleet.vms.get(argv[2]!);
       if (!vm || vm.host !== h.name) return now(fail(`error: failed to get domain '${argv[2]}'`));
       if (argv[1] === 'domstate') return now(ok('running\n\n'));
+      if (argv[1] === 'domjobinfo') return now(ok(this.jobInfo(vm.name)));
       return now(ok(`Name:           ${vm.name}\nState:          running\nCPU(s):         ${vm.vcpus}\nMax memory:     ${vm.memoryMiB * 1024} KiB\n`));
     }
     // Matched on argv: a VM name is one argument whatever it contains.
@@ -113,14 +116,27 @@ export class LibvirtCommands {
     const full = timing.migrationMs(vm.name, attempt, vm.memoryMiB, vm.labels);
     // An injected failure happens part-way through: the time is spent, the VM stays where it was.
     const fails = timing.migrationFails(vm.name, attempt);
+    const ms = fails ? Math.round(full / 2) : full;
+    this.jobs.set(vm.name, { startMs: this.nowMs(), ms: full, memoryMiB: vm.memoryMiB });
     return {
-      ms: fails ? Math.round(full / 2) : full,
+      ms,
       finish: () => {
+        this.jobs.delete(vm.name);
         fleet.finishMigration(vm, !fails);
         return fails ? fail('error: operation failed: migration out job: unexpectedly failed') : ok(`Migration: [100 %]\n`);
       },
-      cancel: () => fleet.finishMigration(vm, false),
+      cancel: () => {
+        this.jobs.delete(vm.name);
+        fleet.finishMigration(vm, false);
+      },
     };
+  }
+
+  private jobInfo(vm: string): string {
+    const job = this.jobs.get(vm);
+    if (!job) return 'Job type:         None\n\n';
+    const left = job.memoryMiB * Math.max(0, 1 - (this.nowMs() - job.startMs) / job.ms);
+    return `Job type:         Unbounded\nOperation:        Outgoing migration\nMemory remaining: ${left.toFixed(3)} MiB\n\n`;
   }
 
   private reboot(h: SimHost): void {

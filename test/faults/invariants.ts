@@ -233,6 +233,11 @@ export class InvariantChecker {
   }
 }
 
+/** The libvirt runbook's progress poll (steps.migrate.progress): a read, not journalled. Its argv is exact. */
+export function isProgressPoll(argv: readonly string[]): boolean {
+  return argv.length === 3 && argv[0] === 'virsh' && argv[1] === 'domjobinfo';
+}
+
 function same(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }

@@ -41,6 +41,7 @@ test('the same loop catches a reconcile that does not check first: an upgrade st
   for (const seed of [7, 8, 9]) {
     const r = await crashingCampaign({ inventory, runbook: broken, seed, killEvery: 10, maxKills: 30 });
     found += r.checker.counts.I4 + r.checker.counts.I2;
+    if (found > 0) break;
   }
   t.true(found > 0, 'the checker saw the repeated side effect');
 });

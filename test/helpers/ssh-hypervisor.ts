@@ -11,6 +11,14 @@ export interface ModelVm {
   state: 'running' | 'shut off';
 }
 
+export interface SlowMigration {
+  memoryMiB: number;
+  /** How long a converging one takes. */
+  ms: number;
+  /** Never converges: memory remaining stays flat until aborted. */
+  stall?: boolean;
+}
+
 export interface Migration {
   vm: string;
   from: string;
@@ -24,6 +32,9 @@ export class HypervisorModel {
   /** VM -> target of a migration under way (it counts on both hosts until it ends). */
   readonly inFlight = new Map<string, string>();
   private failingMigrations = 0;
+  private readonly slow: SlowMigration[] = [];
+  /** Migration jobs under way, by VM: what `virsh domjobinfo` reports and `virsh domjobabort` ends. */
+  private readonly jobs = new Map<string, { startedAt: number; spec: SlowMigration; abort: () => void }>();
 
   addHost(name: string, version = '1.0.0'): this {
     this.versions.set(name, version);
@@ -43,6 +54,51 @@ export class HypervisorModel {
   /** The next `k` migrations fail like a real libvirt migration error, leaving the VM where it was. */
   failNextMigrations(k: number): void {
     this.failingMigrations = k;
+  }
+
+  /**
+   * The next migrations take time and report progress: `stall` ones never converge (memory remaining stays
+   * at `memoryMiB` until `virsh domjobabort`), the others count down to 0 over `ms` and then move the VM.
+   */
+  slowNextMigrations(...specs: SlowMigration[]): void {
+    this.slow.push(...specs);
+  }
+
+  /** `virsh domjobinfo` text for a VM's job, or the "no job" answer. */
+  jobInfo(vmName: string): string {
+    const job = this.jobs.get(vmName);
+    if (!job) return 'Job type:         None\n\n';
+    const elapsed = Date.now() - job.startedAt;
+    const left = job.spec.stall ? job.spec.memoryMiB : Math.max(0, job.spec.memoryMiB * (1 - elapsed / job.spec.ms));
+    return ['Job type:         Unbounded', 'Operation:        Outgoing migration', `Time elapsed:     ${elapsed}         ms`, `Memory remaining: ${left.toFixed(3)} MiB`, '', ''].join('\n');
+  }
+
+  /** Ends a VM's migration job as aborted; false when there is none. */
+  abortJob(vmName: string): boolean {
+    const job = this.jobs.get(vmName);
+    if (!job) return false;
+    job.abort();
+    return true;
+  }
+
+  /** A migration that takes time (when one was asked for): resolves with an error text, or undefined when the VM moved. */
+  async migrateSlowly(vmName: string, from: string, to: string, signal: AbortSignal): Promise<string | undefined> {
+    const spec = this.slow.shift();
+    const vm = this.vms.get(vmName);
+    if (!spec || !vm || vm.host !== from || !this.versions.has(to) || to === from) return this.migrate(vmName, from, to);
+    this.inFlight.set(vmName, to);
+    const aborted = await new Promise<boolean>((resolve) => {
+      const timer = spec.stall ? undefined : setTimeout(() => resolve(false), spec.ms);
+      const abort = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      this.jobs.set(vmName, { startedAt: Date.now(), spec, abort });
+      signal.addEventListener('abort', abort, { once: true });
+    });
+    this.jobs.delete(vmName);
+    this.inFlight.delete(vmName);
+    return aborted ? 'error: operation aborted: migration out job: canceled by client' : this.migrate(vmName, from, to);
   }
 
   /** Returns an error text, or undefined when the VM moved. */
@@ -79,7 +135,8 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 /**
  * Commands understood (argv must match exactly; anything else exits 127 like an unknown command):
  * - `virsh list --all --name`, `virsh dominfo <vm>`, `virsh domstate <vm>`
- * - `virsh migrate --live --persistent --undefinesource <vm> qemu+ssh://<target>/system`
+ * - `virsh migrate --live --persistent --undefinesource <vm> qemu+ssh://<target>/system` (instant, unless
+ *   `slowNextMigrations` asked for ones that take time), `virsh domjobinfo <vm>`, `virsh domjobabort <vm>`
  * - `hvroll-test-version` (prints the host's package version), `hvroll-test-version set <v>`
  * - `true`, `sleep <seconds>` (ends early when the channel is closed or signalled)
  * - test utilities: `hvroll-test-exit <code>` (prints `out-<code>`/`err-<code>`), `hvroll-test-output <bytes>`
@@ -107,8 +164,14 @@ export function hypervisorHandler(model: HypervisorModel): CommandHandler {
       if (args.length === 6 && args.slice(0, 4).join(' ') === 'migrate --live --persistent --undefinesource') {
         const m = /^qemu\+ssh:\/\/([^/]+)\/system$/.exec(args[5] as string);
         if (!m) return err(`error: invalid connection URI '${args[5]}'`);
-        const failure = model.migrate(args[4] as string, host, m[1] as string);
+        const failure = await model.migrateSlowly(args[4] as string, host, m[1] as string, ctx.signal);
         return failure === undefined ? ok() : err(failure);
+      }
+      if ((args[0] === 'domjobinfo' || args[0] === 'domjobabort') && args.length === 2) {
+        const vm = model.vms.get(args[1] as string);
+        if (!vm || vm.host !== host) return err(`error: failed to get domain '${args[1]}'`);
+        if (args[0] === 'domjobinfo') return ok(model.jobInfo(vm.name));
+        return model.abortJob(vm.name) ? ok() : err('error: Requested operation is not valid: no job is active on the domain');
       }
       return err(`error: unknown virsh invocation: ${a}`);
     }
