@@ -34,6 +34,42 @@ function matches(labels: Record<string, string>, match: Match): boolean {
   return true;
 }
 
+/**
+ * Anti-affinity rules by the first label of their match (key → value → rule indices), so a VM is tested
+ * only against the rules that can match it: testing every VM against every rule was quadratic in the fleet.
+ */
+class RuleIndex {
+  private readonly always: number[] = [];
+  private readonly byKey = new Map<string, Map<string, number[]>>();
+
+  constructor(private readonly rules: readonly { match: Match }[]) {
+    rules.forEach((r, i) => {
+      const first = Object.entries(r.match)[0];
+      if (first === undefined) return void this.always.push(i);
+      const [k, want] = first;
+      let values = this.byKey.get(k);
+      if (!values) this.byKey.set(k, (values = new Map()));
+      for (const v of new Set(Array.isArray(want) ? want : [want])) {
+        const list = values.get(v);
+        if (list) list.push(i);
+        else values.set(v, [i]);
+      }
+    });
+  }
+
+  /** Indices of the rules matching `labels`, ascending (the same list a scan of every rule gives). */
+  matching(labels: Record<string, string>): number[] {
+    const candidates = [...this.always];
+    for (const [k, values] of this.byKey) {
+      const v = labels[k];
+      if (v === undefined) continue;
+      const list = values.get(v);
+      if (list) candidates.push(...list);
+    }
+    return candidates.filter((i) => matches(labels, this.rules[i]!.match)).sort((a, b) => a - b);
+  }
+}
+
 const KEEP_EXAMPLES = 20;
 
 export class InvariantChecker {
@@ -54,13 +90,10 @@ export class InvariantChecker {
     for (const h of inventory.hosts) {
       this.hosts.set(h.name, { memoryMiB: 0, vcpus: 0, memoryCap: h.capacity.memoryMiB, vcpuCap: h.capacity.vcpus * overcommit, rules: new Map() });
     }
-    // Rules with a label to match, by key, so each VM is tested against few rules.
-    const rules = inventory.rules.antiAffinity;
+    // Rules indexed by a label they match, so each VM is tested against few rules.
+    const rules = new RuleIndex(inventory.rules.antiAffinity);
     for (const v of inventory.vms) {
-      const mine: number[] = [];
-      rules.forEach((r, i) => {
-        if (matches(v.labels, r.match)) mine.push(i);
-      });
+      const mine = rules.matching(v.labels);
       if (mine.length > 0) this.vmRules.set(v.name, mine);
       this.size.set(v.name, { memoryMiB: v.memoryMiB, vcpus: v.vcpus });
     }

@@ -7,10 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pino, type Logger } from 'pino';
-import { runCampaign, type CampaignFinal } from '../engine/campaign-runner.ts';
+import { createActor } from 'xstate';
+import { CAMPAIGN_KEY, runCampaign, type CampaignFinal } from '../engine/campaign-runner.ts';
 import type { EngineDeps } from '../engine/deps.ts';
+import { groupInput, savedSnapshot } from '../engine/group-runner.ts';
 import { MigrationLimiter } from '../engine/limiter.ts';
-import { GROUP_MACHINE_VERSION } from '../machines/group-machine.ts';
+import { stepActors } from '../engine/steps.ts';
+import { GROUP_MACHINE_VERSION, groupMachine } from '../machines/group-machine.ts';
 import { HvrollError } from '../model/errors.ts';
 import type { EstimateRules, Inventory } from '../model/inventory.ts';
 import type { PlacementStrategy, PlanFile } from '../model/plan.ts';
@@ -83,7 +86,12 @@ export interface SimRunReport {
     storeMsPerCheckpoint: number;
     cpuMsPerCheckpoint: number;
     virtualInstants: number;
+    /** After the run: open the store for writing (lock, epoch) as `hvroll resume` does. */
     resumeOpenMs: number | null;
+    /** resumeOpenMs plus restoring every group machine from its saved snapshot. */
+    resumeRestoreMs: number | null;
+    /** Before the clean close: read the store as a kill -9 leaves it (snapshot + the journal since it). */
+    tailOpenMs: number | null;
   };
 }
 
@@ -226,14 +234,33 @@ export async function simulateOnce(o: SimulateOptions, strategy: PlacementStrate
         cpuMsPerCheckpoint: round((cpuSeconds * 1000) / Math.max(1, checkpoints), 4),
         virtualInstants: stats.steps,
         resumeOpenMs: null,
+        resumeRestoreMs: null,
+        tailOpenMs: null,
       },
     };
+    if (o.measureResume) {
+      const t0 = performance.now();
+      const tail = await CampaignStore.open(dir, { fs, readOnly: true, acceptTornTail: true });
+      report.orchestrator.tailOpenMs = round(performance.now() - t0, 1);
+      await tail.close();
+    }
     await store.close();
     if (o.measureResume) {
       const t0 = performance.now();
       const again = await CampaignStore.open(dir, { fs });
       report.orchestrator.resumeOpenMs = round(performance.now() - t0, 1);
-      await again.close();
+      try {
+        const resumed = { ...deps, store: again };
+        const machine = groupMachine.provide({ actors: stepActors(resumed) });
+        for (const name of again.groups()) {
+          if (name === CAMPAIGN_KEY) continue;
+          const snapshot = savedSnapshot(resumed, name);
+          createActor(machine, { input: groupInput(resumed, name), ...(snapshot ? { snapshot } : {}) }).start().stop();
+        }
+        report.orchestrator.resumeRestoreMs = round(performance.now() - t0, 1);
+      } finally {
+        await again.close();
+      }
     }
     return report;
   } finally {

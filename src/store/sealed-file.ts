@@ -2,7 +2,7 @@
 //   {"kind":"hvroll-snapshot","format":1,<header fields>,"data":<document>,"crc":"xxxxxxxx"}\n
 // written atomically (unique temp name + fsync + rename + fsync of the directory) and verified on read.
 
-import { seal, unseal } from './crc.ts';
+import { seal, unsealBytes } from './crc.ts';
 import type { StoreFs } from './fs.ts';
 import { corruptFile, jsonProblem, nulProblem, parseProblem } from './problems.ts';
 import { tempName } from './paths.ts';
@@ -59,18 +59,18 @@ export function decodeSealed(raw: Uint8Array, path: string, kind: SealedKind): S
   if (raw.length === 0) throw corruptFile({ file: path, problem: 'the file is empty (0 bytes)' });
   const nul = nulProblem(raw);
   if (nul !== undefined) throw corruptFile({ file: path, problem: nul });
-  const text = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
+  const bytes = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
   const opening = `{"kind":"${kind}"`;
-  if (!text.startsWith(opening)) {
-    const head = JSON.stringify(text.slice(0, 40));
+  if (!bytes.subarray(0, opening.length).equals(Buffer.from(opening))) {
+    const head = JSON.stringify(bytes.subarray(0, 40).toString('utf8'));
     throw corruptFile({ file: path, problem: `invalid content: it does not begin with ${opening} (begins with ${head}); not valid store JSON` });
   }
-  if (!text.endsWith('}\n')) {
+  if (bytes.length < 2 || bytes[bytes.length - 2] !== 0x7d || bytes[bytes.length - 1] !== 0x0a) {
     throw corruptFile({ file: path, problem: `the file is cut short (${raw.length} bytes, no complete end): it was truncated` });
   }
-  const u = unseal(text.slice(0, -1));
+  const u = unsealBytes(bytes.subarray(0, -1));
   if (!u.ok) {
-    const invalid = jsonProblem(text);
+    const invalid = jsonProblem(bytes.toString('utf8'));
     const problem =
       invalid !== undefined
         ? `${invalid}; no valid checksum either`
