@@ -3,7 +3,9 @@
 // that is not running gets approvals recorded directly, and pause/abort applied when it is resumed.
 
 import { Command } from 'commander';
+import { CAMPAIGN_KEY } from '../../engine/campaign-runner.ts';
 import { writeControlRequest, type ControlAction } from '../../engine/control.ts';
+import { closest } from '../../inventory/suggest.ts';
 import { HvrollError } from '../../model/errors.ts';
 import type { PlanFile } from '../../model/plan.ts';
 import { campaignDir } from '../../store/paths.ts';
@@ -17,17 +19,48 @@ async function isRunning(root: string, id: string): Promise<boolean> {
   return c.lock?.state === 'alive' || c.lock?.state === 'remote';
 }
 
+/** Final states: the campaign machine never leaves them, so a resume would end at once (nothing to act on). */
+const CAMPAIGN_ENDED = new Set(['done', 'stopped', 'aborted']);
+const GROUP_ENDED = new Set(['done', 'failed', 'aborted']);
+
+function stateOf(store: CampaignStore, key: string): string | undefined {
+  const snap = store.groupSnapshot(key)?.snapshot as { value?: unknown } | undefined;
+  return snap?.value === undefined ? undefined : String(snap.value);
+}
+
+/** A request the campaign can no longer act on is refused, instead of being queued for a resume that never applies it. */
+function refuseIfEnded(store: CampaignStore, id: string, action: ControlAction, group?: string): void {
+  const campaign = stateOf(store, CAMPAIGN_KEY);
+  if (campaign !== undefined && CAMPAIGN_ENDED.has(campaign)) {
+    throw new HvrollError('usage', `campaign ${id} has ended (${campaign}): there is nothing to ${action} (see hvroll status ${id}; plan the hosts left again for a new campaign)`);
+  }
+  if (action !== 'approve' || group === undefined) return;
+  const g = stateOf(store, group);
+  if (g !== undefined && GROUP_ENDED.has(g)) throw new HvrollError('usage', `group ${group} of campaign ${id} has already ended (${g}): there is nothing to approve`);
+}
+
 async function request(io: CliIo, flags: CampaignFlags, id: string, action: ControlAction, group?: string, comment?: string): Promise<void> {
   const root = stateRoot(flags, io);
   const operator = operatorOf(flags, io);
   const running = await isRunning(root, id);
-  if (action === 'approve') {
-    const store = await CampaignStore.open(campaignDir(root, id), { readOnly: running });
-    try {
+  // Read-only unless this command itself records the approval (a runner holds the lock otherwise).
+  const store = await CampaignStore.open(campaignDir(root, id), { readOnly: running || action !== 'approve' });
+  try {
+    refuseIfEnded(store, id, action, group);
+    if (action === 'approve') {
       const plan = store.plan() as PlanFile;
       const g = plan.groups.find((x) => x.name === group);
-      if (!g) throw new HvrollError('usage', `campaign ${id} has no group ${group}`);
+      if (!g) {
+        const guess = closest(group ?? '', plan.groups.map((x) => x.name));
+        const needing = plan.groups.filter((x) => x.approval).map((x) => x.name);
+        throw new HvrollError('usage', `campaign ${id} has no group ${group}${guess ? `; did you mean ${guess}?` : ''} (groups that need approval: ${needing.join(', ') || 'none'})`);
+      }
       if (!g.approval) throw new HvrollError('usage', `group ${group} (class ${g.class}) needs no approval`);
+      const already = store.approvals(group).at(-1);
+      if (already) {
+        io.stderr.write(`group ${group} of campaign ${id} was already approved by ${already.operator} at ${already.at}; nothing recorded\n`);
+        return;
+      }
       const starter = store.meta().operator;
       if (plan.settings.twoPersonRule === true && operator === starter) {
         const reason = `the two-person rule is on: ${starter} started campaign ${id}, so another operator must approve ${group}`;
@@ -43,9 +76,9 @@ async function request(io: CliIo, flags: CampaignFlags, id: string, action: Cont
         io.stderr.write(`approved ${group} in campaign ${id} (recorded; it applies when the campaign runs)\n`);
         return;
       }
-    } finally {
-      await store.close();
     }
+  } finally {
+    await store.close();
   }
   await writeControlRequest(campaignDir(root, id), { action, operator, at: new Date().toISOString(), ...(group ? { group } : {}), ...(comment ? { comment } : {}) });
   io.stderr.write(running ? `${action} sent to campaign ${id}; it applies within a second (see hvroll status ${id})\n` : `campaign ${id} is not running: the ${action} applies when it is resumed (hvroll resume ${id})\n`);
