@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pino, type Logger } from 'pino';
 import { createActor } from 'xstate';
-import { CAMPAIGN_KEY, runCampaign, type CampaignFinal } from '../engine/campaign-runner.ts';
+import { runCampaign, CAMPAIGN_KEY, type CampaignFinal } from '../engine/campaign-runner.ts';
 import type { EngineDeps } from '../engine/deps.ts';
 import { groupInput, savedSnapshot } from '../engine/group-runner.ts';
 import { MigrationLimiter } from '../engine/limiter.ts';
