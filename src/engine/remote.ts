@@ -24,6 +24,29 @@ function changesHost(step: string): boolean {
   return !step.includes(':') && step !== 'discover';
 }
 
+/** Hosts whose refused key is already in the audit trail, per store: once per host and run is enough. */
+const keyRefusalsAudited = new WeakMap<object, Set<string>>();
+
+/**
+ * An unknown, changed or revoked host key is a security event, not just a failed step: it goes to the audit
+ * trail with the fingerprint offered and the fix (the error message says how to add or replace the key).
+ */
+async function auditKeyRefusal(deps: EngineDeps, error: HvrollError): Promise<void> {
+  const d = error.details as { host?: string; address?: string; port?: number; reason?: string; fingerprint?: string } | undefined;
+  if (!d?.reason?.startsWith('host-key-') || d.host === undefined) return;
+  let seen = keyRefusalsAudited.get(deps.store);
+  if (!seen) keyRefusalsAudited.set(deps.store, (seen = new Set()));
+  if (seen.has(d.host)) return;
+  seen.add(d.host);
+  await deps.store.recordAudit({
+    at: new Date(deps.clock.now()).toISOString(),
+    operator: deps.operator,
+    action: 'host-key-refused',
+    details: { host: d.host, address: d.address, port: d.port, reason: d.reason, fingerprint: d.fingerprint ?? null, message: error.message },
+  });
+  deps.log.error({ host: d.host, reason: d.reason }, error.message);
+}
+
 export async function runRemote(deps: EngineDeps, call: RemoteCall): Promise<CommandResult> {
   const effect = changesHost(call.step);
   const id = await deps.store.journalIntent({
@@ -55,6 +78,7 @@ export async function runRemote(deps: EngineDeps, call: RemoteCall): Promise<Com
       endedAt: new Date(deps.clock.now()).toISOString(),
       error: error.toRecord(),
     });
+    await auditKeyRefusal(deps, error);
     throw error;
   }
 }
