@@ -48,7 +48,7 @@ export async function runCampaign(deps: EngineDeps, options: RunCampaignOptions 
   const onFatal = (e: unknown) => {
     if (fatal !== null) return;
     fatal = e;
-    deps.log.error({ err: e }, 'campaign store write failed: stopping every group now');
+    deps.log.error({ err: e }, 'the campaign cannot go on (a store write failed, or a group cannot be restored): stopping every group now');
     for (const g of live.values()) g.actor.stop();
   };
 
@@ -94,7 +94,15 @@ export async function runCampaign(deps: EngineDeps, options: RunCampaignOptions 
           wavesAnnounced.add(wave);
           listener({ type: 'wave.started', wave, groups: deps.plan.waves[wave]?.groups ?? [name] });
         }
-        const g = startGroup(deps, name, listener, onFatal);
+        let g: LiveGroup;
+        try {
+          g = startGroup(deps, name, listener, onFatal);
+        } catch (e) {
+          // E.g. a snapshot saved by another machine version: nothing more may start.
+          admission.set(name, 'waiting');
+          onFatal(e);
+          return;
+        }
         live.set(name, g);
         g.result.then(
           (r) => {
