@@ -37,9 +37,13 @@ export function createProgram(io: CliIo): Command {
   program.addCommand(reportCommand(io));
   program.addCommand(notifyCommand(io));
   program.addCommand(simulateCommand(io));
-  // Later: simulate, report — one file each.
-  for (const sub of program.commands) {
-    sub.exitOverride().showHelpAfterError(HELP_HINT).configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
-  }
+  // Every level, `notify test` included: a usage error deep down is exit 2 too, never commander's own exit(1).
+  const configure = (cmd: Command): void => {
+    for (const sub of cmd.commands) {
+      sub.exitOverride().showHelpAfterError(HELP_HINT).configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+      configure(sub);
+    }
+  };
+  configure(program);
   return program;
 }

@@ -51,6 +51,8 @@ export async function postOnce(url: string, body: string, timeoutMs: number, sig
   } catch (e) {
     if (signal.aborted) return { ok: false, retry: false, reason: 'cancelled (notifier closed)' };
     if (timeout.aborted) return { ok: false, retry: true, reason: `no answer in ${Math.round(timeoutMs / 100) / 10}s` };
+    // fetch never connects to a port on its blocklist (6000, 6667, 10080, …): retrying cannot help.
+    if ((e as { cause?: { message?: unknown } }).cause?.message === 'bad port') return { ok: false, retry: false, reason: 'port blocked by fetch (bad port): give the endpoint another port' };
     return { ok: false, retry: true, reason: `connection error ${errorCode(e)}` };
   }
 }

@@ -12,11 +12,12 @@ import { Notifier } from '../../notify/notifier.ts';
 import { sampleEvents } from '../../notify/samples.ts';
 import type { NotificationRecord } from '../../store/doc.ts';
 import type { CliIo } from '../io.ts';
+import { positiveNumber } from '../options.ts';
 
 interface NotifyTestFlags {
   notify?: string;
   plan?: string;
-  timeout: string;
+  timeout: number;
 }
 
 async function inventoryTargets(paths: string[], plan: string | undefined): Promise<NotificationTarget[]> {
@@ -37,7 +38,7 @@ export function notifyCommand(io: CliIo): Command {
     .argument('[inventory...]', 'inventory files or directories whose rules.notifications to use')
     .option('--notify <file>', 'a file with a `notifications:` list')
     .option('--plan <file>', 'use the inventory the plan was made from')
-    .option('--timeout <seconds>', 'give up on a target after this long', '30')
+    .option('--timeout <seconds>', 'give up on a target after this long', positiveNumber, 30)
     .action(async (paths: string[], flags: NotifyTestFlags) => {
       const fromFile = flags.notify ? await loadNotifyFile(flags.notify) : [];
       const targets = resolveTargets(combineTargets(await inventoryTargets(paths, flags.plan), fromFile), io.env);
@@ -57,7 +58,7 @@ export function notifyCommand(io: CliIo): Command {
         notifier.listener(e);
         notifier.flushNow();
       }
-      await notifier.close(Number(flags.timeout) * 1000);
+      await notifier.close(flags.timeout * 1000);
       let bad = 0;
       for (const t of targets) {
         const mine = records.filter((r) => r.channel === t.name);

@@ -1,0 +1,40 @@
+// Usage errors at every level of the command line, `notify test` included, are exit 2 with a hint — not
+// commander's own process.exit(1) — and a bad option value is refused before anything is sent.
+
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const STACK_FRAME = /^\s+at .+[:(]/m;
+
+function hvroll(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: root, env: { ...process.env, HVROLL_DEBUG: '' } }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
+    });
+  });
+}
+
+const cases: [string[], RegExp][] = [
+  [['notify', 'test', '--timeout', 'soon'], /option '--timeout <seconds>' argument 'soon' is invalid\. expected a positive number/],
+  [['notify', 'test', '--timeout', '0'], /expected a positive number, got "0"/],
+  [['notify', 'test', '--no-such-flag'], /unknown option '--no-such-flag'/],
+  [['notify', 'test'], /no notification targets: add rules\.notifications to the inventory, or pass --notify <file>/],
+  [['notify', 'tset'], /unknown command 'tset'/],
+];
+
+for (const [args, message] of cases) {
+  test(`hvroll ${args.join(' ')}: exit 2, says what is wrong`, async (t) => {
+    const r = await hvroll(args);
+    t.is(r.code, 2, r.stderr);
+    t.regex(r.stderr, message);
+    t.notRegex(r.stderr, STACK_FRAME);
+  });
+}
+
+test('hvroll notify test --help: exit 0, usage on stdout', async (t) => {
+  const r = await hvroll(['notify', 'test', '--help']);
+  t.is(r.code, 0);
+  t.regex(r.stdout, /Usage: hvroll notify test/);
+});
