@@ -138,7 +138,7 @@ export async function runCampaign(deps: EngineDeps, options: RunCampaignOptions 
   const machine = campaignMachine.provide({ actors: { runGroups: fromPromise<RunGroupsOutput, RunGroupsInput>(() => runGroups()) } });
   const saved = deps.store.groupSnapshot(CAMPAIGN_KEY);
   if (saved && saved.machineVersion !== CAMPAIGN_MACHINE_VERSION) {
-    throw new HvrollError('store', `campaign ${deps.campaignId} was saved by machine version ${saved.machineVersion}; this hvroll runs ${CAMPAIGN_MACHINE_VERSION}`);
+    throw new HvrollError('store', `campaign ${deps.campaignId} was saved by machine version ${saved.machineVersion}; this hvroll runs ${CAMPAIGN_MACHINE_VERSION}. Finish it with the hvroll version that started it, or plan again and start a new campaign`);
   }
   const input = { campaignId: deps.campaignId, groups: deps.plan.groups.filter((g) => g.wave >= 0).length, failureBudget: deps.plan.settings.failureBudget };
   const snapshot = saved?.snapshot as SnapshotFrom<typeof campaignMachine> | undefined;

@@ -63,6 +63,7 @@ const EPS = 1e-6;
 /** Tiers that are barriers: every group of them is done before a group of a later tier starts. */
 const BARRIER_TIERS = new Set(['first', 'normal']);
 const TIER_POS: Record<string, number> = { spare: 0, first: 1, normal: 2, last: 3 };
+const TIER_NAMES = Object.keys(TIER_POS);
 
 interface Attempt {
   ok: boolean;
@@ -106,16 +107,30 @@ export function schedule(
   const classCount = new Map<number, number>();
   const domainCount = new Map<number, number>();
   const inflight: number[] = [];
-  let pending = groups.map((_, gi) => gi).filter((gi) => groups[gi]!.hosts.length > 0);
+  // Groups not started yet, in campaign order; removed lazily (a flag, and a head that skips started ones).
+  const order = groups.map((_, gi) => gi).filter((gi) => groups[gi]!.hosts.length > 0);
+  const isPending = new Uint8Array(G);
+  for (const gi of order) isPending[gi] = 1;
+  let pendingCount = order.length;
+  let head = 0;
+  const firstPending = (): number => {
+    while (head < order.length && !isPending[order[head]!]) head++;
+    return head < order.length ? order[head]! : -1;
+  };
+  const unpend = (gi: number) => {
+    isPending[gi] = 0;
+    pendingCount--;
+  };
   let now = 0;
 
-  const keyOf = (g: OrderedGroup) => `${g.tier}/${g.klass}`;
+  /** Groups of one key (tier and class) may start in any order among themselves; keys start in order. */
+  const keyOf = groups.map((g) => TIER_POS[g.tier]! * 65536 + g.klass + 1);
 
   /** Why `g` cannot start now for a reason no placement changes, or null. `stop`: later groups cannot either. */
   const limitReached = (gi: number): { why: string; stop: boolean } | null => {
     const g = groups[gi]!;
     for (let t = 0; t < TIER_POS[g.tier]!; t++) {
-      const name = Object.keys(TIER_POS)[t]!;
+      const name = TIER_NAMES[t]!;
       if (BARRIER_TIERS.has(name) && tierLeft[t]! > 0) return { why: `order: ${name} groups finish before ${g.tier} groups start`, stop: true };
     }
     if (g.klass >= 0) {
@@ -277,7 +292,16 @@ export function schedule(
   const laneOf = groups.map((g, gi) => need[gi]![0]?.[0] ?? (g.hosts.length > 0 ? state.migration.ofHost[g.hosts[0]!]! : 0));
   const laneHosts = new Float64Array(state.migration.names.length);
   const laneStarted = new Float64Array(state.migration.names.length);
-  for (const gi of pending) laneHosts[laneOf[gi]!]! += groups[gi]!.hosts.length;
+  for (const gi of order) laneHosts[laneOf[gi]!]! += groups[gi]!.hosts.length;
+  /** Per key, per lane: its groups in campaign order, and the first that may still be pending. */
+  const lanesOfKey = new Map<number, Map<number, { list: number[]; head: number }>>();
+  for (const gi of order) {
+    let lanes = lanesOfKey.get(keyOf[gi]!);
+    if (!lanes) lanesOfKey.set(keyOf[gi]!, (lanes = new Map()));
+    let lane = lanes.get(laneOf[gi]!);
+    if (!lane) lanes.set(laneOf[gi]!, (lane = { list: [], head: 0 }));
+    lane.list.push(gi);
+  }
   const progress = (m: number) => laneStarted[m]! / Math.max(1, laneHosts[m]!);
   /** Groups in flight per lane: a lane with none gains no upgraded capacity by waiting (VMs stay in it). */
   const laneInflight = new Int32Array(state.migration.names.length);
@@ -291,17 +315,10 @@ export function schedule(
     state.currentWave = wave;
     const started: number[] = [];
     let closedBy = '';
-    while (pending.length > 0) {
-      const key = keyOf(groups[pending[0]!]!);
-      const lanes = new Map<number, number[]>();
-      for (const gi of pending) {
-        if (keyOf(groups[gi]!) !== key) break;
-        const m = laneOf[gi]!;
-        let list = lanes.get(m);
-        if (!list) lanes.set(m, (list = []));
-        list.push(gi);
-      }
-      const cursor = new Map<number, number>();
+    for (let first = firstPending(); first !== -1; first = firstPending()) {
+      const lanes = lanesOfKey.get(keyOf[first]!)!;
+      for (const lane of lanes.values()) while (lane.head < lane.list.length && !isPending[lane.list[lane.head]!]) lane.head++;
+      const cursor = new Map<number, number>([...lanes].map(([m, l]) => [m, l.head]));
       /** Lanes done for this instant: too many failed attempts, or a group left behind in them. */
       const exhausted = new Set<number>();
       const leftBehind = new Set<number>();
@@ -309,7 +326,6 @@ export function schedule(
       const skippedIn = new Map<number, number>();
       let blocked = false;
       let stop = false;
-      const startedHere = new Set<number>();
       /** Per lane, its first group that waits for upgraded capacity. */
       const parkable = new Map<number, number>();
       while (!stop) {
@@ -318,14 +334,15 @@ export function schedule(
           break;
         }
         let lane = -1;
-        for (const [m, list] of lanes) {
-          if (exhausted.has(m) || (cursor.get(m) ?? 0) >= list.length) continue;
+        for (const [m, l] of lanes) {
+          if (exhausted.has(m) || cursor.get(m)! >= l.list.length) continue;
           if (lane === -1 || progress(m) < progress(lane)) lane = m;
         }
         if (lane === -1) break;
-        const at = cursor.get(lane) ?? 0;
+        const at = cursor.get(lane)!;
         cursor.set(lane, at + 1);
-        const gi = lanes.get(lane)![at]!;
+        const gi = lanes.get(lane)!.list[at]!;
+        if (!isPending[gi]) continue;
         const g = groups[gi]!;
         let why: string | null = null;
         let capacityWait = false;
@@ -343,7 +360,7 @@ export function schedule(
             if (leftBehind.has(lane)) out.broughtForward[gi] = 1;
             start(gi, result, wave);
             started.push(gi);
-            startedHere.add(gi);
+            unpend(gi);
             laneStarted[lane]! += g.hosts.length;
             continue;
           }
@@ -364,38 +381,37 @@ export function schedule(
         if (stop || laneInflight[lane]! > 0 || inflight.length >= concurrency.groups || limitReached(gi) !== null) continue;
         const result = attempt(gi, true);
         if (!result.ok) continue;
-        if (leftBehind.has(lane) && lanes.get(lane)![0] !== gi) out.broughtForward[gi] = 1;
+        if (leftBehind.has(lane) && lanes.get(lane)!.list[lanes.get(lane)!.head] !== gi) out.broughtForward[gi] = 1;
         start(gi, result, wave);
         started.push(gi);
-        startedHere.add(gi);
+        unpend(gi);
         laneStarted[lane]! += groups[gi]!.hosts.length;
         if (result.moves.some((m) => !state.upgraded[m.to])) closedBy = `no upgraded host had room for all VMs of ${groups[gi]!.name}: some move twice`;
       }
-      if (startedHere.size > 0) pending = pending.filter((gi) => !startedHere.has(gi));
       if (blocked || stop || inflight.length >= concurrency.groups) break;
     }
     if (started.length > 0) {
-      out.waves.push({ groups: started, startSeconds: now, closedBy: closedBy || (pending.length === 0 ? 'end of campaign' : 'no other group can start yet') });
+      out.waves.push({ groups: started, startSeconds: now, closedBy: closedBy || (pendingCount === 0 ? 'end of campaign' : 'no other group can start yet') });
     }
     return started.length;
   };
 
   /** Nothing runs and nothing fits move-once: the head group parks VMs on old hosts, or cannot run at all. */
   const forceHead = () => {
-    const gi = pending[0]!;
+    const gi = firstPending();
     const g = groups[gi]!;
     const result = attempt(gi, true);
-    pending = pending.slice(1);
+    unpend(gi);
     if (!result.ok) return giveUp(gi, result.problems);
     const wave = out.waves.length;
     start(gi, result, wave);
     out.waves.push({ groups: [gi], startSeconds: now, closedBy: `no upgraded host had room for all VMs of ${g.name}: some move twice` });
   };
 
-  while (pending.length > 0 || inflight.length > 0) {
-    const started = pending.length > 0 ? startWhatFits() : 0;
+  while (pendingCount > 0 || inflight.length > 0) {
+    const started = pendingCount > 0 ? startWhatFits() : 0;
     if (inflight.length === 0) {
-      if (started === 0 && pending.length > 0) forceHead();
+      if (started === 0 && pendingCount > 0) forceHead();
       continue;
     }
     // Jump to the next end: every group ending then is upgraded and back in service.
