@@ -298,8 +298,19 @@ function buildHost(file: string, name: string, group: string, path: Segment[], v
       const rel = issue.path.slice(2).map(String);
       let target: Segment[] | undefined;
       for (let n = rel.length; n > 0 && !target; n--) target = origins.get(rel.slice(0, n).join('.'));
-      issues.push({ ...issue, path: target ?? path, atKey: target === undefined, message: `host "${name}": ${issue.message}` });
+      const { message, fix } = target ? inAnsibleTerms(issue, rel[rel.length - 1], target[target.length - 1]) : issue;
+      issues.push({ ...issue, path: target ?? path, atKey: target === undefined, message: `host "${name}": ${message}`, fix });
     }
   }
   return undefined;
+}
+
+/** The schema speaks of `port` or `vcpus`; the operator wrote `ansible_port` or `hvroll_vcpus`: say that. */
+function inAnsibleTerms(issue: { message: string; fix: string }, key: string | undefined, variable: Segment | undefined): { message: string; fix: string } {
+  if (key === undefined || typeof variable !== 'string' || variable === key) return issue;
+  const esc = key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return {
+    message: issue.message.replace(new RegExp(`^${esc}\\b`), variable),
+    fix: issue.fix.replace(new RegExp(`\`${esc}:`, 'g'), `\`${variable}:`).replace(new RegExp(`^set ${esc} to`), `set ${variable} to`),
+  };
 }

@@ -191,7 +191,12 @@ export const ruleSchemas = {
       approval: z.boolean().default(false),
     }),
   ),
-  antiAffinity: z.array(z.strictObject({ name: safeName('anti-affinity rule name').optional(), match })),
+  antiAffinity: z.array(
+    z.strictObject({ name: safeName('anti-affinity rule name').optional(), match }).superRefine((r, ctx) => {
+      // `{}` is a catch-all in sensitivity; here it would keep every VM of the fleet on a host of its own.
+      if (Object.keys(r.match).length === 0) custom(ctx, 'an empty match puts every VM in this rule: no two VMs could share a host', 'name the VMs to keep apart, e.g. `match: { cluster: orders-db }`', ['match']);
+    }),
+  ),
   headroom: z.strictObject({
     memoryPercent: percent.default(D.headroom.memoryPercent),
     vcpuPercent: percent.default(D.headroom.vcpuPercent),

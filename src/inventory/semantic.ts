@@ -70,7 +70,9 @@ function checkVms(m: Merged, hostIndex: Map<string, number>, issues: Issue[]): v
   const seen = new Set<string>();
   let firstOf: Map<string, number> | undefined;
   const guesses = new Map<string, string>();
-  const hostNames = () => listSome(m.hosts.map((h) => h.name).slice(0, 6));
+  // Distinct names (a duplicated host is listed once), and the real count in "… (N in all)"; built once.
+  let hostList: string | undefined;
+  const hostNames = () => (hostList ??= listSome([...hostIndex.keys()]));
   m.vms.forEach((vm, i) => {
     const size = seen.size;
     if (seen.add(vm.name).size === size) {
@@ -146,7 +148,7 @@ function checkGrouping(m: Merged, hostIndex: Map<string, number>, issues: Issue[
     }
     for (const i of lacking) {
       const host = m.hosts[i]!;
-      issues.push(error(m.hostAt(i).file, m.hostAt(i).path, `host "${host.name}" lacks the label "${g.by}" that grouping.by groups hosts by`, `add \`${g.by}: <value>\` under its labels`, { atKey: m.hostAt(i).path.length > 2 }));
+      issues.push(error(m.hostAt(i).file, m.hostAt(i).path, `host "${host.name}" lacks the label "${g.by}" that grouping.by groups hosts by`, labelFix(m.hostAt(i).path, g.by), { atKey: m.hostAt(i).path.length > 2 }));
     }
     m.hosts.forEach((host, i) => {
       const value = host.labels[g.by];
@@ -267,4 +269,10 @@ function checkDomainLabel(m: Merged, key: 'migrationDomain' | 'headroom', issues
   } else if (lacking.length > 0) {
     issues.push(warning(where.file, path, `${lacking.length} host${lacking.length === 1 ? ' lacks' : 's lack'} the label "${label}" that ${name} names: ${listSome(lacking, 8)}`, `add \`${label}: <value>\` to their labels; until then they form one domain "(none)"`));
   }
+}
+
+/** Hosts imported from Ansible are listed under a group, not `hosts:`; their labels come from `hvroll_labels`. */
+function labelFix(path: readonly (string | number)[], label: string): string {
+  if (path[0] === 'hosts') return `add \`${label}: <value>\` under its labels`;
+  return `add \`hvroll_labels: { ${label}: <value> }\` to its host vars, or to a group it is in`;
 }

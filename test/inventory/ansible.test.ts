@@ -79,9 +79,22 @@ test('an invalid var is reported where it is defined, even in a group', async (t
   });
   const issues = await loadFails(t, [], { ansible: join(dir, 'hosts.yml') });
   t.is(at(t, issues, 'all.children.r.vars.ansible_port').line, 5);
-  t.regex(at(t, issues, 'all.children.r.vars.ansible_port').message, /host "hv-01": port is 99999/);
+  t.regex(at(t, issues, 'all.children.r.vars.ansible_port').message, /host "hv-01": ansible_port is 99999/);
+  t.regex(at(t, issues, 'all.children.r.vars.ansible_port').fix, /e\.g\. `ansible_port: 22`/);
   t.regex(at(t, issues, 'all.children.r.hosts.hv-01.ansible_host').message, /contains a space/);
   t.truthy(at(t, issues, 'all.children.r.vars.hvroll_labels["bad key!"]'));
+});
+
+test('fixes speak of the Ansible variables: hvroll_vcpus, and hvroll_labels for a missing grouping label', async (t) => {
+  const dir = await tempDir(t, {
+    'hosts.yml': 'all:\n  vars: { hvroll_vcpus: 4, hvroll_memory_mib: 1024 }\n  hosts:\n    hv-01: { hvroll_vcpus: -2 }\n    hv-02: { hvroll_labels: { rack: a } }\n    hv-03: {}\n',
+    'rules.yaml': 'rules:\n  grouping: { by: rack }\n',
+  });
+  const issues = await loadFails(t, [join(dir, 'rules.yaml')], { ansible: join(dir, 'hosts.yml') });
+  const vcpus = at(t, issues, 'all.hosts.hv-01.hvroll_vcpus');
+  t.regex(vcpus.message, /host "hv-01": hvroll_vcpus is -2/);
+  t.regex(vcpus.fix, /`hvroll_vcpus: 64`/);
+  t.regex(at(t, issues, 'all.hosts.hv-03').fix, /add `hvroll_labels: \{ rack: <value> \}` to its host vars, or to a group/);
 });
 
 test('the same host in the Ansible inventory and the YAML hosts is an error naming both files', async (t) => {

@@ -228,3 +228,11 @@ test('an empty list in match is an error: it would match nothing', async (t) => 
   const dir = await tempDir(t, { 'inv.yaml': `${BASE}rules:\n  antiAffinity: [{ match: { app: [] } }]\n` });
   t.regex(at(t, await loadFails(t, [dir]), 'rules.antiAffinity[0].match.app').message, /empty list/);
 });
+
+test('an anti-affinity rule with an empty match is an error: it would keep every VM apart', async (t) => {
+  const dir = await tempDir(t, { 'inv.yaml': `${BASE}rules:\n  antiAffinity:\n    - { name: spread, match: {} }\n` });
+  const issue = at(t, await loadFails(t, [dir]), 'rules.antiAffinity[0].match');
+  t.regex(issue.message, /empty match puts every VM in this rule/);
+  t.regex(issue.fix, /match: \{ cluster: orders-db \}/);
+  t.is(issue.line, BASE.split('\n').length - 1 + 3);
+});

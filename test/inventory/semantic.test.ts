@@ -34,6 +34,14 @@ test('a VM on an unknown host suggests the closest name and lists the hosts', as
   t.regex(at(t, issues, 'vms[1].host').fix, /use one of the names under hosts: \(hv-01, hv-02\) or add the host/);
 });
 
+test('the host list in an unknown-host fix names each host once and gives the real count', async (t) => {
+  const hosts = Array.from({ length: 8 }, (_, i) => `  - { name: hv-${i + 10}, address: 10.0.1.${i + 10}, capacity: { vcpus: 8, memoryMiB: 8192 } }\n`).join('');
+  const dupe = '  - { name: hv-10, address: 10.0.1.99, capacity: { vcpus: 8, memoryMiB: 8192 } }\n';
+  const dir = await tempDir(t, { 'inv.yaml': `hosts:\n${hosts}${dupe}vms:\n  - { name: a, host: zzz, vcpus: 1, memoryMiB: 1 }\n` });
+  const fix = at(t, await loadFails(t, [dir]), 'vms[0].host').fix;
+  t.regex(fix, /use one of the names under hosts: \(hv-10, hv-11, hv-12, hv-13, hv-14, … \(8 in all\)\) or add the host/);
+});
+
 test('a VM on a host whose entry is invalid is not also reported as on an unknown host', async (t) => {
   const dir = await tempDir(t, { 'inv.yaml': 'hosts:\n  - { name: hv-01, address: 10.0.0.1, capacity: { vcpus: 0, memoryMiB: 1 } }\nvms:\n  - { name: a, host: hv-01, vcpus: 1, memoryMiB: 1 }\n' });
   const issues = await loadFails(t, [dir]);
