@@ -51,6 +51,10 @@ export interface CliRig {
 export interface CliRigOptions {
   /** Runbook step timeouts to shorten (seconds), in a copy of runbooks/libvirt.yaml the plan is bound to. */
   timeouts?: Record<string, number>;
+  /** Seconds between retries per step (the runbook's are tens of seconds). */
+  retryDelays?: Record<string, number>;
+  /** The operator key pair the hosts accept (e.g. one encrypted with a passphrase); default a fresh plain one. */
+  clientKey?: { private: string; public: string };
 }
 
 /** `hostCount` hosts; all but the last hold `vmsPerHost` VMs, the last is a spare. */
@@ -69,7 +73,7 @@ export async function startCliRig(hostCount = 3, vmsPerHost = 2, o: CliRigOption
     }
   });
   const hosts = new LibvirtFleet(model, { hostByAddress: (a) => byAddress.get(a), rebootMs: 30 });
-  const fleet = await startSshFleet({ hosts: names, handler: hosts.handler, model, addresses });
+  const fleet = await startSshFleet({ hosts: names, handler: hosts.handler, model, addresses, ...(o.clientKey ? { clientKey: o.clientKey } : {}) });
   hosts.fleet = fleet;
   const dir = mkdtempSync(join(tmpdir(), 'hvroll-cli-'));
   await fleet.writeKnownHosts(join(dir, 'known_hosts'));
@@ -82,9 +86,10 @@ export async function startCliRig(hostCount = 3, vmsPerHost = 2, o: CliRigOption
   };
   writeFileSync(join(dir, 'inventory.yaml'), stringify(inventory));
   let runbook = 'runbooks/libvirt.yaml';
-  if (o.timeouts) {
-    const doc = parse(readFileSync(runbook, 'utf8')) as { steps: Record<string, { timeoutSeconds?: number }> };
-    for (const [step, seconds] of Object.entries(o.timeouts)) doc.steps[step]!.timeoutSeconds = seconds;
+  if (o.timeouts || o.retryDelays) {
+    const doc = parse(readFileSync(runbook, 'utf8')) as { steps: Record<string, { timeoutSeconds?: number; retryDelaySeconds?: number }> };
+    for (const [step, seconds] of Object.entries(o.timeouts ?? {})) doc.steps[step]!.timeoutSeconds = seconds;
+    for (const [step, seconds] of Object.entries(o.retryDelays ?? {})) doc.steps[step]!.retryDelaySeconds = seconds;
     writeFileSync((runbook = join(dir, 'runbook.yaml')), stringify(doc));
   }
   const plan = join(dir, 'plan.json');
