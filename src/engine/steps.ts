@@ -44,16 +44,20 @@ function stepDeadline(deps: EngineDeps, step: Step | undefined, hosts = 1): numb
   return deps.clock.now() + (step?.timeoutSeconds ?? 120) * 1000 * Math.max(1, hosts);
 }
 
-/** Settle every host's work; if any failed, throw one error that names them all (the step is retried whole). */
-async function forEachHost(hosts: readonly string[], work: (host: string) => Promise<unknown>): Promise<void> {
-  const results = await Promise.allSettled(hosts.map(work));
-  const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ host: hosts[i]!, error: r.reason as unknown }] : []));
+/**
+ * Settle every item's work (hosts, or the VMs of a drain); if any failed, throw one error that names them all
+ * (the step is retried whole). `hostOf` maps an item to its host, so `details.hosts` always names hosts.
+ */
+async function forEachHost(items: readonly string[], work: (item: string) => Promise<unknown>, hostOf?: (item: string) => string): Promise<void> {
+  const results = await Promise.allSettled(items.map(work));
+  const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ item: items[i]!, error: r.reason as unknown }] : []));
   if (failed.length === 0) return;
   if (failed.length === 1) throw failed[0]!.error;
   const retryable = failed.every((f) => f.error instanceof HvrollError && f.error.retryable);
-  throw new HvrollError('remote', failed.map((f) => `${f.host}: ${f.error instanceof Error ? f.error.message : String(f.error)}`).join('; '), {
+  const hosts = [...new Set(failed.map((f) => hostOf?.(f.item) ?? f.item))];
+  throw new HvrollError('remote', failed.map((f) => `${f.item}: ${f.error instanceof Error ? f.error.message : String(f.error)}`).join('; '), {
     retryable,
-    details: { hosts: failed.map((f) => f.host) },
+    details: { hosts, ...(hostOf ? { vms: failed.map((f) => f.item) } : {}) },
   });
 }
 
@@ -160,6 +164,7 @@ async function drain(deps: EngineDeps, input: StepInput, signal: AbortSignal): P
         deps.log.info({ group: input.group, vm, from: move.from, to: move.to, outcome }, `${vm}: ${outcome === 'already-done' ? 'already on' : 'migrated to'} ${move.to}`);
       });
     },
+    (vm) => moveOf.get(vm)!.from,
   );
 }
 
