@@ -3,6 +3,7 @@
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import type { InputIssue } from '../model/errors.ts';
+import { describeValue, isPlainObject } from '../inventory/schema.ts';
 import { err, ok, type Result } from '../model/result.ts';
 import type { Check, Command, RunOn, Runbook, Step, StepName } from './model.ts';
 import { runbookSchema, type RunbookFile } from './schema.ts';
@@ -29,20 +30,47 @@ function position(doc: Document, counter: LineCounter, path: readonly PropertyKe
   return {};
 }
 
-function fixFor(issue: z.core.$ZodIssue): string {
+/** Where a required key is missing, what to add (the rest is in runbooks/README.md). */
+const MISSING_FIX: Record<string, string> = {
+  platform: 'add `platform: libvirt` (or openstack, proxmox): the platform the commands are written for',
+  discover: 'add `discover: { run: [virsh, list, --all, --name] }`: the command that lists the VMs running on a host',
+  steps: 'add `steps:` with disable, migrate, upgrade, reboot, verify and enable (copy runbooks/libvirt.yaml as a start)',
+  run: 'add `run: [command, arg, ...]` (a list of arguments) or `run: "command {placeholder}"`',
+};
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let cur = root;
+  for (const key of path) {
+    if (typeof cur !== 'object' || cur === null) return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[key];
+  }
+  return cur;
+}
+
+/** zod's words ("Invalid input: expected string, received undefined") turned into what to write where. */
+function describeIssue(issue: z.core.$ZodIssue, root: unknown): { message: string; fix: string } {
+  const key = issue.path.length > 0 ? String(issue.path[issue.path.length - 1]) : 'the runbook';
+  const missing = issue.path.length > 0 && valueAt(root, issue.path) === undefined;
+  if (missing && issue.path.length === 2 && issue.path[0] === 'steps') {
+    return { message: `step ${key} is missing`, fix: `add steps.${key} with its check, run and confirm commands (see runbooks/libvirt.yaml)` };
+  }
+  if (missing && (issue.code === 'invalid_type' || issue.code === 'invalid_union')) return { message: `${key} is missing`, fix: MISSING_FIX[key] ?? `add ${key}` };
+  const kind = (t: string) => (t === 'object' ? 'mapping' : t === 'array' ? 'list' : t);
   switch (issue.code) {
     case 'unrecognized_keys':
-      return `remove or rename ${issue.keys.join(', ')}; see runbooks/README.md for the keys a runbook takes`;
+      return { message: `unknown key${issue.keys.length === 1 ? '' : 's'} ${issue.keys.map((k) => `"${k}"`).join(', ')}`, fix: `remove or rename ${issue.keys.join(', ')}; see runbooks/README.md for the keys a runbook takes` };
     case 'invalid_type':
-      return `give a value of type ${issue.expected}`;
+      return { message: `${key} must be a ${kind(issue.expected)}, not ${describeValue(valueAt(root, issue.path))}`, fix: `give ${key} a ${kind(issue.expected)} value` };
     case 'invalid_union':
-      return 'write a command as a list of arguments, e.g. [virsh, domstate, "{vm}"], or as one line, e.g. "virsh domstate {vm}"';
+      return { message: issue.message, fix: 'write a command as a list of arguments, e.g. [virsh, domstate, "{vm}"], or as one line, e.g. "virsh domstate {vm}"' };
     case 'invalid_value':
-      return `use one of: ${issue.values.map(String).join(', ')}`;
+      return { message: issue.message, fix: `use one of: ${issue.values.map(String).join(', ')}` };
     default:
-      return 'see runbooks/README.md for the runbook format';
+      return { message: issue.message, fix: 'see runbooks/README.md for the runbook format' };
   }
 }
+
+const INVENTORY_KEYS = ['hosts', 'vms', 'rules'];
 
 function command(c: RunbookFile['steps']['migrate']['run'][number], fallback: RunOn): Command {
   if (typeof c === 'string') return { argv: splitTemplate(c), on: fallback };
@@ -66,17 +94,16 @@ export function parseRunbook(file: string, text: string): Result<Runbook, InputI
       }),
     );
   }
-  const parsed = runbookSchema.safeParse(doc.toJS());
+  const value: unknown = doc.toJS();
+  if (!isPlainObject(value)) {
+    return err([{ file, path: '', line: 1, column: 1, message: `a runbook is a mapping with platform:, discover: and steps:, not ${describeValue(value)}`, fix: 'start from runbooks/libvirt.yaml, runbooks/openstack.yaml or runbooks/proxmox.yaml' }]);
+  }
+  if (!('steps' in value) && INVENTORY_KEYS.some((k) => k in value)) {
+    return err([{ file, path: '', line: 1, column: 1, message: 'this is an inventory (hosts:, vms:, rules:), not a runbook', fix: 'give the inventory as the plan argument and a runbook with --runbook, e.g. `hvroll plan inventory.yaml --runbook runbooks/libvirt.yaml`' }]);
+  }
+  const parsed = runbookSchema.safeParse(value);
   if (!parsed.success) {
-    return err(
-      parsed.error.issues.map((issue) => ({
-        file,
-        path: pathText(issue.path),
-        ...position(doc, counter, issue.path),
-        message: issue.message,
-        fix: fixFor(issue),
-      })),
-    );
+    return err(parsed.error.issues.map((issue) => ({ file, path: pathText(issue.path), ...position(doc, counter, issue.path), ...describeIssue(issue, value) })));
   }
   const raw = parsed.data;
   const issues: InputIssue[] = [];

@@ -81,3 +81,28 @@ test('a YAML syntax error names the line; a missing file says which runbooks exi
   writeFileSync(join(dir, 'bad.yaml'), 'platform: [');
   await t.throwsAsync(loadRunbook(join(dir, 'bad.yaml')), { instanceOf: InputError });
 });
+
+test('missing keys, wrong types and an inventory passed as a runbook are said in the runbook\'s words', (t) => {
+  const r = parseRunbook('rb.yaml', 'platform: libvirt\nsteps:\n  migrate:\n    check: [{ name: x }]\n    run: 5\n');
+  t.false(r.ok);
+  if (r.ok) return;
+  const byPath = (p: string) => r.error.find((i) => i.path === p)!;
+  t.is(byPath('discover').message, 'discover is missing');
+  t.regex(byPath('discover').fix, /add `discover: \{ run: \[virsh, list, --all, --name\] \}`/);
+  t.is(byPath('steps.migrate.check[0].run').message, 'run is missing');
+  t.is(byPath('steps.migrate.run').message, 'run must be a list, not number 5');
+  t.is(byPath('steps.migrate.run').line, 5);
+  t.is(byPath('steps.upgrade').message, 'step upgrade is missing');
+  t.false(r.error.some((i) => /Invalid input|received undefined/.test(i.message)), JSON.stringify(r.error));
+
+  const inv = parseRunbook('inv.yaml', 'hosts:\n  - { name: hv-1 }\nvms: []\n');
+  t.false(inv.ok);
+  if (!inv.ok) {
+    t.is(inv.error.length, 1);
+    t.regex(inv.error[0]!.message, /this is an inventory .*not a runbook/);
+    t.regex(inv.error[0]!.fix, /--runbook runbooks\/libvirt\.yaml/);
+  }
+  const empty = parseRunbook('empty.yaml', '');
+  t.false(empty.ok);
+  if (!empty.ok) t.regex(empty.error[0]!.message, /a runbook is a mapping with platform:, discover: and steps:, not empty/);
+});
