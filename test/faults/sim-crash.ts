@@ -102,6 +102,8 @@ export interface CrashRunOptions {
   migrationFailRate?: number;
   /** Hosts disabled by somebody else before the campaign (they must stay so). */
   preDisabled?: string[];
+  /** Virtual time that passes between a kill and its resume (nothing may expire meanwhile: locks, drain records). */
+  downtimeMs?: number;
 }
 
 export interface CrashRunReport {
@@ -180,6 +182,7 @@ export async function crashingCampaign(o: CrashRunOptions): Promise<CrashRunRepo
           for (const g of plan.groups) if (g.approval) await s.recordApproval({ group: g.name, operator: 'approver', at: new Date(clock.now()).toISOString() });
           return s;
         }
+        if (o.downtimeMs) await clock.sleep(o.downtimeMs);
         // What the operator does after a crash: the stale lock is refused until broken explicitly.
         await breakLock(dir, 'tester', { ...storeOpts, reason: 'fault matrix: the previous run was killed' });
         const s = await CampaignStore.open(dir, storeOpts);

@@ -34,6 +34,15 @@ test('seeded random kill -9 loop over the simulated example campaign: every resu
   t.true(kills >= 200, `only ${kills} kills`);
 });
 
+test('a week between each kill and its resume: nothing expired — drained hosts are still known as drained and re-enabled at the end', async (t) => {
+  t.timeout(300_000);
+  const r = await crashingCampaign({ inventory, runbook, seed: 77, killEvery: 25, maxKills: 12, downtimeMs: 7 * 86_400_000, preDisabled: [inventory.hosts[5]!.name] });
+  t.log(summary(r));
+  t.is(r.kills, 12);
+  t.deepEqual(r.checker.violations, []);
+  t.is(r.outcome.state, 'done');
+});
+
 test('the same loop catches a reconcile that does not check first: an upgrade step without its check re-installs after a kill', async (t) => {
   const broken = structuredClone(runbook);
   broken.steps.upgrade!.check = [];
