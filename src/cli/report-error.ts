@@ -6,6 +6,13 @@ import { EXIT_CODE, formatIssue, HvrollError, InputError } from '../model/errors
 import type { CliIo } from './io.ts';
 
 const FS_INPUT_ERRORS = new Set(['ENOENT', 'EACCES', 'EPERM', 'EISDIR', 'ENOTDIR']);
+const FS_REASON: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EISDIR: 'it is a directory',
+  ENOTDIR: 'a part of the path is not a directory',
+};
 
 export function reportError(err: unknown, io: CliIo): number {
   const debug = io.env.HVROLL_DEBUG === '1';
@@ -29,11 +36,12 @@ export function reportError(err: unknown, io: CliIo): number {
     return EXIT_CODE[err.kind];
   }
 
-  // A file the operator named cannot be read: an input problem, not a bug.
+  // A path the operator gave (--state, --out, …) cannot be used: an input problem, not a bug. Which option
+  // it came from is not known here, so the message names the path and what is wrong with it.
   const errno = err as NodeJS.ErrnoException | undefined;
   if (errno && typeof errno.code === 'string' && FS_INPUT_ERRORS.has(errno.code) && typeof errno.path === 'string') {
-    say(`error: cannot read ${errno.path}: ${errno.code === 'ENOENT' ? 'no such file or directory' : errno.message}`);
-    say('  fix: check the path (inventory files are YAML or JSON; see inventory/README.md)');
+    say(`error: cannot use ${errno.path}: ${FS_REASON[errno.code] ?? errno.code}`);
+    say('  fix: check the path and its permissions (--state takes a directory; inventories, plans and runbooks are files)');
     return EXIT_CODE['invalid-input'];
   }
 
