@@ -42,10 +42,17 @@ export function actionEntry(a: AuditEvent): AuditEntry {
   };
 }
 
+const PLAIN_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
+
+/** As the host's shell received it: one argument per word, so `--disable-reason 'hvroll campaign c1'` reads right. */
+function shellWord(arg: string): string {
+  return PLAIN_WORD.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
+}
+
 export function commandEntry(e: JournalEntry): AuditEntry {
   const o = e.outcome;
   const result = !o ? 'no outcome (in flight when the runner stopped)' : o.error ? `error: ${o.error.message}` : `exit ${o.exitCode ?? '-'}`;
-  return { at: e.startedAt, operator: e.operator, kind: 'command', action: e.step, group: e.group, host: e.host, vm: e.vm ?? null, what: (e.argv ?? []).join(' '), result };
+  return { at: e.startedAt, operator: e.operator, kind: 'command', action: e.step, group: e.group, host: e.host, vm: e.vm ?? null, what: (e.argv ?? []).map(shellWord).join(' '), result };
 }
 
 /** Actions and commands, oldest first (stable: equal times keep store order, actions first). */
