@@ -9,6 +9,7 @@ import type { NotificationTarget } from '../../model/inventory.ts';
 import { readPlanFile } from '../../plan/plan-file.ts';
 import { combineTargets, loadNotifyFile, resolveTargets } from '../../notify/config.ts';
 import { Notifier } from '../../notify/notifier.ts';
+import { toNotice } from '../../notify/notice.ts';
 import { sampleEvents } from '../../notify/samples.ts';
 import type { NotificationRecord } from '../../store/doc.ts';
 import type { CliIo } from '../io.ts';
@@ -53,9 +54,11 @@ export function notifyCommand(io: CliIo): Command {
           return Promise.resolve();
         },
       });
-      // One message per sample: flushing after each keeps them from being coalesced into one.
+      // One message per sample: flushing after each keeps them from being coalesced into one. Each headline
+      // says it is a test, so nobody watching the channel takes "failure budget reached" for a real alarm.
       for (const e of sampleEvents('notify-test')) {
-        notifier.listener(e);
+        const notice = toNotice(e, { campaignId: 'notify-test', at: new Date().toISOString(), approveCommand: (g) => `hvroll approve notify-test ${g}` });
+        if (notice) notifier.notify({ ...notice, headline: `[test] ${notice.headline}` });
         notifier.flushNow();
       }
       await notifier.close(flags.timeout * 1000);
