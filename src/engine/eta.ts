@@ -19,7 +19,9 @@ export function withEta(plan: PlanFile, clock: Clock, listener: EngineListener, 
   const minSeconds = o.minSeconds ?? 300;
   const total = plan.summary.estimatedSeconds;
   let base: { at: number; offset: number } | null = null;
-  let announced: number | null = null;
+  // The finish time last announced (epoch ms). Compared as a finish time, not as "time left": time left
+  // shrinks on its own as the campaign advances, and must not read as a change when the pace holds.
+  let announcedFinish = 0;
   return (e: EngineEvent) => {
     listener(e);
     if (e.type !== 'wave.started') return;
@@ -28,18 +30,18 @@ export function withEta(plan: PlanFile, clock: Clock, listener: EngineListener, 
     if (base === null) {
       // First wave of this run (a resume may start mid-campaign): the plan's own estimate is the baseline.
       base = { at: now, offset };
-      announced = Math.max(0, total - offset);
+      announcedFinish = now + Math.max(0, total - offset) * 1000;
       return;
     }
     const planned = offset - base.offset;
     if (planned <= 0) return;
     const pace = (now - base.at) / 1000 / planned;
     const remaining = Math.round(Math.max(0, total - offset) * pace);
-    const previous = announced ?? remaining;
+    const previous = Math.max(0, Math.round((announcedFinish - now) / 1000));
     const moved = Math.abs(remaining - previous);
     if (moved > minSeconds && moved > fraction * Math.max(previous, 1)) {
-      announced = remaining;
-      listener({ type: 'eta.changed', remainingSeconds: remaining, previousSeconds: previous, finishAt: new Date(now + remaining * 1000).toISOString() });
+      announcedFinish = now + remaining * 1000;
+      listener({ type: 'eta.changed', remainingSeconds: remaining, previousSeconds: previous, finishAt: new Date(announcedFinish).toISOString() });
     }
   };
 }
