@@ -40,7 +40,7 @@ function runnerOf(summary: CampaignSummary | undefined): string {
   return 'lock unreadable';
 }
 
-export async function campaignStatus(root: string, id: string): Promise<CampaignStatus> {
+export async function campaignStatus(root: string, id: string, now = Date.now()): Promise<CampaignStatus> {
   const store = await CampaignStore.open(campaignDir(root, id), { readOnly: true });
   try {
     const plan = store.plan() as PlanFile;
@@ -50,7 +50,8 @@ export async function campaignStatus(root: string, id: string): Promise<Campaign
     const failed: CampaignStatus['failed'] = [];
     const awaiting: string[] = [];
     const outOfPool: CampaignStatus['outOfPool'] = [];
-    let doneSeconds = 0;
+    // How far along the plan's timeline the finished groups got (groups overlap: their durations do not add up).
+    let plannedDone = 0;
     for (const g of plan.groups) {
       const snap = store.groupSnapshot(g.name)?.snapshot as SnapshotLike | undefined;
       const state = snap ? String(snap.value) : 'pending';
@@ -59,14 +60,13 @@ export async function campaignStatus(root: string, id: string): Promise<Campaign
       if (state === 'awaitingApproval') awaiting.push(g.name);
       if (!['pending', 'done', 'failed', 'aborted', 'awaitingApproval'].includes(state)) active.push({ group: g.name, state });
       outOfPool.push(...(snap?.context?.outOfPool ?? []));
-      if (state === 'done') doneSeconds += g.estimate.endSeconds - g.estimate.startSeconds;
+      if (state === 'done') plannedDone = Math.max(plannedDone, g.estimate.endSeconds);
     }
     const campaignSnap = store.groupSnapshot(CAMPAIGN_KEY)?.snapshot as SnapshotLike | undefined;
     const migrationsDone = store.tally('migrate').exitZero;
-    const totalSeconds = plan.groups.reduce((s, g) => s + g.estimate.endSeconds - g.estimate.startSeconds, 0);
-    const elapsed = (Date.now() - Date.parse(meta.createdAt)) / 1000;
-    // Scale the plan's estimate by how fast the finished groups went; with none finished, trust the plan.
-    const pace = doneSeconds > 0 ? elapsed / doneSeconds : 1;
+    const elapsed = (now - Date.parse(meta.createdAt)) / 1000;
+    // Scale what is left of the plan's timeline by how fast it went so far; with nothing finished, trust the plan.
+    const pace = plannedDone > 0 ? elapsed / plannedDone : 1;
     const state = campaignSnap ? String(campaignSnap.value) : 'not started';
     const summaries = await listCampaigns(root);
     return {
@@ -81,7 +81,7 @@ export async function campaignStatus(root: string, id: string): Promise<Campaign
       failed,
       outOfPool,
       migrations: { done: migrationsDone, planned: plan.summary.migrations },
-      etaSeconds: ['done', 'stopped', 'aborted'].includes(state) ? 0 : Math.round((plan.summary.estimatedSeconds * (totalSeconds - doneSeconds)) / Math.max(1, totalSeconds) * pace),
+      etaSeconds: ['done', 'stopped', 'aborted'].includes(state) ? 0 : Math.round(Math.max(0, plan.summary.estimatedSeconds - plannedDone) * pace),
     };
   } finally {
     await store.close();

@@ -1,0 +1,44 @@
+// `hvroll status` ETA: what is left of the plan's timeline, scaled by the pace so far. Groups run at the same
+// time, so progress is how far along the timeline the finished groups got — not the sum of their durations.
+
+import test from 'ava';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { campaignStatus } from '../../src/cli/commands/status.ts';
+import { CAMPAIGN_KEY } from '../../src/engine/campaign-runner.ts';
+import { GROUP_MACHINE_VERSION } from '../../src/machines/group-machine.ts';
+import { fingerprint } from '../../src/plan/fingerprint.ts';
+import { toPlanFile } from '../../src/plan/plan-file.ts';
+import { buildPlan } from '../../src/planner/plan.ts';
+import { campaignDir } from '../../src/store/paths.ts';
+import { CampaignStore } from '../../src/store/store.ts';
+import { host, inventory, vm } from '../planner/fixtures.ts';
+
+const START = Date.parse('2026-03-01T10:00:00.000Z');
+
+test('ETA on pace with overlapping groups is the plan time left; at half pace, twice that', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'hvroll-status-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const hosts = [1, 2, 3, 4, 5, 6].map((i) => host(`hv-${i}`, { rack: `r${i}` }, 16, 65536));
+  const vms = [1, 2, 3, 4, 5].map((i) => vm(`vm-${i}`, `hv-${i}`, 4096, 2));
+  const inv = inventory(hosts, vms, { concurrency: { groups: 3, migrations: 4, migrationsPerHost: 2 } });
+  const file = toPlanFile(buildPlan(inv), { fingerprint: fingerprint({ inventory: inv, options: {} }), inputs: { inventory: ['<test>'], ansible: null, runbook: null } });
+  const store = await CampaignStore.create(campaignDir(root, 'c1'), { campaignId: 'c1', operator: 'alice', plan: file, planFingerprint: file.fingerprint, machineVersion: GROUP_MACHINE_VERSION }, { now: () => new Date(START) });
+  // The groups of the first two start instants are done (the spare, then several side by side).
+  const starts = [...new Set(file.groups.map((g) => g.estimate.startSeconds))].sort((a, b) => a - b);
+  const first = file.groups.filter((g) => g.estimate.startSeconds <= starts[1]!);
+  t.true(file.groups.filter((g) => g.estimate.startSeconds === starts[1]).length >= 2, 'the plan runs groups at the same time');
+  for (const g of first) await store.saveGroupSnapshot(g.name, { machineVersion: GROUP_MACHINE_VERSION, snapshot: { value: 'done', context: { error: null } } });
+  await store.saveGroupSnapshot(CAMPAIGN_KEY, { machineVersion: 'campaign/test', snapshot: { value: 'running' } });
+  await store.close();
+
+  const along = Math.max(...first.map((g) => g.estimate.endSeconds));
+  const left = file.summary.estimatedSeconds - along;
+  t.true(left > 0);
+  const onPace = await campaignStatus(root, 'c1', START + along * 1000);
+  t.is(onPace.etaSeconds, Math.round(left));
+  const halfPace = await campaignStatus(root, 'c1', START + 2 * along * 1000);
+  t.is(halfPace.etaSeconds, Math.round(2 * left));
+  t.is(onPace.groups.byState.done, first.length);
+});
