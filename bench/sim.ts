@@ -3,6 +3,9 @@
 // Checks the issue's targets and prints PASS/MISS with the ratio. Heavy: run it once, not in a loop.
 
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateFleet } from '../src/fleet/generate.ts';
 import { loadRunbook } from '../src/runbook/load.ts';
@@ -30,6 +33,8 @@ interface Case {
 interface CaseResult extends Case {
   report: SimRunReport;
   peakRssMiB: number;
+  /** CPU ms of the fresh resume processes (their wall time is in report.orchestrator). */
+  resumeCpu?: { restoreCpuMs: number | null; tailCpuMs: number | null };
 }
 
 function cases(): Case[] {
@@ -42,11 +47,50 @@ function cases(): Case[] {
   ].filter((c) => sizes().includes(c.hosts)) as Case[];
 }
 
+const RUNBOOK = 'runbooks/libvirt.yaml';
+
+/** Runs bench/resume-probe.ts in a fresh process (as `hvroll resume` would start) and returns its JSON line. */
+function probe(args: string[]): Promise<Record<string, number>> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./resume-probe.ts', import.meta.url)), ...args], (err, stdout, stderr) => {
+      if (err) return reject(new Error(`resume probe ${args[0]}: ${stderr.trim().split('\n').slice(-3).join(' | ') || err.message}`));
+      resolve(JSON.parse(stdout) as Record<string, number>);
+    });
+  });
+}
+
 async function runCase(c: Case): Promise<CaseResult> {
   const inventory = generateFleet({ hosts: c.hosts, vmsPerHost: 20, utilisation: 0.8, seed: SEED });
-  const runbook = await loadRunbook('runbooks/libvirt.yaml');
-  const report = await simulateOnce({ inventory, runbook, seed: SEED, spread: c.spread, measureResume: c.resume }, c.strategy);
-  return { ...c, report, peakRssMiB: Math.round((process.resourceUsage().maxRSS * 1024) / 2 ** 20) };
+  const runbook = await loadRunbook(RUNBOOK);
+  // A kept (but not fsynced) store, so fresh processes can resume it: before the clean close as kill -9
+  // leaves it, and after it.
+  const root = await mkdtemp(join(tmpdir(), 'hvroll-bench-sim-'));
+  try {
+    let tail: Record<string, number> | null = null;
+    const report = await simulateOnce(
+      {
+        inventory,
+        runbook,
+        seed: SEED,
+        spread: c.spread,
+        storeRoot: root,
+        durable: false,
+        ...(c.resume ? { beforeClose: async (dir: string) => void (tail = await probe(['tail', dir])) } : {}),
+      },
+      c.strategy,
+    );
+    if (c.resume) {
+      const resumed = await probe(['resume', join(root, `sim-${c.strategy}-${SEED}`), RUNBOOK]);
+      report.orchestrator.resumeOpenMs = resumed.openMs ?? null;
+      report.orchestrator.resumeRestoreMs = resumed.restoreMs ?? null;
+      report.orchestrator.tailOpenMs = (tail as Record<string, number> | null)?.openMs ?? null;
+      const resumeCpu = { restoreCpuMs: resumed.restoreCpuMs ?? null, tailCpuMs: (tail as Record<string, number> | null)?.openCpuMs ?? null };
+      return { ...c, report, resumeCpu, peakRssMiB: Math.round((process.resourceUsage().maxRSS * 1024) / 2 ** 20) };
+    }
+    return { ...c, report, peakRssMiB: Math.round((process.resourceUsage().maxRSS * 1024) / 2 ** 20) };
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
 }
 
 function inChild(c: Case, log: (l: string) => void): Promise<CaseResult> {
@@ -84,7 +128,8 @@ export async function benchSim(log: (line: string) => void) {
       log(`     failed: ${errors.at(-1)}`);
     }
   }
-  const find = (hosts: number, strategy: string, spread: number) => results.find((r) => r.hosts === hosts && r.strategy === strategy && r.spread === spread)?.report;
+  const findCase = (hosts: number, strategy: string, spread: number) => results.find((r) => r.hosts === hosts && r.strategy === strategy && r.spread === spread);
+  const find = (hosts: number, strategy: string, spread: number) => findCase(hosts, strategy, spread)?.report;
   const checks: Check[] = [];
   for (const hosts of SIM_SIZES) {
     const r = find(hosts, 'upgrade-aware', 0);
@@ -95,6 +140,10 @@ export async function benchSim(log: (line: string) => void) {
     checks.push(atMost(`${hosts}: makespan / T_LB ≤ 1.15 (fixed durations)`, r.makespanRatio, 1.15));
     if (r.orchestrator.resumeRestoreMs !== null) checks.push(atMost(`${hosts}: resume (open the store, restore every group machine) ≤ 2000 ms`, r.orchestrator.resumeRestoreMs, 2000));
     if (r.orchestrator.tailOpenMs !== null) checks.push(atMost(`${hosts}: read the store as kill -9 leaves it (snapshot + journal tail) ≤ 2000 ms`, r.orchestrator.tailOpenMs, 2000));
+    const cpu = findCase(hosts, 'upgrade-aware', 0)?.resumeCpu;
+    // The same two in CPU time of the resuming process: what they cost without the machine's other load.
+    if (cpu?.restoreCpuMs != null) checks.push(atMost(`${hosts}: resume CPU (open + restore machines) ≤ 2000 ms`, cpu.restoreCpuMs, 2000));
+    if (cpu?.tailCpuMs != null) checks.push(atMost(`${hosts}: kill -9 store read, CPU ≤ 2000 ms`, cpu.tailCpuMs, 2000));
   }
   const spread = find(1000, 'upgrade-aware', 0.3);
   if (spread) checks.push(atMost('1000: makespan / T_LB ≤ 1.30 (spread 0.3)', spread.makespanRatio, 1.3));
@@ -109,6 +158,7 @@ export async function benchSim(log: (line: string) => void) {
   if (small && big) {
     checks.push(atMost('checkpoint bytes per step, 20k / 1k ≤ 1.5', big.orchestrator.bytesPerCheckpoint / small.orchestrator.bytesPerCheckpoint, 1.5));
     checks.push(atMost('checkpoint store time per step, 20k / 1k ≤ 1.5', big.orchestrator.storeMsPerCheckpoint / small.orchestrator.storeMsPerCheckpoint, 1.5));
+    checks.push(atMost('  of which appends (write + fdatasync), 20k / 1k ≤ 1.5', big.orchestrator.appendMsPerCheckpoint / small.orchestrator.appendMsPerCheckpoint, 1.5));
     checks.push(atMost('orchestrator CPU per step, 20k / 1k ≤ 1.5', big.orchestrator.cpuMsPerCheckpoint / small.orchestrator.cpuMsPerCheckpoint, 1.5));
   }
   if (big) checks.push(atMost('20000: simulated campaign wall time ≤ 600 s', big.orchestrator.wallSeconds, 600));
@@ -120,7 +170,7 @@ export function formatSimBench(r: Awaited<ReturnType<typeof benchSim>>): string 
     (c) =>
       `${String(c.hosts).padStart(6)} ${c.strategy.padEnd(13)} spread ${c.spread}: makespan ${c.report.makespanSeconds} s = ${c.report.makespanRatio} × T_LB (${c.report.lowerBound.seconds} s), plan est. ${c.report.plannedSeconds} s; ` +
       `migrations ${c.report.migrations.done}/${c.report.migrations.lowerBound}; wall ${c.report.orchestrator.wallSeconds} s, CPU ${c.report.orchestrator.cpuSeconds} s, ${c.peakRssMiB} MiB; ` +
-      `${c.report.orchestrator.bytesPerCheckpoint} B and ${c.report.orchestrator.storeMsPerCheckpoint} ms store / ${c.report.orchestrator.cpuMsPerCheckpoint} ms CPU per checkpoint (${c.report.orchestrator.appends} appends); resume ${c.report.orchestrator.resumeOpenMs ?? '-'} ms open, ${c.report.orchestrator.resumeRestoreMs ?? '-'} ms with machines restored, ${c.report.orchestrator.tailOpenMs ?? '-'} ms from snapshot + journal tail`,
+      `${c.report.orchestrator.bytesPerCheckpoint} B and ${c.report.orchestrator.storeMsPerCheckpoint} ms store (${c.report.orchestrator.appendMsPerCheckpoint} appending) / ${c.report.orchestrator.cpuMsPerCheckpoint} ms CPU per checkpoint (${c.report.orchestrator.appends} appends); resume ${c.report.orchestrator.resumeOpenMs ?? '-'} ms open, ${c.report.orchestrator.resumeRestoreMs ?? '-'} ms with machines restored, ${c.report.orchestrator.tailOpenMs ?? '-'} ms from snapshot + journal tail${c.resumeCpu ? ` (CPU ${c.resumeCpu.restoreCpuMs} / ${c.resumeCpu.tailCpuMs} ms)` : ''}`,
   );
   const checks = r.checks.map((c) => `${c.pass ? 'PASS' : 'MISS'}  ${c.target}: ${c.value} (×${c.ratio} of the limit)`);
   return [...lines, '', ...checks, ...r.errors.map((e) => `ERROR ${e}`)].join('\n');

@@ -1,10 +1,12 @@
 // The lowdb Adapter behind `Low<CampaignDoc>`. lowdb's own JSONFile rewrites the whole document on every
 // write (O(fleet) per step); this one keeps a snapshot file plus an append-only journal of ops:
-//   read()  = verify campaign.json, plan.json, snapshot.json + replay journal.ndjson
+//   read()  = verify campaign.json, plan.json, snapshot.json + replay journal.ndjson (never the history)
 //   write() = append the ops queued since the last write (one line each), fdatasync, then resolve
 // so one checkpoint costs the size of its op, whatever the size of the campaign. When the journal
-// outgrows the snapshot, a compaction rewrites the snapshot and starts an empty journal; its cost is
-// amortised over at least as many journal bytes as it writes.
+// outgrows the snapshot, a compaction writes the finished entries of settled groups to a new history file
+// (history-<seq>.ndjson), then the snapshot of the live state (which lists the history files), then an
+// empty journal; its cost is amortised over at least as many journal bytes as it writes, and the snapshot
+// holds group snapshots and the journal of groups in flight only, not the campaign's history.
 
 import type { Adapter } from 'lowdb';
 import type { HvrollError } from '../model/errors.ts';

@@ -18,3 +18,4 @@ export { nodeFs } from './fs.ts';
 export type { StoreFs, AppendFile } from './fs.ts';
 export type { LockInfo, LockState, LockEnv } from './lock.ts';
 export type { CompactionPolicy, AdapterStats } from './adapter.ts';
+export type { StepTally } from './live-journal.ts';

@@ -23,7 +23,10 @@ export function campaignDir(root: string, campaignId: string): string {
   return join(root, campaignId);
 }
 
-/** The files of one store. Written once: campaign.json, plan.json. Rewritten atomically: snapshot.json. Appended: journal.ndjson. */
+/**
+ * The files of one store. Written once: campaign.json, plan.json, and each history-<seq>.ndjson (history-file.ts).
+ * Rewritten atomically: snapshot.json. Appended: journal.ndjson.
+ */
 export const FILES = {
   meta: 'campaign.json',
   plan: 'plan.json',
