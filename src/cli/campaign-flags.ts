@@ -1,6 +1,6 @@
 // Options shared by the commands that touch a campaign (run, resume, status, pause, abort, approve, list).
 
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { defaultOperator } from '../engine/session.ts';
 import { defaultStateRoot } from '../store/paths.ts';
 import type { CliIo } from './io.ts';
@@ -27,6 +27,7 @@ export function operatorOf(flags: CampaignFlags, io: CliIo): string {
 /** `--set name=value`, repeatable. */
 export function collectSet(value: string, previous: Record<string, string> = {}): Record<string, string> {
   const i = value.indexOf('=');
-  if (i <= 0) throw new Error(`--set takes name=value, got "${value}"`);
+  // commander reports this as a usage error naming the option (exit 2), not as a bug in hvroll.
+  if (i <= 0) throw new InvalidArgumentError(`expected name=value, e.g. --set version=10.0.0-3, got "${value}"`);
   return { ...previous, [value.slice(0, i)]: value.slice(i + 1) };
 }

@@ -22,6 +22,8 @@ const cases: [string[], RegExp][] = [
   [['notify', 'test', '--no-such-flag'], /unknown option '--no-such-flag'/],
   [['notify', 'test'], /no notification targets: add rules\.notifications to the inventory, or pass --notify <file>/],
   [['notify', 'tset'], /unknown command 'tset'/],
+  [['run', '--plan', 'plan.json', '--set', 'version'], /option '--set <name=value>' argument 'version' is invalid\. expected name=value, e\.g\. --set version=/],
+  [['discover', '--set', '=x'], /option '--set <name=value>' argument '=x' is invalid/],
 ];
 
 for (const [args, message] of cases) {
