@@ -24,6 +24,8 @@ const cases: [string[], RegExp][] = [
   [['notify', 'tset'], /unknown command 'tset'/],
   [['run', '--plan', 'plan.json', '--set', 'version'], /option '--set <name=value>' argument 'version' is invalid\. expected name=value, e\.g\. --set version=/],
   [['discover', '--set', '=x'], /option '--set <name=value>' argument '=x' is invalid/],
+  // Refused before any host is read (the example's hosts do not exist: reading them would time out).
+  [['discover', '--runbook', 'runbooks/libvirt.yaml', '--known-hosts', '/dev/null', '--out', '/nonexistent-dir/vms.yaml'], /cannot write \/nonexistent-dir\/vms\.yaml: its directory does not exist\n {2}fix: choose an --out file/],
 ];
 
 for (const [args, message] of cases) {

@@ -1,7 +1,6 @@
 // `hvroll discover`: read what runs on every host and write the refreshed `vms:` list for review.
 
 import { Command } from 'commander';
-import { writeFile } from 'node:fs/promises';
 import { stringify } from 'yaml';
 import { SshExecutor } from '../../drivers/ssh/ssh-executor.ts';
 import { discoverFleet } from '../../engine/discover-fleet.ts';
@@ -12,7 +11,8 @@ import type { CliIo } from '../io.ts';
 import { collectSet } from '../campaign-flags.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { writeFileAtomic } from '../../report/write.ts';
 
 interface DiscoverFlags {
   runbook: string;
@@ -40,6 +40,8 @@ export function discoverCommand(io: CliIo): Command {
     .action(async (paths: string[], flags: DiscoverFlags) => {
       const { inventory } = await loadInventory(paths, flags.ansible ? { ansible: flags.ansible } : {});
       const runbook = await loadRunbook(flags.runbook);
+      // Said before reading every host, not after.
+      if (flags.out && !existsSync(dirname(flags.out))) throw new HvrollError('usage', `cannot write ${flags.out}: its directory does not exist`, { details: { fix: 'choose an --out file in an existing directory you can write to' } });
       const knownHosts = flags.knownHosts ?? join(homedir(), '.ssh', 'known_hosts');
       if (!existsSync(knownHosts)) throw new HvrollError('usage', `known_hosts file ${knownHosts} does not exist; pass --known-hosts`);
       const identity = flags.identity ?? ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => join(homedir(), '.ssh', f)).find((f) => existsSync(f));
@@ -52,7 +54,8 @@ export function discoverCommand(io: CliIo): Command {
       });
       try {
         const { vms, diff } = await discoverFleet({ executor, inventory, runbook, vars: { ...runbook.vars, ...flags.set }, controller: null });
-        if (flags.out) await writeFile(flags.out, stringify({ vms }));
+        // Whole or not at all, and an --out that cannot be written is said with a fix (exit 2), not a stack.
+        if (flags.out) await writeFileAtomic(flags.out, stringify({ vms }));
         if (flags.json) {
           io.stdout.write(`${JSON.stringify(diff, null, 2)}\n`);
         } else {
