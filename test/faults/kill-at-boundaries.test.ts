@@ -1,11 +1,11 @@
-// kill -9 of `hvroll run` at every step boundary of a small campaign, each followed by `hvroll unlock` and
-// `hvroll resume`: every run reaches the same final state, no VM lost, duplicated or migrated twice, no host
-// upgraded or rebooted twice, every host back in the pool.
+// Fault matrix 1 (slow suite, npm run test:faults): kill -9 of `hvroll run` at every step boundary of a small
+// campaign, each followed by `hvroll unlock` and `hvroll resume`: every run reaches the same final state, no VM
+// lost, duplicated or migrated twice, no host upgraded or rebooted twice, every host back in the pool.
 import test from 'ava';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PlanFile } from '../../src/model/plan.ts';
-import { cli, startCliRig, type CliRig } from './cli-rig.ts';
+import { cli, startCliRig, type CliRig } from '../engine/cli-rig.ts';
 
 let rig: CliRig;
 test.before(async () => {

@@ -66,20 +66,21 @@ class Incarnation {
     );
   }
 
-  fs(base: StoreFs): StoreFs {
-    const wrap = <T extends object>(target: T): T =>
+  /** `onAppend` is asked before and after every journal append whether the process dies right there. */
+  fs(base: StoreFs, onAppend: (where: 'before' | 'after') => boolean = () => false): StoreFs {
+    const wrap = <T extends object>(target: T, appends: boolean): T =>
       new Proxy(target, {
         get: (t, key) => {
           const v = Reflect.get(t, key) as unknown;
           if (typeof v !== 'function') return v;
-          return (...args: unknown[]) => {
-            if (this.dead) return NEVER;
-            const r = Promise.resolve((v as (...a: unknown[]) => unknown).apply(t, args));
-            return this.gate(key === 'openAppend' ? r.then((f) => wrap(f as object)) : r);
-          };
+          const call = (...args: unknown[]) => Promise.resolve((v as (...a: unknown[]) => unknown).apply(t, args));
+          if (appends && key === 'append') {
+            return (...args: unknown[]) => (this.dead || onAppend('before') ? NEVER : this.gate(call(...args)).then((r) => (onAppend('after') ? NEVER : r)));
+          }
+          return (...args: unknown[]) => (this.dead ? NEVER : this.gate(key === 'openAppend' ? call(...args).then((f) => wrap(f as object, true)) : call(...args)));
         },
       });
-    return wrap(base);
+    return wrap(base, false);
   }
 
   clock(base: VirtualClock): Clock {
@@ -102,6 +103,8 @@ export interface CrashRunOptions {
   migrationFailRate?: number;
   /** Hosts disabled by somebody else before the campaign (they must stay so). */
   preDisabled?: string[];
+  /** Also kill right before and after store appends. */
+  killInWrites?: boolean;
   /** Virtual time that passes between a kill and its resume (nothing may expire meanwhile: locks, drain records). */
   downtimeMs?: number;
 }
@@ -110,6 +113,8 @@ export interface CrashRunReport {
   kills: number;
   killsBefore: number;
   killsAfter: number;
+  /** Kills right before or right after a store append (a record written, its writer never told). */
+  killsInWrites: number;
   /** Commands journalled without an outcome by a killed run (intent written, result never recorded). */
   openIntentsAtResume: number;
   incarnations: number;
@@ -168,13 +173,15 @@ export async function crashingCampaign(o: CrashRunOptions): Promise<CrashRunRepo
   const openSeen = new Set<number>();
   let boundary = 0;
   let nextKill = 1 + pick(random, 2 * o.killEvery);
-  const report = { kills: 0, killsBefore: 0, killsAfter: 0, openIntentsAtResume: 0, incarnations: 0 };
+  const report = { kills: 0, killsBefore: 0, killsAfter: 0, killsInWrites: 0, openIntentsAtResume: 0, incarnations: 0 };
   try {
     for (let n = 1; ; n++) {
       const me = new Incarnation(1_000_000 + n);
       live = me.pid;
       report.incarnations++;
-      const fs = me.fs(nodeFs);
+      // Store appends are kill points too, once the campaign runs (not while the harness creates or reopens it).
+      let running = false;
+      const fs = me.fs(nodeFs, () => running && o.killInWrites === true && killHere('write'));
       const storeOpts = { fs, lockEnv: me.lockEnv(() => live), now: () => new Date(clock.now()) };
       const store = await runInVirtualTime(clock, async () => {
         if (n === 1) {
@@ -210,16 +217,16 @@ export async function crashingCampaign(o: CrashRunOptions): Promise<CrashRunRepo
         checker.state(entries());
       };
 
-      const killHere = (where: 'before' | 'after'): boolean => {
+      function killHere(where: 'before' | 'after' | 'write'): boolean {
         // Two commands may finish in one instant: the second finds the process already dead.
         if (me.dead) return true;
         if (report.kills >= o.maxKills || ++boundary < nextKill) return false;
         nextKill = boundary + 1 + pick(random, 2 * o.killEvery);
         report.kills++;
-        report[where === 'before' ? 'killsBefore' : 'killsAfter']++;
+        report[where === 'before' ? 'killsBefore' : where === 'after' ? 'killsAfter' : 'killsInWrites']++;
         me.kill();
         return true;
-      };
+      }
       const executor: Executor = {
         run: async (ref: HostRef, cmd: CommandSpec): Promise<CommandResult> => {
           if (me.dead || killHere('before')) return NEVER;
@@ -246,7 +253,9 @@ export async function crashingCampaign(o: CrashRunOptions): Promise<CrashRunRepo
         operator: 'tester',
         limiter: new MigrationLimiter(plan.settings.concurrency.migrations, plan.settings.concurrency.migrationsPerHost),
       };
+      running = true;
       const result = await runInVirtualTime(clock, () => Promise.race([runCampaign(deps, { controlPollMs: 60_000 }), me.killed]));
+      running = false;
       if (result === 'killed') continue;
       await runInVirtualTime(clock, () => store.close());
       checker.state(entries());

@@ -1,7 +1,8 @@
 // Fault matrix 1 (simulator half): a seeded random-kill loop. The example campaign runs in virtual time with
 // the real engine and store; it is killed -9 (see sim-crash.ts) at random command boundaries, before or after
-// the command, and resumed each time, until it ends. I1–I5 are checked after every journalled event and at
-// the end; I6's argv check at the end. At least 200 kills over the seeds.
+// the command (and, in half the campaigns, right before or after a store append), and resumed each time,
+// until it ends. I1–I5 are checked after every journalled event and at the end; I6's argv check at the end.
+// At least 200 kills over the seeds.
 import test from 'ava';
 import { loadInventory } from '../../src/inventory/load.ts';
 import { loadRunbook } from '../../src/runbook/load.ts';
@@ -11,7 +12,7 @@ const runbook = await loadRunbook('runbooks/libvirt.yaml');
 const { inventory } = await loadInventory(['inventory/example.yaml']);
 
 function summary(r: CrashRunReport): string {
-  return `${r.kills} kills (${r.killsBefore} before a command, ${r.killsAfter} after; ${r.openIntentsAtResume} intents left open), ${r.commands} commands, ${r.checker.checks} checks, outcome ${r.outcome.state}`;
+  return `${r.kills} kills (${r.killsBefore} before a command, ${r.killsAfter} after, ${r.killsInWrites} at a store append; ${r.openIntentsAtResume} intents left open), ${r.commands} commands, ${r.checker.checks} checks, outcome ${r.outcome.state}`;
 }
 
 test('seeded random kill -9 loop over the simulated example campaign: every resume succeeds, I1–I6 hold after every journalled event', async (t) => {
@@ -20,7 +21,8 @@ test('seeded random kill -9 loop over the simulated example campaign: every resu
   let kills = 0;
   let checks = 0;
   for (const seed of seeds) {
-    const r = await crashingCampaign({ inventory, runbook, seed, killEvery: 25, maxKills: 40, migrationFailRate: 0.05, preDisabled: [inventory.hosts[3]!.name] });
+    // The last three campaigns are also killed right before and after store appends.
+    const r = await crashingCampaign({ inventory, runbook, seed, killEvery: 25, maxKills: 40, migrationFailRate: 0.05, preDisabled: [inventory.hosts[3]!.name], killInWrites: seed >= 404 });
     kills += r.kills;
     checks += r.checker.checks;
     t.log(`seed ${seed}: ${summary(r)}`);
