@@ -3,6 +3,7 @@
 // migrations, and the audit trail. Pure: one pass over the journal, so it scales with the campaign.
 
 import { auditTrail, type AuditEntry } from '../audit/trail.ts';
+import { failedEntries } from './failures.ts';
 import type { PlanFile } from '../model/plan.ts';
 import type { AuditEvent, CampaignMeta, JournalEntry, NotificationRecord } from '../store/doc.ts';
 
@@ -140,10 +141,8 @@ export function buildReport(plan: PlanFile, store: StoreView | null, now = new D
   });
 
   const failures: Failure[] = [];
-  for (const e of store?.journal ?? []) {
-    const o = e.outcome;
-    const bad = o && (o.error !== undefined || (o.exitCode !== 0 && !e.step.endsWith(':check')));
-    if (!bad) continue;
+  for (const e of store ? failedEntries(store.journal, (g) => store.groupState(g)?.error ?? null) : []) {
+    const o = e.outcome!;
     failures.push({ group: e.group, host: e.host, step: e.step, at: e.startedAt, exitCode: o.exitCode, error: o.error?.message ?? null, argv: (e.argv ?? []).join(' '), output: o.outputTail.split('\n').slice(-30).join('\n') });
   }
 

@@ -1,0 +1,49 @@
+// The report's failures: commands that changed nothing they should have, and probes the engine acted on as
+// failures — never an expected answer (`virsh domstate` exiting 1 on the source once the VM left) nor a
+// `:check` saying "not done yet".
+
+import test from 'ava';
+import { failedEntries } from '../../src/report/failures.ts';
+import type { JournalEntry } from '../../src/store/doc.ts';
+
+let id = 0;
+function e(group: string, step: string, host: string, exitCode: number | null, o: { vm?: string; error?: string } = {}): JournalEntry {
+  return {
+    id: ++id,
+    key: `c1/${group}/${step}/${o.vm ?? host}/${id}`,
+    group,
+    step,
+    host,
+    ...(o.vm ? { vm: o.vm } : {}),
+    argv: ['x'],
+    startedAt: '2026-01-01T00:00:00.000Z',
+    operator: 'alice',
+    outcome: { exitCode, outputTail: '', endedAt: '2026-01-01T00:00:01.000Z', ...(o.error ? { error: { kind: 'remote', message: o.error, retryable: true } } : {}) },
+  };
+}
+
+test('expected non-zero answers are not failures; failed commands, errors, retried probes and the probe a group failed on are', (t) => {
+  const journal = [
+    e('g1', 'disable:check', 'hv-1', 1), // not disabled yet
+    e('g1', 'migrate:check', 'hv-2', 1, { vm: 'a' }), // not on the target yet
+    e('g1', 'migrate', 'hv-1', 1, { vm: 'a' }), // attempt 1 failed
+    e('g1', 'migrate:confirm', 'hv-2', 1, { vm: 'b' }), // "running on target": no — then retried below
+    e('g1', 'migrate', 'hv-1', 0, { vm: 'b' }),
+    e('g1', 'migrate', 'hv-1', 0, { vm: 'a' }),
+    e('g1', 'migrate:confirm', 'hv-1', 1, { vm: 'a' }), // "gone from source": yes (expected exit 1)
+    e('g1', 'reboot:confirm', 'hv-1', null, { error: 'connection lost' }),
+    e('g2', 'verify:confirm', 'hv-3', 0),
+    e('g2', 'verify:confirm', 'hv-4', 3), // the group failed on this one
+    e('g2', 'migrate:confirm', 'hv-4', 1, { vm: 'c' }), // expected "gone", in the failed group, not named by its error
+  ];
+  const errors: Record<string, string> = { g2: 'verify did not take: libvirtd active on hv-4: exit code 3, expected 0' };
+  const failed = failedEntries(journal, (g) => errors[g] ?? null).map((x) => `${x.group} ${x.step} ${x.host} ${x.vm ?? ''}`.trim());
+  t.deepEqual(failed, ['g1 migrate hv-1 a', 'g1 migrate:confirm hv-2 b', 'g1 reboot:confirm hv-1', 'g2 verify:confirm hv-4']);
+});
+
+test('a group error names a host as a whole word: hv-1 is not named by hv-10, a sentence may end after it', (t) => {
+  const journal = [e('g', 'verify:confirm', 'hv-1', 3), e('g', 'verify:confirm', 'hv-10', 3)];
+  const only = (err: string) => failedEntries(journal, () => err).map((x) => x.host);
+  t.deepEqual(only('verify did not take on hv-10: exit code 3'), ['hv-10']);
+  t.deepEqual(only('verify did not take on hv-1.'), ['hv-1']);
+});
