@@ -6,6 +6,15 @@ import type { EngineEvent } from '../../engine/events.ts';
 
 const BAR = 30;
 
+export interface ProgressViewOptions {
+  /** The exact command that approves a group, as the operator should type it (campaign id, --state). */
+  approveCommand?: (group: string) => string;
+  /** Where frames go; default log-update on stdout (each frame replaces the last). */
+  write?: (frame: string) => void;
+  /** Ends the live area (log-update keeps the last frame on screen). */
+  done?: () => void;
+}
+
 export class ProgressView {
   private readonly active = new Map<string, { state: string; since: number; hosts: number }>();
   private finished = 0;
@@ -18,6 +27,7 @@ export class ProgressView {
     private readonly totalGroups: number,
     private readonly totalWaves: number,
     private readonly now: () => number = Date.now,
+    private readonly o: ProgressViewOptions = {},
   ) {}
 
   start(): void {
@@ -28,7 +38,7 @@ export class ProgressView {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.render();
-    logUpdate.done();
+    (this.o.done ?? logUpdate.done)();
   }
 
   onEvent(e: EngineEvent): void {
@@ -40,7 +50,7 @@ export class ProgressView {
         if (!['done', 'failed', 'aborted'].includes(e.state)) this.active.set(e.group, { state: e.state, since: this.now(), hosts: e.hosts.length });
         break;
       case 'group.awaiting-approval':
-        this.note(`${e.group} (${e.className}) awaits approval: hvroll approve <campaign> ${e.group}`);
+        this.note(`${e.group} (${e.className}) awaits approval: ${this.o.approveCommand ? this.o.approveCommand(e.group) : `hvroll approve <campaign> ${e.group}`}`);
         break;
       case 'group.finished':
         this.active.delete(e.group);
@@ -70,6 +80,6 @@ export class ProgressView {
       ...(this.active.size > 20 ? [`  … ${this.active.size - 20} more groups active`] : []),
       ...this.notes.map((n) => `! ${n}`),
     ];
-    logUpdate(lines.join('\n'));
+    (this.o.write ?? logUpdate)(lines.join('\n'));
   }
 }
