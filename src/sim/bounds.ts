@@ -8,6 +8,12 @@
 //             migration bandwidth, at the pre-copy model's effective rate).
 // T_LB = max of the three. k_cap: per migration domain, the spare capacity (after headroom) in units of the
 // smallest host there (so k_cap never undercounts), memory and vCPU, summed over domains.
+//
+// T_LB counts no sensitivity rule, so a fleet whose rules serialise work sits far above it whatever the
+// scheduler does. The rules-aware bound adds what the rules impose on any schedule that obeys them: the order
+// tiers run one after another (canaries before normal groups, `last` classes at the end), and within a tier
+// a class limited to m groups at once needs at least Σ (its groups' durations) / m, a group lasting at least
+// its longest host. T_rules = max(T_LB, Σ over tiers of that tier's own max(work / k, longest, class chains)).
 
 import type { Inventory } from '../model/inventory.ts';
 import type { Plan } from '../model/plan.ts';
@@ -22,7 +28,13 @@ export interface LowerBound {
   kEff: number;
   kConcurrency: number;
   kCapacity: number;
+  /** The rules-aware bound (see above): ≥ seconds. */
+  rulesSeconds: number;
+  /** Per order tier (spare groups excluded: they may overlap anything): its own bound and the class chain that sets it. */
+  tiers: { tier: string; seconds: number; groups: number; chain: { class: string; limit: number; seconds: number } | null }[];
 }
+
+const SEQUENTIAL_TIERS = ['first', 'normal', 'last'] as const;
 
 export function lowerBound(plan: Plan, inventory: Inventory, timing: SimTiming): LowerBound {
   const c = plan.settings.concurrency;
@@ -54,8 +66,10 @@ export function lowerBound(plan: Plan, inventory: Inventory, timing: SimTiming):
   const kEff = Math.min(kConcurrency, kCapacity);
   const workSeconds = Math.max(sumHost / kConcurrency, (drain.size * maintenance) / kEff);
   const migrationSeconds = migrationTotal / Math.max(1, c.migrations);
+  const seconds = Math.max(workSeconds, longest, migrationSeconds);
+  const tiers = tierBounds(plan, drain, maintenance, kConcurrency);
   return {
-    seconds: Math.max(workSeconds, longest, migrationSeconds),
+    seconds,
     workSeconds,
     longestHostSeconds: longest,
     migrationSeconds,
@@ -63,7 +77,39 @@ export function lowerBound(plan: Plan, inventory: Inventory, timing: SimTiming):
     kEff,
     kConcurrency,
     kCapacity,
+    rulesSeconds: Math.max(seconds, tiers.reduce((a, t) => a + t.seconds, 0)),
+    tiers,
   };
+}
+
+function tierBounds(plan: Plan, drain: ReadonlyMap<string, number>, maintenance: number, k: number): LowerBound['tiers'] {
+  const limits = plan.settings.concurrency.classes ?? {};
+  return SEQUENTIAL_TIERS.map((tier) => {
+    let work = 0;
+    let longest = 0;
+    let groups = 0;
+    const perClass = new Map<string, number>();
+    for (const g of plan.groups) {
+      if (g.status !== 'ready' || g.tier !== tier) continue;
+      groups++;
+      let groupSeconds = 0;
+      for (const h of g.hosts) {
+        const t = (drain.get(h) ?? 0) + maintenance;
+        work += t;
+        groupSeconds = Math.max(groupSeconds, t);
+      }
+      longest = Math.max(longest, groupSeconds);
+      perClass.set(g.class, (perClass.get(g.class) ?? 0) + groupSeconds);
+    }
+    let chain: LowerBound['tiers'][number]['chain'] = null;
+    for (const [cls, total] of perClass) {
+      const limit = limits[cls];
+      if (limit === undefined) continue;
+      const seconds = total / Math.max(1, limit);
+      if (chain === null || seconds > chain.seconds) chain = { class: cls, limit, seconds };
+    }
+    return { tier, groups, chain, seconds: groups === 0 ? 0 : Math.max(work / k, longest, chain?.seconds ?? 0) };
+  });
 }
 
 function capacityHosts(inventory: Inventory, domainLabel: string | null): number {

@@ -67,6 +67,8 @@ export interface SimRunReport {
   lowerBound: LowerBound;
   /** makespan / T_LB. */
   makespanRatio: number;
+  /** makespan / the rules-aware bound (order tiers in sequence, class limits as chains; src/sim/bounds.ts). */
+  makespanRatioRules: number;
   plannedSeconds: number;
   migrations: { done: number; failedAttempts: number; planned: number; lowerBound: number; ratio: number; movedMoreThanOnce: number; movedMoreThanTwice: number };
   maintenance: { peak: number; kEff: number; limit: number };
@@ -208,8 +210,9 @@ export async function simulateOnce(o: SimulateOptions, strategy: PlacementStrate
       failedGroups: outcome.failed,
       outOfPool: outcome.outOfPool.length,
       makespanSeconds: round(makespanSeconds, 1),
-      lowerBound: { ...bound, seconds: round(bound.seconds, 1), workSeconds: round(bound.workSeconds, 1), longestHostSeconds: round(bound.longestHostSeconds, 1), migrationSeconds: round(bound.migrationSeconds, 1) },
+      lowerBound: { ...bound, seconds: round(bound.seconds, 1), workSeconds: round(bound.workSeconds, 1), longestHostSeconds: round(bound.longestHostSeconds, 1), migrationSeconds: round(bound.migrationSeconds, 1), rulesSeconds: round(bound.rulesSeconds, 1), tiers: bound.tiers.map((x) => ({ ...x, seconds: round(x.seconds, 1), chain: x.chain && { ...x.chain, seconds: round(x.chain.seconds, 1) } })) },
       makespanRatio: round(makespanSeconds / bound.seconds),
+      makespanRatioRules: round(makespanSeconds / bound.rulesSeconds),
       plannedSeconds: plan.summary.estimatedSeconds,
       migrations: {
         done: fleet.migrations,

@@ -16,6 +16,13 @@ test('the example fleet, both strategies: finishes, 0 violations at any instant,
     t.is(r.violations.total, 0, r.strategy);
     t.is(r.placementMismatches, 0, r.strategy);
     t.true(r.makespanSeconds >= r.lowerBound.seconds, `${r.strategy}: ${r.makespanSeconds} ≥ ${r.lowerBound.seconds}`);
+    // The rules-aware bound: canary, normal and critical tiers in sequence; db-critical one group at a time.
+    t.true(r.lowerBound.rulesSeconds >= r.lowerBound.seconds);
+    t.true(r.makespanSeconds >= r.lowerBound.rulesSeconds, `${r.strategy}: ${r.makespanSeconds} ≥ rules-aware ${r.lowerBound.rulesSeconds}`);
+    const last = r.lowerBound.tiers.find((x) => x.tier === 'last');
+    t.is(last?.groups, 3);
+    t.deepEqual([last?.chain?.class, last?.chain?.limit], ['db-critical', 1]);
+    t.true(last!.seconds >= last!.chain!.seconds);
     t.is(r.migrations.done, r.migrations.planned);
     t.true(r.maintenance.peak <= r.maintenance.limit);
   }

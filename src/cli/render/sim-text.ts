@@ -19,6 +19,7 @@ function run(r: SimRunReport): string {
     `${r.strategy}: ${n(r.hosts)} hosts, ${n(r.vms)} VMs, ${n(r.groups)} groups in ${n(r.waves)} waves → ${r.outcome}${r.failedGroups.length ? ` (${r.failedGroups.length} group(s) failed: ${r.failedGroups.slice(0, 5).join(', ')})` : ''}`,
     `  makespan             ${duration(r.makespanSeconds)} (${n(r.makespanSeconds)} s) = ${r.makespanRatio} × T_LB; plan estimated ${duration(r.plannedSeconds)}`,
     `  lower bound T_LB     ${duration(lb.seconds)}: max(work ${n(lb.workSeconds)} s with k_eff ${lb.kEff} [concurrency ${lb.kConcurrency}, capacity ${lb.kCapacity}], longest host ${n(lb.longestHostSeconds)} s, migration ${n(lb.migrationSeconds)} s)`,
+    `  rules-aware bound    ${duration(lb.rulesSeconds)} (makespan = ${r.makespanRatioRules} × it): order tiers in sequence, ${lb.tiers.filter((x) => x.groups > 0).map((x) => `${x.tier} ${n(x.seconds)} s${x.chain && x.chain.seconds >= x.seconds ? ` (class ${x.chain.class}, ${x.chain.limit} at once)` : ''}`).join(' + ')}`,
     `  migrations           ${n(r.migrations.done)} (lower bound ${n(r.migrations.lowerBound)}, ×${r.migrations.ratio}; ${n(r.migrations.failedAttempts)} failed attempt(s))`,
     `  moved more than once ${n(r.migrations.movedMoreThanOnce)} VM(s) (more than twice: ${n(r.migrations.movedMoreThanTwice)})`,
     `  hosts in maintenance peak ${r.maintenance.peak} (k_eff ${r.maintenance.kEff}, limit ${r.maintenance.limit})`,
