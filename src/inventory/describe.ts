@@ -172,6 +172,10 @@ export function describeZodIssue(file: string, base: readonly Segment[], input: 
       if (zi.expected === 'int') {
         return [error(file, path, `${key} must be a whole number, not ${String(value)}`, `use ${expect}${example(key, hint)}`)];
       }
+      // A list entry (`hosts[3]`): it is not "hosts" that must be a host, and the example is a list item.
+      if (typeof path[path.length - 1] === 'number') {
+        return [error(file, path, `each entry of ${key} must be ${expect}, not ${got}`, `write it as a list item${hint ? `: \`- ${hint.example}\`` : ` (${expect})`}`)];
+      }
       return [error(file, path, `${key} must be ${expect}, not ${got}`, `set ${key} to ${expect}${example(key, hint)}`)];
     }
     case 'too_small':

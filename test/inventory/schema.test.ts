@@ -236,3 +236,11 @@ test('an anti-affinity rule with an empty match is an error: it would keep every
   t.regex(issue.fix, /match: \{ cluster: orders-db \}/);
   t.is(issue.line, BASE.split('\n').length - 1 + 3);
 });
+
+test('a list entry of the wrong type is said as an entry, with a list item as the example', async (t) => {
+  const dir = await tempDir(t, { 'inv.yaml': `${BASE.replace('vms:\n', 'vms:\n  - 7\n')}` });
+  const issues = await loadFails(t, [dir]);
+  const entry = at(t, issues, 'vms[0]');
+  t.is(entry.message, 'each entry of vms must be a VM, not number 7');
+  t.regex(entry.fix, /^write it as a list item: `- \{ name: web-1, host: hv-01/);
+});
