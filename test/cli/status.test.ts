@@ -42,3 +42,19 @@ test('ETA on pace with overlapping groups is the plan time left; at half pace, t
   t.is(halfPace.etaSeconds, Math.round(2 * left));
   t.is(onPace.groups.byState.done, first.length);
 });
+
+test('an active group shows the command it has in flight', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'hvroll-status-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const inv = inventory([host('hv-1', { rack: 'r1' }), host('hv-2', { rack: 'r2' })], [vm('web-1', 'hv-1')]);
+  const file = toPlanFile(buildPlan(inv), { fingerprint: fingerprint({ inventory: inv, options: {} }), inputs: { inventory: ['<test>'], ansible: null, runbook: null } });
+  const busy = file.groups.find((g) => g.moves.length > 0)!;
+  const store = await CampaignStore.create(campaignDir(root, 'c1'), { campaignId: 'c1', operator: 'alice', plan: file, planFingerprint: file.fingerprint, machineVersion: GROUP_MACHINE_VERSION });
+  await store.saveGroupSnapshot(busy.name, { machineVersion: GROUP_MACHINE_VERSION, snapshot: { value: 'draining', context: { error: null } } });
+  const done = await store.journalIntent({ key: 'c1/x/1', group: busy.name, step: 'migrate:check', host: 'hv-2', vm: 'web-1', startedAt: new Date().toISOString(), operator: 'alice' });
+  await store.journalOutcome(done, { exitCode: 1, outputTail: '', endedAt: new Date().toISOString() });
+  await store.journalIntent({ key: 'c1/x/2', group: busy.name, step: 'migrate', host: 'hv-1', vm: 'web-1', argv: ['virsh', 'migrate'], startedAt: new Date().toISOString(), operator: 'alice' });
+  await store.close();
+  const s = await campaignStatus(root, 'c1');
+  t.deepEqual(s.active, [{ group: busy.name, state: 'draining', step: 'migrate web-1 on hv-1' }]);
+});

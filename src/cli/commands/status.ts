@@ -23,7 +23,8 @@ export interface CampaignStatus {
   state: string;
   runner: string;
   groups: { total: number; byState: Record<string, number> };
-  active: { group: string; state: string }[];
+  /** `step`: the command in flight right now (its journal intent has no outcome yet), when there is one. */
+  active: { group: string; state: string; step?: string }[];
   awaitingApproval: string[];
   failed: { group: string; error: string }[];
   outOfPool: { host: string; why: string }[];
@@ -62,6 +63,13 @@ export async function campaignStatus(root: string, id: string, now = Date.now())
       outOfPool.push(...(snap?.context?.outOfPool ?? []));
       if (state === 'done') plannedDone = Math.max(plannedDone, g.estimate.endSeconds);
     }
+    // The command each active group has in flight: its latest intent without an outcome.
+    const inFlight = new Map<string, string>();
+    for (const e of store.openIntents()) inFlight.set(e.group, `${e.step}${e.vm ? ` ${e.vm}` : ''} on ${e.host}`);
+    for (const a of active) {
+      const step = inFlight.get(a.group);
+      if (step) a.step = step;
+    }
     const campaignSnap = store.groupSnapshot(CAMPAIGN_KEY)?.snapshot as SnapshotLike | undefined;
     const migrationsDone = store.tally('migrate').exitZero;
     const elapsed = (now - Date.parse(meta.createdAt)) / 1000;
@@ -95,7 +103,7 @@ function renderStatus(s: CampaignStatus): string {
     `  started ${s.createdAt} by ${s.operator}`,
     `  groups: ${Object.entries(s.groups.byState).map(([k, v]) => `${k} ${v}`).join(', ')} (of ${s.groups.total})`,
     `  migrations: ${s.migrations.done}/${s.migrations.planned}, ETA ${eta}`,
-    ...s.active.map((a) => `  active: ${a.group} — ${a.state}`),
+    ...s.active.map((a) => `  active: ${a.group} — ${a.state}${a.step ? ` (now: ${a.step})` : ''}`),
     ...s.awaitingApproval.map((g) => `  awaiting approval: ${g} — hvroll approve ${s.campaign} ${g}`),
     ...s.failed.map((f) => `  FAILED: ${f.group} — ${f.error}`),
     ...s.outOfPool.map((o) => `  OUT OF POOL: ${o.host} — ${o.why}`),
