@@ -31,18 +31,25 @@ export const REDACT_PATHS = [
 export interface LoggerOptions {
   level?: string;
   /** Where JSON lines go; default stdout. */
-  destination?: DestinationStream | string;
+  destination?: DestinationStream;
+  /** A file that gets every line too (appended; its directory must exist — a typo must not create directories). */
+  file?: string;
+  /** Whether lines go to `destination`/stdout at all (false: only to `file`, e.g. under a live view). */
+  console?: boolean;
 }
 
 export function createLogger(o: LoggerOptions = {}): Logger {
-  const dest = typeof o.destination === 'string' ? pino.destination({ dest: o.destination, sync: true, mkdir: true }) : o.destination;
-  return pino(
-    {
-      level: o.level ?? 'info',
-      base: { app: 'hvroll' },
-      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-      timestamp: pino.stdTimeFunctions.isoTime,
-    },
-    dest ?? pino.destination({ dest: 1, sync: true }),
-  );
+  const options = {
+    level: o.level ?? 'info',
+    base: { app: 'hvroll' },
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  };
+  const streams: DestinationStream[] = [];
+  if (o.console !== false) streams.push(o.destination ?? pino.destination({ dest: 1, sync: true }));
+  if (o.file !== undefined) streams.push(pino.destination({ dest: o.file, sync: true, mkdir: false, append: true }));
+  if (streams.length === 0) return pino({ ...options, level: 'silent' });
+  if (streams.length === 1) return pino(options, streams[0]);
+  // multistream filters by each stream's own level (default info): give both the logger's level.
+  return pino(options, pino.multistream(streams.map((stream) => ({ stream, level: options.level as pino.Level }))));
 }

@@ -50,7 +50,8 @@ function parseController(value: string): HostRef {
 }
 
 function sessionOptions(flags: SshFlags, io: CliIo, live: boolean): SessionOptions {
-  const log = createLogger(flags.logFile ? { destination: flags.logFile } : live ? { level: 'silent' } : {});
+  // JSON lines on stdout unless the live view owns the terminal; --log-file gets them as well.
+  const log = createLogger({ console: !live, ...(flags.logFile ? { file: flags.logFile } : {}) });
   return {
     stateRoot: stateRoot(flags, io),
     operator: operatorOf(flags, io),
@@ -69,14 +70,19 @@ function startNotifier(session: Session, fromFile: NotificationTarget[], flags: 
   const targets = resolveTargets(combineTargets(session.notifications, fromFile), io.env);
   if (targets.length === 0) return null;
   const { deps } = session;
-  const state = flags.state ? ` --state ${quoteArg(flags.state)}` : '';
   return new Notifier({
     campaignId: deps.campaignId,
     targets,
     log: deps.log,
     record: (r) => deps.store.recordNotification(r),
-    approveCommand: (group) => `hvroll approve ${quoteArg(deps.campaignId)} ${quoteArg(group)}${state}`,
+    approveCommand: approveCommand(session, flags),
   });
+}
+
+/** The exact command an approver types, for chat and the live view. */
+function approveCommand(session: Session, flags: SshFlags): (group: string) => string {
+  const state = flags.state ? ` --state ${quoteArg(flags.state)}` : '';
+  return (group) => `hvroll approve ${quoteArg(session.deps.campaignId)} ${quoteArg(group)}${state}`;
 }
 
 async function execute(session: Session, io: CliIo, live: boolean, notifyFile: NotificationTarget[], flags: SshFlags): Promise<void> {
@@ -88,7 +94,7 @@ async function execute(session: Session, io: CliIo, live: boolean, notifyFile: N
     await session.close();
     throw e;
   }
-  const view = live ? new ProgressView(deps.plan.groups.length, deps.plan.waves.length) : null;
+  const view = live ? new ProgressView(deps.plan.groups.length, deps.plan.waves.length, Date.now, { approveCommand: approveCommand(session, flags) }) : null;
   const listener = (e: EngineEvent) => {
     // Queues and returns: a slow chat endpoint never holds the engine up.
     notifier?.listener(e);
