@@ -2,19 +2,9 @@
 // commander's own process.exit(1) — and a bad option value is refused before anything is sent.
 
 import test from 'ava';
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { STACK_FRAME, hvrollCli } from '../helpers/cli.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const STACK_FRAME = /^\s+at .+[:(]/m;
-
-function hvroll(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: root, env: { ...process.env, HVROLL_DEBUG: '' } }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
+const hvroll = (args: string[]) => hvrollCli(args);
 
 const cases: [string[], RegExp][] = [
   [['notify', 'test', '--timeout', 'soon'], /option '--timeout <seconds>' argument 'soon' is invalid\. expected a positive number/],

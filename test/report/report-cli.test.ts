@@ -2,22 +2,12 @@
 // cannot be written, a file that is not a plan) is exit 2 with a fix, no stack trace, and no temp file left.
 
 import test from 'ava';
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { STACK_FRAME, hvrollCli } from '../helpers/cli.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const STACK_FRAME = /^\s+at .+[:(]/m;
-
-function hvroll(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: root, env: { ...process.env, HVROLL_DEBUG: '' } }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
+const hvroll = (args: string[]) => hvrollCli(args);
 
 test('report of a plan file; an unwritable --out and a file that is not a plan are exit 2 with a fix', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'hvroll-report-cli-'));
