@@ -31,7 +31,7 @@ const ok = (stdout = ''): CommandOutput => ({ stdout, stderr: '', code: 0 });
 const fail = (stderr: string, code = 1): CommandOutput => ({ stdout: '', stderr: `${stderr}\n`, code });
 const now = (out: CommandOutput): CommandEffect => ({ ms: 0, finish: () => out });
 
-const MIGRATE = 'virsh migrate --live --persistent --undefinesource --verbose';
+const MIGRATE = 'virsh migrate --live --p2p --persistent --undefinesource --verbose';
 
 export class LibvirtCommands {
   private readonly verifyAttempts = new Map<string, number>();
@@ -100,7 +100,7 @@ export class LibvirtCommands {
       return now(ok(`Name:           ${vm.name}\nState:          running\nCPU(s):         ${vm.vcpus}\nMax memory:     ${vm.memoryMiB * 1024} KiB\n`));
     }
     // Matched on argv: a VM name is one argument whatever it contains.
-    if (argv.length === 8 && argv.slice(0, 6).join(' ') === MIGRATE) return this.migrate(h, argv[6]!, argv[7]!);
+    if (argv.length === 9 && argv.slice(0, 7).join(' ') === MIGRATE) return this.migrate(h, argv[7]!, argv[8]!);
     return now(fail(`sim: ${argv[0]}: command not found`, 127));
   }
 

@@ -129,7 +129,7 @@ let hvrollMigrationMs: number[] = [];
 test.serial('the same virsh migrate typed by hand over ssh moves a running guest the same way (wall time compared)', async (t) => {
   t.timeout(300_000);
   await resetFleet();
-  const argv = (vm: string, to: string) => ['virsh', 'migrate', '--live', '--persistent', '--undefinesource', '--verbose', vm, `qemu+ssh://${address(to)}/system`];
+  const argv = (vm: string, to: string) => ['virsh', 'migrate', '--live', '--p2p', '--persistent', '--undefinesource', '--verbose', vm, `qemu+ssh://${address(to)}/system`];
   const byHand: number[] = [];
   for (const [vm, from, to] of [['vm-1', 'hv-1', 'hv-3'], ['vm-3', 'hv-2', 'hv-3'], ['vm-1', 'hv-3', 'hv-2'], ['vm-3', 'hv-3', 'hv-1']] as const) {
     const r = await sshToHost(from, argv(vm, to));
@@ -164,6 +164,10 @@ async function killAndResume(t: ExecutionContext, campaign: string, when: () => 
   const unlock = await hvroll(['unlock', campaign, '--state', state]);
   t.is(unlock.code, 0, unlock.stderr);
   const resumed = await hvroll(['resume', campaign, '--state', state, ...sshFlags()]);
+  if (resumed.code !== 0) {
+    t.log(`resume exit ${resumed.code}: ${resumed.stderr.slice(-6000)}`);
+    t.log((await journal(state, campaign)).map((e) => `${e.startedAt} ${e.step} ${e.host} ${e.vm ?? ''} ${(e.argv ?? []).join(' ')} → ${e.outcome?.exitCode ?? e.outcome?.error?.message ?? 'open'} ${(e.outcome?.outputTail ?? '').slice(-200)}`).join('\n'));
+  }
   t.is(resumed.code, 0, resumed.stderr.slice(-3000));
   return { caught: caught ?? 'never', resumed, state };
 }

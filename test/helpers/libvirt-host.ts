@@ -90,16 +90,16 @@ export class LibvirtFleet {
     if (a === 'virsh version') return s.libvirtd ? ok(`Compiled against library: libvirt ${s.version}\n`) : fail('error: failed to connect to the hypervisor');
     // `--verbose` and the target address are what the real runbook sends; the model knows hosts by name.
     // Matched on argv, not on the joined text: a VM name may hold spaces or quotes and is still one argument.
-    if (argv.length === 8 && argv.slice(0, 6).join(' ') === 'virsh migrate --live --persistent --undefinesource --verbose') {
-      const uri = /^qemu\+ssh:\/\/([^/]+)\/system$/.exec(argv[7]!);
+    if (argv.length === 9 && argv.slice(0, 7).join(' ') === 'virsh migrate --live --p2p --persistent --undefinesource --verbose') {
+      const uri = /^qemu\+ssh:\/\/([^/]+)\/system$/.exec(argv[8]!);
       const target = uri ? this.opts.hostByAddress(uri[1]!) : undefined;
-      if (!target) return fail(`error: unable to connect to server at '${argv[7]}': No route to host`);
+      if (!target) return fail(`error: unable to connect to server at '${argv[8]}': No route to host`);
       if (this.lyingMigrations > 0) {
         this.lyingMigrations--;
         return ok('Migration: [100 %]\n');
       }
-      const out = await this.base(host, ['virsh', 'migrate', '--live', '--persistent', '--undefinesource', argv[6]!, `qemu+ssh://${target}/system`], ctx);
-      if (out.code === 0) this.changes.push(`${host} migrate ${argv[6]} ${target}`);
+      const out = await this.base(host, ['virsh', 'migrate', '--live', '--persistent', '--undefinesource', argv[7]!, `qemu+ssh://${target}/system`], ctx);
+      if (out.code === 0) this.changes.push(`${host} migrate ${argv[7]} ${target}`);
       return out;
     }
     return this.base(host, argv, ctx);

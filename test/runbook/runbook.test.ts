@@ -22,12 +22,12 @@ for (const platform of ['libvirt', 'openstack', 'proxmox']) {
   });
 }
 
-test('libvirt migrate is virsh migrate --live --persistent --undefinesource over qemu+ssh, on the source', async (t) => {
+test('libvirt migrate is virsh migrate --live --p2p --persistent --undefinesource over qemu+ssh, on the source', async (t) => {
   const rb = await loadRunbook('runbooks/libvirt.yaml');
   const run = rb.steps.migrate!.run[0]!;
   t.is(run.on, 'source');
   const argv = render(run.argv, { vm: "x'; touch /tmp/pwned; '", 'target.address': '10.0.0.2' }, 'test');
-  t.deepEqual(argv, ['virsh', 'migrate', '--live', '--persistent', '--undefinesource', '--verbose', "x'; touch /tmp/pwned; '", 'qemu+ssh://10.0.0.2/system']);
+  t.deepEqual(argv, ['virsh', 'migrate', '--live', '--p2p', '--persistent', '--undefinesource', '--verbose', "x'; touch /tmp/pwned; '", 'qemu+ssh://10.0.0.2/system']);
 });
 
 test('a placeholder always becomes exactly one argument, and ${...} formats of remote tools are left alone', (t) => {
