@@ -380,9 +380,10 @@ export class Watcher {
           }
         }
         this.samples++;
-        // A copy seen shut off or crashed is an outage unless the VM runs on another host in the same sample
-        // (the source's definition in the last instant of a migration, after the target resumed it).
-        for (const [vm, where] of seen) if (where.some((w) => /shut off|crashed/.test(w)) && !where.some((w) => /:running/.test(w))) this.problems.push(`${vm}: ${where.join(', ')}`);
+        // A copy seen shut off or crashed is an outage unless another host holds a live QEMU for the VM in the
+        // same sample: the source's definition in the last instant of a migration. Hosts are read one after
+        // another, so a target read just before its resume still shows the incoming copy paused.
+        for (const [vm, where] of seen) if (where.some((w) => /shut off|crashed/.test(w)) && !where.some((w) => /:(running|paused)/.test(w))) this.problems.push(`${vm}: ${where.join(', ')}`);
         await new Promise((r) => setTimeout(r, 300));
       }
     })();
