@@ -1,35 +1,17 @@
 // `hvroll plan` end to end, as an operator or a script runs it: a child process, its output and exit code.
 
 import test from 'ava';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PlanFile } from '../../src/model/plan.ts';
 import { readPlanFile } from '../../src/plan/plan-file.ts';
+import { STACK_FRAME, hvrollCli } from '../helpers/cli.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function hvroll(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', ...args],
-      { cwd: root, env: { ...process.env, NO_COLOR: '', HVROLL_DEBUG: '', ...env }, maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+const hvroll = hvrollCli;
 
 async function tempDir(t: { teardown(fn: () => Promise<void>): void }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'hvroll-cli-'));
@@ -38,7 +20,6 @@ async function tempDir(t: { teardown(fn: () => Promise<void>): void }): Promise<
 }
 
 /** Stack frames look like `    at fn (file:line:col)`. */
-const STACK_FRAME = /^\s+at .+[:(]/m;
 
 test('plan on the example inventory: exit 0 and a summary', async (t) => {
   const r = await hvroll(['plan']);
