@@ -1,6 +1,7 @@
 // A runbook step as a reconcile: ask the hosts whether it is already done (check), do only what is missing
 // (run), and confirm it took (confirm). Resume re-runs the step that was in flight; the check makes that safe.
-// A step with `progress` (migrate) has its run command watched, and aborted when it stops converging.
+// A step with `progress` (migrate) has its run command watched, and aborted when it stops converging. A step
+// with `leftover` (migrate) recognises the remnant of a run cut short and removes it instead of redoing the work.
 
 import type { HostRef } from '../executor/executor.ts';
 import { HvrollError } from '../model/errors.ts';
@@ -23,7 +24,7 @@ export interface StepTarget {
   signal?: AbortSignal;
 }
 
-export type ReconcileOutcome = 'already-done' | 'done';
+export type ReconcileOutcome = 'already-done' | 'done' | 'leftover-removed';
 
 function where(deps: EngineDeps, t: StepTarget, c: Command, what: string): HostRef {
   const ref = c.on === 'controller' ? deps.controller ?? undefined : t.roles[c.on];
@@ -61,8 +62,54 @@ export async function failingCheck(deps: EngineDeps, t: StepTarget, step: Step, 
   return null;
 }
 
+/**
+ * Whether this step's work was sent for this target before (by an earlier attempt, or a run that was killed):
+ * only then can a remnant be ours. hvroll never removes what somebody else left; it costs the first attempt
+ * of every migration nothing.
+ */
+function sentBefore(deps: EngineDeps, t: StepTarget, step: Step): boolean {
+  const first = step.run[0];
+  if (!first) return false;
+  const host = where(deps, t, first, `steps.${step.name}.run`).name;
+  return deps.store.liveJournal({ group: t.group, host, step: step.name }).some((e) => e.vm === t.vm);
+}
+
+/**
+ * The work is done but a remnant is left (every `when` check of one of the step's leftovers holds): remove it
+ * and confirm. Its commands are journalled as `<step>:leftover`, so audit shows them and the fault checker can
+ * tell them from the work.
+ */
+async function removeLeftover(deps: EngineDeps, t: StepTarget, step: Step): Promise<boolean> {
+  if (step.leftover.length === 0 || !sentBefore(deps, t, step)) return false;
+  for (const leftover of step.leftover) {
+    if ((await failingCheck(deps, t, step, leftover.when, `${step.name}:leftover-check`)) !== null) continue;
+    const what = `${step.name}${t.vm ? ` of VM ${t.vm}` : ''}`;
+    deps.log.warn({ group: t.group, vm: t.vm, step: step.name, leftover: leftover.name }, `${what}: an interrupted run left ${leftover.name} (${leftover.when.map((c) => c.name).join(', ')}); removing it`);
+    for (const command of leftover.run) {
+      const host = where(deps, t, command, `steps.${step.name}.leftover`);
+      await runRemote(deps, {
+        group: t.group,
+        step: `${step.name}:leftover`,
+        host,
+        ...(t.vm === undefined ? {} : { vm: t.vm }),
+        argv: render(command.argv, t.values, `${deps.runbook.file}: steps.${step.name}.leftover`),
+        timeoutMs: Math.min(remaining(deps, t, step.name), step.timeoutSeconds * 1000),
+        ...(t.signal ? { signal: t.signal } : {}),
+      });
+    }
+    const confirm = step.confirm.length > 0 ? step.confirm : step.check;
+    const problem = await failingCheck(deps, t, step, confirm, `${step.name}:confirm`);
+    if (problem !== null) {
+      throw new HvrollError('remote', `${what}: removing ${leftover.name} left by an interrupted run did not finish the step: ${problem}`, { retryable: true, details: { step: step.name, vm: t.vm } });
+    }
+    return true;
+  }
+  return false;
+}
+
 export async function reconcile(deps: EngineDeps, t: StepTarget, step: Step): Promise<ReconcileOutcome> {
   if (step.check.length > 0 && (await failingCheck(deps, t, step, step.check, `${step.name}:check`)) === null) return 'already-done';
+  if (await removeLeftover(deps, t, step)) return 'leftover-removed';
   for (const command of step.run) {
     const host = where(deps, t, command, `steps.${step.name}.run`);
     const argv = render(command.argv, t.values, `${deps.runbook.file}: steps.${step.name}`);

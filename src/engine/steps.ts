@@ -12,7 +12,7 @@ import { render } from '../runbook/template.ts';
 import { stepKey } from '../store/store.ts';
 import { hostRef, type EngineDeps } from './deps.ts';
 import { compareWithPlan, parseDiscovery } from './discovery.ts';
-import { reconcile, type StepTarget } from './reconcile.ts';
+import { reconcile, type ReconcileOutcome, type StepTarget } from './reconcile.ts';
 import { runRemote } from './remote.ts';
 
 /** The runbook step behind each active state of the group machine. */
@@ -123,6 +123,12 @@ async function discover(deps: EngineDeps, group: string, host: HostRef, signal: 
   return parseDiscovery(d, result.stdout, host.name);
 }
 
+const MIGRATE_SAID: Record<ReconcileOutcome, (vm: string, from: string, to: string) => string> = {
+  'already-done': (vm, _from, to) => `${vm}: already on ${to}`,
+  done: (vm, _from, to) => `${vm}: migrated to ${to}`,
+  'leftover-removed': (vm, from, to) => `${vm}: already running on ${to}; removed the stopped copy an interrupted migration left on ${from}`,
+};
+
 /** Drain: compare what runs with the plan, then live-migrate every planned VM to its target. */
 async function drain(deps: EngineDeps, input: StepInput, signal: AbortSignal): Promise<void> {
   const step = deps.runbook.steps.migrate!;
@@ -161,7 +167,7 @@ async function drain(deps: EngineDeps, input: StepInput, signal: AbortSignal): P
           signal,
         };
         const outcome = await reconcile(deps, t, step);
-        deps.log.info({ group: input.group, vm, from: move.from, to: move.to, outcome }, `${vm}: ${outcome === 'already-done' ? 'already on' : 'migrated to'} ${move.to}`);
+        deps.log.info({ group: input.group, vm, from: move.from, to: move.to, outcome }, MIGRATE_SAID[outcome](vm, move.from, move.to));
       });
     },
     (vm) => moveOf.get(vm)!.from,

@@ -38,6 +38,19 @@ export interface Progress {
   abort: Command;
 }
 
+/**
+ * A known remnant of the step done half-way by a run that was cut short (a live migration killed after the
+ * target took the VM over but before the source dropped its copy). When every `when` check holds, the work
+ * itself is done and only the remnant is left: `run` removes it, then the step's confirm must hold. The exit
+ * codes of `run` are recorded, not judged (a transient copy is gone after destroy, so undefine fails): confirm
+ * is what decides.
+ */
+export interface Leftover {
+  name: string;
+  when: Check[];
+  run: Command[];
+}
+
 export interface Step {
   name: StepName;
   /** Tells whether the step is already done (reconcile): when every check holds, `run` is skipped. */
@@ -50,6 +63,8 @@ export interface Step {
   /** Seconds between retries (grows linearly with the attempt). */
   retryDelaySeconds: number;
   progress?: Progress;
+  /** Tried in order after the check fails; the first whose `when` all holds is removed. */
+  leftover: Leftover[];
 }
 
 export interface Discover {

@@ -130,7 +130,26 @@ export function parseRunbook(file: string, text: string): Result<Runbook, InputI
             },
           }
         : {}),
+      leftover: s.leftover.map((l) => ({ name: l.name, when: l.when.map((c, i) => check(c, fallback, i)), run: l.run.map((c) => command(c, fallback)) })),
     };
+    if (s.leftover.length > 0 && name !== 'migrate') {
+      issues.push({
+        file,
+        path: pathText(['steps', name, 'leftover']),
+        ...position(doc, counter, ['steps', name, 'leftover']),
+        message: `leftover is only understood in steps.migrate, not in steps.${name}`,
+        fix: 'move it under steps.migrate, or remove it: a per-host step is simply run again by its check',
+      });
+    }
+    if (s.leftover.length > 0 && s.confirm.length === 0 && s.check.length === 0) {
+      issues.push({
+        file,
+        path: pathText(['steps', name, 'leftover']),
+        ...position(doc, counter, ['steps', name, 'leftover']),
+        message: `steps.${name} has a leftover section but neither confirm nor check: nothing would tell that removing the remnant finished the step`,
+        fix: 'add a confirm (e.g. "running on target" and "gone from source") to the step',
+      });
+    }
     if (s.progress && s.progress.stallSeconds < 2 * s.progress.everySeconds) {
       issues.push({
         file,
@@ -141,9 +160,10 @@ export function parseRunbook(file: string, text: string): Result<Runbook, InputI
       });
     }
     const known = new Set([...BUILTIN, ...Object.keys(raw.vars), ...raw.required, ...(name === 'migrate' ? MIGRATE_ONLY : [])]);
-    const checks = [...steps[name].check, ...steps[name].confirm];
+    const checks = [...steps[name].check, ...steps[name].confirm, ...steps[name].leftover.flatMap((l) => l.when)];
     const watched = steps[name].progress ? [steps[name].progress.command.argv, steps[name].progress.abort.argv] : [];
-    const all = [...watched, ...checks.map((c) => c.command.argv), ...steps[name].run.map((c) => c.argv), ...checks.map((c) => Object.values(c.expect).filter((v): v is string => typeof v === 'string'))];
+    const runs = [...steps[name].run, ...steps[name].leftover.flatMap((l) => l.run)];
+    const all = [...watched, ...checks.map((c) => c.command.argv), ...runs.map((c) => c.argv), ...checks.map((c) => Object.values(c.expect).filter((v): v is string => typeof v === 'string'))];
     for (const p of new Set(all.flatMap((argv) => placeholders(argv)))) {
       if (!known.has(p)) {
         const at = ['steps', name];

@@ -43,11 +43,19 @@ const progressSchema = z.strictObject({
   abort: z.union([argv, commandText]),
 });
 
+/** A remnant of the step half done by a run that was cut short, and how to remove it (model.ts: Leftover). */
+const leftoverSchema = z.strictObject({
+  name: z.string().min(1),
+  when: z.array(checkSchema).min(1),
+  run: z.array(commandSchema).min(1),
+});
+
 const stepSchema = z.strictObject({
   check: z.array(checkSchema).default([]),
   run: z.array(commandSchema).default([]),
   confirm: z.array(checkSchema).default([]),
   progress: progressSchema.optional(),
+  leftover: z.array(leftoverSchema).default([]),
   timeoutSeconds: z.number().positive().max(86400).optional(),
   retries: z.number().int().min(0).max(20).optional(),
   retryDelaySeconds: z.number().min(0).max(3600).optional(),

@@ -105,6 +105,9 @@ export async function startCliRig(hostCount = 3, vmsPerHost = 2, o: CliRigOption
     reset() {
       for (const [vm, h] of initial) model.vms.get(vm)!.host = h;
       model.migrations.length = 0;
+      model.remnants.clear();
+      model.harmed.length = 0;
+      model.cutShortNextMigrations();
       hosts.state.clear();
       hosts.changes.length = 0;
     },

@@ -52,6 +52,20 @@ test('I1: a VM on two hosts, a lost VM, a new VM', (t) => {
   t.is(checker.counts.I1, 3);
 });
 
+test('I1: destroy or undefine sent to the host where the VM runs, and a stopped copy left at the end of a finished campaign', (t) => {
+  const { checker, vms } = rig();
+  checker.command('a', ['virsh', 'destroy', 'vm1']);
+  checker.command('a', ['virsh', 'undefine', 'vm1']);
+  t.is(checker.counts.I1, 2);
+  // A stopped copy on another host than the one the VM runs on: removing it is allowed.
+  vms[1]!.stoppedCopies = ['a'];
+  checker.command('a', ['virsh', 'destroy', 'vm2']);
+  checker.state([]);
+  t.is(checker.counts.I1, 2, 'a stopped copy during the campaign is not yet a violation');
+  checker.final({ done: true, reportedOutOfPool: [] });
+  t.true(checker.violations.some((v) => v.invariant === 'I1' && v.message.includes('vm2 still has a stopped copy on a')));
+});
+
 test('I2: a third boot id, a second upgrade, a version that is neither start nor target', (t) => {
   const { checker, h } = rig();
   h('a').bootId = 'a-1';

@@ -3,7 +3,8 @@
 // in-process SSH hypervisors), the commands that reach the hosts, and the journal read back from the store.
 // Call `command` when a command reaches a host (before it acts) and `state` after every journalled event.
 //
-//   I1 every VM on exactly one host, none lost, none new
+//   I1 every VM on exactly one host, none lost, none new; no destroy/undefine reaches the host where a VM runs;
+//      a stopped copy an interrupted migration left behind is allowed meanwhile, but none is left at the end
 //   I2 no host upgraded or rebooted twice: boot ids seen ≤ 2, versions seen ≤ 2 (start → target), counters ≤ 1
 //   I3 every host out of the pool was so before the campaign, or has an open disable record in the journal
 //      (a `disable` command not followed by a successful `enable`/`rollback`); at the end the disabled set is
@@ -31,6 +32,8 @@ export interface VmFacts {
   on: string[];
   /** Target of a migration under way, if the model has such a thing. */
   migratingTo: string | null;
+  /** Hosts that still hold a stopped (paused or shut-off) copy left by an interrupted migration. */
+  stoppedCopies?: string[];
 }
 
 export interface World {
@@ -125,6 +128,10 @@ export class InvariantChecker {
       if (h.version === this.o.targetVersion) redo(`the host already runs ${this.o.targetVersion}`);
     } else if (a === 'systemctl reboot') {
       if (h.bootId !== this.initialBoot.get(host)) redo('the host already rebooted during this campaign');
+    } else if (argv[0] === 'virsh' && (argv[1] === 'destroy' || argv[1] === 'undefine')) {
+      const vm = argv.at(-1)!;
+      const v = this.o.world.vms().find((x) => x.name === vm);
+      if (v?.on.includes(host)) this.fail('I1', `${host}: \`${a}\` sent to the host where ${vm} runs`);
     } else if (argv[0] === 'virsh' && argv[1] === 'migrate') {
       const vm = argv.at(-2)!;
       const v = this.o.world.vms().find((x) => x.name === vm);
@@ -227,6 +234,7 @@ export class InvariantChecker {
       if (h.bootId === this.initialBoot.get(h.name)) this.fail('I2', `${h.name} was never rebooted`);
     }
     for (const v of this.o.world.vms()) {
+      if ((v.stoppedCopies ?? []).length > 0) this.fail('I1', `${v.name} still has a stopped copy on ${v.stoppedCopies!.join(', ')} after a finished campaign`);
       const want = o.expectedPlacement?.get(v.name);
       if (want !== undefined && v.on[0] !== want) this.fail('I1', `${v.name} ended on ${v.on.join(', ')}, the plan put it on ${want}`);
     }

@@ -12,7 +12,13 @@ export function libvirtWorld(hosts: LibvirtFleet, names: readonly string[]): Wor
         const s = hosts.host(name);
         return { name, disabled: s.marker, version: s.version, bootId: s.bootId, upgrades: s.upgrades, reboots: s.reboots };
       }),
-    vms: () => [...hosts.model.vms.values()].map((v) => ({ name: v.name, on: [v.host], migratingTo: hosts.model.inFlight.get(v.name) ?? null })),
+    vms: () =>
+      [...hosts.model.vms.values()].map((v) => {
+        const remnant = hosts.model.remnants.get(v.name);
+        // A destroyed or undefined running copy is a lost VM, wherever the model still files it.
+        const on = hosts.model.harmed.includes(v.name) ? [] : [v.host];
+        return { name: v.name, on, migratingTo: hosts.model.inFlight.get(v.name) ?? null, stoppedCopies: remnant ? [remnant.host] : [] };
+      }),
   };
 }
 

@@ -19,6 +19,18 @@ export interface SlowMigration {
   stall?: boolean;
 }
 
+/**
+ * What a migration cut short in its last phase leaves on its source: the VM runs on the target and a stopped
+ * copy stays defined on the source, paused (transient or persistent) or shut off (persistent).
+ */
+export interface Remnant {
+  host: string;
+  state: 'paused' | 'shut off';
+  persistent: boolean;
+  /** libvirt still holds a migration job on that copy (`virsh domjobinfo` is not "None"). */
+  job?: boolean;
+}
+
 export interface Migration {
   vm: string;
   from: string;
@@ -31,7 +43,12 @@ export class HypervisorModel {
   readonly migrations: Migration[] = [];
   /** VM -> target of a migration under way (it counts on both hosts until it ends). */
   readonly inFlight = new Map<string, string>();
+  /** VM -> the stopped copy an interrupted migration left on its source. */
+  readonly remnants = new Map<string, Remnant>();
+  /** VMs whose running copy was destroyed or undefined: lost, whatever the test says next. */
+  readonly harmed: string[] = [];
   private failingMigrations = 0;
+  private remnantsToLeave: Omit<Remnant, 'host'>[] = [];
   private readonly slow: SlowMigration[] = [];
   /** Migration jobs under way, by VM: what `virsh domjobinfo` reports and `virsh domjobabort` ends. */
   private readonly jobs = new Map<string, { startedAt: number; spec: SlowMigration; abort: () => void }>();
@@ -54,6 +71,53 @@ export class HypervisorModel {
   /** The next `k` migrations fail like a real libvirt migration error, leaving the VM where it was. */
   failNextMigrations(k: number): void {
     this.failingMigrations = k;
+  }
+
+  /**
+   * The next migrations are cut short in their last phase: the VM moves and runs on the target, a stopped copy
+   * stays on the source (one per spec, in order), and `virsh migrate` fails as when its connection dies.
+   */
+  cutShortNextMigrations(...specs: Omit<Remnant, 'host'>[]): void {
+    if (specs.length === 0) this.remnantsToLeave = [];
+    this.remnantsToLeave.push(...specs);
+  }
+
+  /** The VM names a host lists: the ones running there and the stopped copies left there. */
+  namesOn(host: string): string[] {
+    const remnants = [...this.remnants].filter(([, r]) => r.host === host).map(([vm]) => vm);
+    return [...this.vmsOn(host).map((v) => v.name), ...remnants].sort((a, b) => a.localeCompare(b));
+  }
+
+  /** `virsh destroy`: stops a paused remnant (a transient one vanishes); a running VM destroyed is harmed. */
+  destroy(vmName: string, host: string): string | undefined {
+    const r = this.remnants.get(vmName);
+    if (r && r.host === host) {
+      if (r.state !== 'paused') return 'error: Requested operation is not valid: domain is not running';
+      if (r.persistent) r.state = 'shut off';
+      else this.remnants.delete(vmName);
+      return undefined;
+    }
+    const vm = this.vms.get(vmName);
+    if (!vm || vm.host !== host) return `error: failed to get domain '${vmName}'`;
+    if (vm.state !== 'running') return 'error: Requested operation is not valid: domain is not running';
+    this.harmed.push(vmName);
+    vm.state = 'shut off';
+    return undefined;
+  }
+
+  /** `virsh undefine`: removes a shut-off remnant, makes a paused one transient; a running VM undefined is harmed. */
+  undefine(vmName: string, host: string): string | undefined {
+    const r = this.remnants.get(vmName);
+    if (r && r.host === host) {
+      if (!r.persistent) return `error: Requested operation is not valid: cannot undefine transient domain`;
+      if (r.state === 'shut off') this.remnants.delete(vmName);
+      else r.persistent = false;
+      return undefined;
+    }
+    const vm = this.vms.get(vmName);
+    if (!vm || vm.host !== host) return `error: failed to get domain '${vmName}'`;
+    this.harmed.push(vmName);
+    return undefined;
   }
 
   /**
@@ -104,6 +168,8 @@ export class HypervisorModel {
   /** Returns an error text, or undefined when the VM moved. */
   migrate(vmName: string, from: string, to: string): string | undefined {
     const vm = this.vms.get(vmName);
+    const remnant = this.remnants.get(vmName);
+    if (remnant && remnant.host === from && vm && vm.host !== from) return `error: Requested operation is not valid: domain '${vmName}' is already active on ${vm.host}`;
     if (!vm || vm.host !== from) return `error: failed to get domain '${vmName}'`;
     if (!this.versions.has(to)) return `error: unable to connect to server at '${to}:22': No route to host`;
     if (to === from) return 'error: Requested operation is not valid: domain is already running on this host';
@@ -113,6 +179,11 @@ export class HypervisorModel {
     }
     vm.host = to;
     this.migrations.push({ vm: vmName, from, to });
+    const cut = this.remnantsToLeave.shift();
+    if (cut) {
+      this.remnants.set(vmName, { host: from, ...cut });
+      return `error: Disconnected from qemu+ssh://${to}/system due to end of file\nerror: operation failed: migration out job: Unable to confirm migration`;
+    }
     return undefined;
   }
 }
@@ -136,7 +207,8 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  * Commands understood (argv must match exactly; anything else exits 127 like an unknown command):
  * - `virsh list --all --name`, `virsh dominfo <vm>`, `virsh domstate <vm>`
  * - `virsh migrate --live --persistent --undefinesource <vm> qemu+ssh://<target>/system` (instant, unless
- *   `slowNextMigrations` asked for ones that take time), `virsh domjobinfo <vm>`, `virsh domjobabort <vm>`
+ *   `slowNextMigrations` asked for ones that take time; `cutShortNextMigrations` leaves stopped copies on the
+ *   source), `virsh domjobinfo <vm>`, `virsh domjobabort <vm>`, `virsh destroy <vm>`, `virsh undefine <vm>`
  * - `hvroll-test-version` (prints the host's package version), `hvroll-test-version set <v>`
  * - `true`, `sleep <seconds>` (ends early when the channel is closed or signalled)
  * - test utilities: `hvroll-test-exit <code>` (prints `out-<code>`/`err-<code>`), `hvroll-test-output <bytes>`
@@ -152,7 +224,20 @@ export function hypervisorHandler(model: HypervisorModel): CommandHandler {
       return ok();
     }
     if (cmd === 'virsh') {
-      if (a === 'list --all --name') return ok(`${model.vmsOn(host).map((v) => `${v.name}\n`).join('')}\n`);
+      if (a === 'list --all --name') return ok(`${model.namesOn(host).map((v) => `${v}\n`).join('')}\n`);
+      const remnant = args.length === 2 ? model.remnants.get(args[1] as string) : undefined;
+      if (remnant && remnant.host === host && ['domstate', 'dominfo', 'domjobinfo'].includes(args[0] as string)) {
+        if (args[0] === 'domstate') return ok(`${remnant.state}\n\n`);
+        if (args[0] === 'domjobinfo') {
+          if (remnant.state !== 'paused') return err('error: Requested operation is not valid: domain is not running');
+          return ok(remnant.job ? 'Job type:         Unbounded\nOperation:        Outgoing migration\n\n' : 'Job type:         None\n\n');
+        }
+        return ok(`Name:           ${args[1]}\nState:          ${remnant.state}\nPersistent:     ${remnant.persistent ? 'yes' : 'no'}\n\n`);
+      }
+      if ((args[0] === 'destroy' || args[0] === 'undefine') && args.length === 2) {
+        const failure = args[0] === 'destroy' ? model.destroy(args[1] as string, host) : model.undefine(args[1] as string, host);
+        return failure === undefined ? ok(`Domain '${args[1]}' ${args[0] === 'destroy' ? 'destroyed' : 'has been undefined'}\n`) : err(failure);
+      }
       if ((args[0] === 'dominfo' || args[0] === 'domstate') && args.length === 2) {
         const vm = model.vms.get(args[1] as string);
         if (!vm || vm.host !== host) return err(`error: failed to get domain '${args[1]}'`);
