@@ -106,3 +106,48 @@ test('missing keys, wrong types and an inventory passed as a runbook are said in
   t.false(empty.ok);
   if (!empty.ok) t.regex(empty.error[0]!.message, /a runbook is a mapping with platform:, discover: and steps:, not empty/);
 });
+
+test('libvirt leftovers: a shut-off source copy is only undefined; a paused one is destroyed and undefined only with no job left on the source', async (t) => {
+  const rb = await loadRunbook('runbooks/libvirt.yaml');
+  const [shutOff, paused] = rb.steps.migrate!.leftover;
+  t.deepEqual(shutOff!.when.map((c) => [c.command.on, c.command.argv.join(' '), c.expect]), [
+    ['target', 'virsh domstate {vm}', { exitCode: 0, stdout: 'running' }],
+    ['source', 'virsh domstate {vm}', { exitCode: 0, stdout: 'shut off' }],
+  ]);
+  t.deepEqual(shutOff!.run, [{ on: 'source', argv: ['virsh', 'undefine', '{vm}'] }]);
+  t.deepEqual(paused!.when.map((c) => c.command.on), ['target', 'source', 'source']);
+  t.is(unmet(paused!.when[2]!.expect, { exitCode: 0, stdout: 'Job type:         None        \n\n' }, {}, 't'), null, 'real virsh pads the value');
+  t.not(unmet(paused!.when[2]!.expect, { exitCode: 0, stdout: 'Job type:         Unbounded\nOperation:        Outgoing migration\n' }, {}, 't'), null);
+  t.deepEqual(paused!.run.map((c) => [c.on, c.argv.join(' ')]), [
+    ['source', 'virsh destroy {vm}'],
+    ['source', 'virsh undefine {vm}'],
+  ]);
+});
+
+test('a leftover outside migrate, with an unknown placeholder, with no when or no name is refused with its place and the fix', (t) => {
+  const text = (extra: string) => `platform: x
+discover: { run: [ls] }
+steps:
+  migrate:
+    check: [{ run: [a, "{vm}"] }]
+    run: [[m, "{vm}"]]
+${extra}
+  upgrade:
+    check: [{ run: [v] }]
+    run: [[u]]
+    leftover: [{ name: junk, when: [{ run: [x] }], run: [[y]] }]
+`;
+  const r = parseRunbook('rb.yaml', text('    leftover: [{ name: copy, when: [{ on: source, run: [s, "{vm}", "{bogus}"] }], run: [[d, "{vm}"]] }]'));
+  t.false(r.ok);
+  if (r.ok) return;
+  const outside = r.error.find((i) => i.path === 'steps.upgrade.leftover')!;
+  t.regex(outside.message, /only understood in steps.migrate/);
+  t.is(outside.line, 11);
+  t.true(r.error.some((i) => i.path === 'steps.migrate' && /unknown placeholder \{bogus\}/.test(i.message)));
+  const empty = parseRunbook('rb.yaml', text('    leftover: [{ name: copy, when: [], run: [[d]] }]'));
+  t.false(empty.ok);
+  if (!empty.ok) t.true(empty.error.some((i) => i.path === 'steps.migrate.leftover[0].when'));
+  const noName = parseRunbook('rb.yaml', text('    leftover: [{ when: [{ run: [s] }], run: [[d]] }]'));
+  t.false(noName.ok);
+  if (!noName.ok) t.true(noName.error.some((i) => i.path === 'steps.migrate.leftover[0].name' && /name is missing/.test(i.message)), JSON.stringify(noName.error));
+});
