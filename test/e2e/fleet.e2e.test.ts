@@ -36,6 +36,7 @@ import {
   sshToHost,
   memoryCgroupWorks,
   starveHost,
+  stopEverything,
   type CliResult,
 } from './lab.ts';
 
@@ -49,14 +50,19 @@ test.before(async () => {
   plan = await makePlan(join(work, 'plan'));
   planned = JSON.parse(readFileSync(plan, 'utf8')) as PlanFile;
 });
-test.after.always(() => {
+test.afterEach.always(async () => {
+  await stopEverything();
+});
+test.after.always(async () => {
+  await stopEverything();
   labDown();
 });
 
-const targetOf = (vm: string) => planned.groups.flatMap((g) => g.moves).filter((m) => m.vm === vm).at(-1)?.to ?? LAYOUT.get(vm)!;
+const targetIn = (p: PlanFile, vm: string) => p.groups.flatMap((g) => g.moves).filter((m) => m.vm === vm).at(-1)?.to ?? LAYOUT.get(vm)!;
 
 /** The final state every complete campaign must reach, however it got there. */
-async function checkFinal(t: ExecutionContext, label: string, bootsBefore: Map<string, string>): Promise<void> {
+async function checkFinal(t: ExecutionContext, label: string, bootsBefore: Map<string, string>, p: PlanFile = planned): Promise<void> {
+  const targetOf = (vm: string) => targetIn(p, vm);
   const now = await domains();
   t.deepEqual([...now.keys()].sort(), [...LAYOUT.keys()].sort(), `${label}: every VM exists, no other`);
   for (const vm of LAYOUT.keys()) {
@@ -193,6 +199,67 @@ test.serial('kill -9 of hvroll run in the middle of a live migration, then resum
   await checkFinal(t, 'kill-migrate', before);
   await checkJournal(t, 'kill-migrate', state, 'kill-migrate', true);
 });
+
+/**
+ * What a migration cut short in its last phase leaves, made for real: the run (one migration at a time) is killed
+ * -9 while a group is draining, after its first VM arrived on the target and while the second one moves. Then,
+ * on the source, a stopped copy of each VM that arrived is put back the way an interrupted migration leaves it —
+ * the first paused (a QEMU started with `virsh create --paused`, transient), the second, if it arrived too,
+ * defined and shut off. `resume` must remove exactly those copies (destroy + undefine the paused one, only
+ * undefine the shut-off one, on the source only) and finish, with the guests on the targets untouched.
+ */
+test.serial('a stopped copy left on the source by an interrupted migration is removed on resume, and the running guest is not touched', async (t) => {
+  t.timeout(600_000);
+  await resetFleet();
+  const before = bootIds();
+  const serial = (serialPlan ??= await makePlan(join(work, 'plan-serial'), { oneMigrationAtATime: true }));
+  const sp = JSON.parse(readFileSync(serial, 'utf8')) as PlanFile;
+  const group = sp.groups.find((g) => g.moves.length >= 2)!;
+  const state = newState('leftover');
+  const child = hvrollChild(runArgs(serial, state, 'leftover'));
+  const done = hvroll([], 600_000, child);
+  // The moment: one VM of the group runs on its target and is gone from its source, another is being migrated.
+  let arrived: typeof group.moves = [];
+  const deadline = Date.now() + 300_000;
+  while (child.exitCode === null && Date.now() < deadline) {
+    if (processes().some((p) => p.includes('virsh migrate --live'))) {
+      const now = await domains();
+      const landed = group.moves.filter((m) => (now.get(m.vm) ?? []).map((w) => w.host).join() === m.to);
+      if (landed.length >= 1 && landed.length < group.moves.length) {
+        arrived = landed;
+        break;
+      }
+    }
+    await new Promise((r) => setTimeout(r, 40));
+  }
+  child.kill('SIGKILL');
+  const killed = await done;
+  t.true(arrived.length > 0, `killed while ${group.name} drained (exit ${killed.code}): ${killed.stderr.slice(-2000)}`);
+  // Let the migration in flight settle (with --p2p the source libvirtd may finish it without the client).
+  for (let i = 0; i < 100 && processes().some((p) => p.includes('virsh migrate --live')); i++) await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, 2000));
+  const now = await domains();
+  arrived = group.moves.filter((m) => (now.get(m.vm) ?? []).map((w) => w.host).join() === m.to);
+  const [paused, shutOff] = arrived;
+  await mustOnHost(paused!.from, ['virsh', 'create', '--paused', `/root/${paused!.vm}.xml`]);
+  if (shutOff) await mustOnHost(shutOff.from, ['virsh', 'define', `/root/${shutOff.vm}.xml`]);
+  const left = await domains();
+  t.deepEqual(left.get(paused!.vm)?.map((w) => w.state.split(' ')[0]).sort(), ['paused', 'running'], 'the paused copy beside the running one');
+  t.log(`killed with ${group.moves.length - arrived.length} of ${group.moves.length} moves of ${group.name} to go; left a paused copy of ${paused!.vm} on ${paused!.from}${shutOff ? ` and a shut-off copy of ${shutOff.vm} on ${shutOff.from}` : ''}`);
+  t.is((await hvroll(['unlock', 'leftover', '--state', state])).code, 0);
+  const resumed = await hvroll(['resume', 'leftover', '--state', state, ...sshFlags()]);
+  t.is(resumed.code, 0, resumed.stderr.slice(-3000));
+  await checkFinal(t, 'leftover', before, sp);
+  const removed = (await journal(state, 'leftover')).filter((e) => e.step === 'migrate:leftover').map((e) => `${e.host} ${(e.argv ?? []).join(' ')} → ${e.outcome?.exitCode}`);
+  t.log(`removed: ${removed.join('; ')}`);
+  t.deepEqual(removed, [
+    `${paused!.from} virsh destroy ${paused!.vm} → 0`,
+    `${paused!.from} virsh undefine ${paused!.vm} → 1`, // transient: gone with the destroy
+    ...(shutOff ? [`${shutOff.from} virsh undefine ${shutOff.vm} → 0`] : []),
+  ]);
+});
+
+let serialPlan: string | undefined;
 
 test.serial('kill -9 of hvroll run in the middle of an upgrade, then resume: the same final state', async (t) => {
   t.timeout(600_000);

@@ -164,7 +164,7 @@ export const bootId = (h: string) => readFileSync(join(hostDir(h), 'boot_id'), '
 export const reboots = (h: string) => readFileSync(join(hostDir(h), 'log', 'reboot.log'), 'utf8').split('\n').filter((l) => l.includes(': rebooting')).length;
 
 /** Inventory + plan for the lab, made by `hvroll plan` with the production runbook. */
-export async function makePlan(dir: string, opts: { approval?: boolean } = {}): Promise<string> {
+export async function makePlan(dir: string, opts: { approval?: boolean; oneMigrationAtATime?: boolean } = {}): Promise<string> {
   mkdirSync(dir, { recursive: true });
   const inventory = {
     hosts: HOSTS.map((h) => ({ name: h, address: address(h), ssh: { user: 'root' }, labels: { rack: 'lab' }, capacity: { vcpus: 4, memoryMiB: 128 } })),
@@ -172,7 +172,7 @@ export async function makePlan(dir: string, opts: { approval?: boolean } = {}): 
     // approval: every group holding VMs waits for `hvroll approve` before it is drained (the empty spare does
     // not): the failure tests break a target at that point, after it was itself upgraded, before VMs move onto it.
     rules: {
-      concurrency: { groups: 1, migrations: 2, migrationsPerHost: 2 },
+      concurrency: { groups: 1, migrations: opts.oneMigrationAtATime ? 1 : 2, migrationsPerHost: opts.oneMigrationAtATime ? 1 : 2 },
       ...(opts.approval ? { sensitivity: [{ class: 'gated', match: { tier: 'web' }, order: 'normal', approval: true }] } : {}),
     },
   };
@@ -216,13 +216,30 @@ export interface CliResult {
   ms: number;
 }
 
+/**
+ * What a test started and must not outlive it: hvroll children and watchers. A test that throws half-way
+ * (a host command failing) would otherwise leave them running, and a live child or timer keeps the ava worker
+ * from ever exiting — the suite then hangs until CI's limit instead of failing.
+ */
+const children = new Set<ChildProcess>();
+const watchers = new Set<Watcher>();
+
+/** Kill every hvroll child still running and stop every watcher (test.after.always, and each test's teardown). */
+export async function stopEverything(): Promise<void> {
+  for (const c of children) c.kill('SIGKILL');
+  await Promise.all([...watchers].map((w) => w.stop()));
+}
+
 /** hvroll as a child process in the lab namespace (the controller's side of the lab network). */
 export function hvrollChild(args: string[]): ChildProcess {
-  return spawn('ip', ['netns', 'exec', LAB_NS, process.execPath, '--import', 'tsx', 'src/cli/main.ts', ...args], {
+  const child = spawn('ip', ['netns', 'exec', LAB_NS, process.execPath, '--import', 'tsx', 'src/cli/main.ts', ...args], {
     cwd: REPO,
     env: { ...process.env, NO_COLOR: '1', HVROLL_OPERATOR: 'e2e' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  return child;
 }
 
 export function hvroll(args: string[], timeoutMs = 600_000, child = hvrollChild(args)): Promise<CliResult> {
@@ -368,6 +385,7 @@ export class Watcher {
   private stopped = false;
   private loop: Promise<void> | undefined;
   start(): this {
+    watchers.add(this);
     this.loop = (async () => {
       while (!this.stopped) {
         const seen = new Map<string, string[]>();
@@ -391,6 +409,7 @@ export class Watcher {
   }
   async stop(): Promise<void> {
     this.stopped = true;
+    watchers.delete(this);
     await this.loop;
   }
 }

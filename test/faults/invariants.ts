@@ -70,7 +70,7 @@ export interface Violation {
 }
 
 /** Journal steps whose run commands change a host (checks, confirms and boot-id reads do not). */
-const SIDE_EFFECT_STEPS = new Set(['disable', 'migrate', 'upgrade', 'reboot', 'enable', 'rollback']);
+const SIDE_EFFECT_STEPS = new Set(['disable', 'migrate', 'migrate:leftover', 'migrate:abort', 'upgrade', 'reboot', 'enable', 'rollback']);
 
 export class InvariantChecker {
   readonly violations: Violation[] = [];
