@@ -235,6 +235,7 @@ test.serial('a stopped copy left on the source by an interrupted migration is re
   child.kill('SIGKILL');
   const killed = await done;
   t.true(arrived.length > 0, `killed while ${group.name} drained (exit ${killed.code}): ${killed.stderr.slice(-2000)}`);
+  const landedAtKill = arrived.length;
   // Let the migration in flight settle (with --p2p the source libvirtd may finish it without the client).
   for (let i = 0; i < 100 && processes().some((p) => p.includes('virsh migrate --live')); i++) await new Promise((r) => setTimeout(r, 100));
   await new Promise((r) => setTimeout(r, 2000));
@@ -245,7 +246,7 @@ test.serial('a stopped copy left on the source by an interrupted migration is re
   if (shutOff) await mustOnHost(shutOff.from, ['virsh', 'define', `/root/${shutOff.vm}.xml`]);
   const left = await domains();
   t.deepEqual(left.get(paused!.vm)?.map((w) => w.state.split(' ')[0]).sort(), ['paused', 'running'], 'the paused copy beside the running one');
-  t.log(`killed with ${group.moves.length - arrived.length} of ${group.moves.length} moves of ${group.name} to go; left a paused copy of ${paused!.vm} on ${paused!.from}${shutOff ? ` and a shut-off copy of ${shutOff.vm} on ${shutOff.from}` : ''}`);
+  t.log(`killed when ${landedAtKill} of ${group.moves.length} moves of ${group.name} had landed (${arrived.length} once the one in flight settled); left a paused copy of ${paused!.vm} on ${paused!.from}${shutOff ? ` and a shut-off copy of ${shutOff.vm} on ${shutOff.from}` : ''}`);
   t.is((await hvroll(['unlock', 'leftover', '--state', state])).code, 0);
   const resumed = await hvroll(['resume', 'leftover', '--state', state, ...sshFlags()]);
   t.is(resumed.code, 0, resumed.stderr.slice(-3000));
