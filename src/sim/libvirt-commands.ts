@@ -1,5 +1,5 @@
 // What a simulated libvirt host answers: exactly the argv of runbooks/libvirt.yaml (disable/enable marker,
-// virsh list/domstate/dominfo/domjobinfo/migrate/version, dpkg-query, apt-get, boot id, systemctl reboot/is-active),
+// virsh list/domstate/dominfo/domjobinfo/migrate/destroy/undefine/version, dpkg-query, apt-get, boot id, systemctl reboot/is-active),
 // with their virtual durations. Anything else exits 127 like an unknown command. Package name and marker
 // path come from the runbook's variables, not from here.
 
@@ -69,7 +69,7 @@ export class LibvirtCommands {
       case 'cat /proc/sys/kernel/random/boot_id':
         return now(ok(`${fleet.bootId(h)}\n`));
       case 'virsh list --all --name':
-        return now(ok(`${[...h.vms].sort().join('\n')}\n`));
+        return now(ok(`${fleet.namesOn(h).join('\n')}\n`));
       case 'virsh version':
         return now(h.libvirtd ? ok(`Compiled against library: libvirt ${h.version}\n`) : fail('error: failed to connect to the hypervisor'));
       case 'systemctl is-active libvirtd': {
@@ -91,6 +91,15 @@ export class LibvirtCommands {
           return ok(`Setting up ${vars.package} (${install[2]}) ...\n`);
         },
       };
+    }
+    const remnant = argv.length === 3 && argv[0] === 'virsh' ? fleet.remnants.get(argv[2]!) : undefined;
+    if (remnant && remnant.host === h.name && (argv[1] === 'domstate' || argv[1] === 'domjobinfo')) {
+      if (argv[1] === 'domstate') return now(ok(`${remnant.state}\n\n`));
+      return now(remnant.state === 'paused' ? ok('Job type:         None\n\n') : fail('error: Requested operation is not valid: domain is not running'));
+    }
+    if (argv.length === 3 && argv[0] === 'virsh' && (argv[1] === 'destroy' || argv[1] === 'undefine')) {
+      const refused = fleet.remove(argv[1], argv[2]!, h);
+      return { ms: 0, finish: () => (refused === null ? ok() : fail(refused)) };
     }
     if (argv.length === 3 && argv[0] === 'virsh' && (argv[1] === 'domstate' || argv[1] === 'dominfo' || argv[1] === 'domjobinfo')) {
       const vm = fleet.vms.get(argv[2]!);
@@ -116,13 +125,15 @@ export class LibvirtCommands {
     const full = timing.migrationMs(vm.name, attempt, vm.memoryMiB, vm.labels);
     // An injected failure happens part-way through: the time is spent, the VM stays where it was.
     const fails = timing.migrationFails(vm.name, attempt);
+    const cut = !fails && timing.migrationCutShort(vm.name, attempt);
     const ms = fails ? Math.round(full / 2) : full;
     this.jobs.set(vm.name, { startMs: this.nowMs(), ms: full, memoryMiB: vm.memoryMiB });
     return {
       ms,
       finish: () => {
         this.jobs.delete(vm.name);
-        fleet.finishMigration(vm, !fails);
+        fleet.finishMigration(vm, !fails, cut);
+        if (cut) return fail('error: Disconnected from qemu+ssh://target/system due to end of file\nerror: operation failed: migration out job: Unable to confirm migration');
         return fails ? fail('error: operation failed: migration out job: unexpectedly failed') : ok(`Migration: [100 %]\n`);
       },
       cancel: () => {

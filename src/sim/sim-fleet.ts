@@ -33,8 +33,18 @@ export interface SimVm {
   attempts: number;
 }
 
+/** The copy a migration cut short in its last phase leaves defined on its source (persistent). */
+export interface SimRemnant {
+  host: string;
+  state: 'paused' | 'shut off';
+}
+
 export class SimFleet {
   readonly hosts = new Map<string, SimHost>();
+  /** VM -> its stopped copy left on a source by an interrupted migration. */
+  readonly remnants = new Map<string, SimRemnant>();
+  /** VMs whose running copy was destroyed or undefined: lost. */
+  readonly harmed = new Set<string>();
   readonly vms = new Map<string, SimVm>();
   readonly byAddress = new Map<string, string>();
   migrations = 0;
@@ -67,6 +77,7 @@ export class SimFleet {
 
   /** Returns why the migration cannot start (libvirt's words), or null once it is under way. */
   startMigration(vm: SimVm | undefined, source: SimHost, target: SimHost | undefined): string | null {
+    if (vm && this.remnants.get(vm.name)?.host === source.name) return `error: Requested operation is not valid: domain '${vm.name}' is already active`;
     if (!vm || vm.host !== source.name) return `error: failed to get domain '${vm?.name ?? ''}'`;
     if (vm.migratingTo !== null) return 'error: Requested operation is not valid: domain has an active migration job';
     if (!target || !target.up) return `error: unable to connect to server: No route to host`;
@@ -77,7 +88,32 @@ export class SimFleet {
     return null;
   }
 
-  finishMigration(vm: SimVm, ok: boolean): void {
+  /** Names a host lists (`virsh list --all --name`): its VMs and the stopped copies left on it. */
+  namesOn(host: SimHost): string[] {
+    const names = [...host.vms];
+    for (const [vm, r] of this.remnants) if (r.host === host.name) names.push(vm);
+    return names.sort();
+  }
+
+  /** `virsh destroy` / `virsh undefine` on `host`: libvirt's error text, or null when done. */
+  remove(verb: 'destroy' | 'undefine', vmName: string, host: SimHost): string | null {
+    const r = this.remnants.get(vmName);
+    if (r && r.host === host.name) {
+      if (verb === 'destroy') {
+        if (r.state !== 'paused') return 'error: Requested operation is not valid: domain is not running';
+        r.state = 'shut off';
+      } else if (r.state === 'shut off') {
+        this.remnants.delete(vmName);
+      }
+      return null;
+    }
+    if (!host.vms.has(vmName)) return `error: failed to get domain '${vmName}'`;
+    this.harmed.add(vmName);
+    return null;
+  }
+
+  /** `cut`: the VM moved, but the source kept a paused copy (the migration's confirm never happened). */
+  finishMigration(vm: SimVm, ok: boolean, cut = false): void {
     const target = vm.migratingTo!;
     vm.migratingTo = null;
     if (!ok) {
@@ -91,6 +127,7 @@ export class SimFleet {
     vm.host = target;
     vm.moves++;
     this.migrations++;
+    if (cut) this.remnants.set(vm.name, { host: source, state: 'paused' });
     this.checker.migrationEnded(vm.name, source);
   }
 }

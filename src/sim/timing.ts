@@ -23,6 +23,11 @@ export interface TimingOptions {
   seed?: number;
   /** Share of migration attempts that fail (the VM stays on its source; the engine retries). */
   migrationFailRate?: number;
+  /**
+   * Share of migrations that are cut short in their last phase: the VM moves, a paused copy stays on the source
+   * and `virsh migrate` fails (what a killed orchestrator or a restarted source libvirtd leaves).
+   */
+  migrationCutShortRate?: number;
   /** Share of hosts whose verification fails after the upgrade (the group fails, the budget counts it). */
   verifyFailRate?: number;
 }
@@ -71,6 +76,11 @@ export class SimTiming {
   migrationFails(vm: string, attempt: number): boolean {
     const rate = this.options.migrationFailRate ?? 0;
     return rate > 0 && this.chance.unit(`migrate-fails/${vm}/${attempt}`) < rate;
+  }
+
+  migrationCutShort(vm: string, attempt: number): boolean {
+    const rate = this.options.migrationCutShortRate ?? 0;
+    return rate > 0 && this.chance.unit(`migrate-cut/${vm}/${attempt}`) < rate;
   }
 
   upgradeMs(host: string): number {

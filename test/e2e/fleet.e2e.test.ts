@@ -218,14 +218,16 @@ test.serial('a stopped copy left on the source by an interrupted migration is re
   const state = newState('leftover');
   const child = hvrollChild(runArgs(serial, state, 'leftover'));
   const done = hvroll([], 600_000, child);
-  // The moment: one VM of the group runs on its target and is gone from its source, another is being migrated.
+  // The moment: one VM of the group runs on its target and is gone from its source, and another is arriving
+  // (its incoming copy paused on its target: QEMU still receiving memory), so the drain cannot have ended.
   let arrived: typeof group.moves = [];
   const deadline = Date.now() + 300_000;
   while (child.exitCode === null && Date.now() < deadline) {
     if (processes().some((p) => p.includes('virsh migrate --live'))) {
       const now = await domains();
       const landed = group.moves.filter((m) => (now.get(m.vm) ?? []).map((w) => w.host).join() === m.to);
-      if (landed.length >= 1 && landed.length < group.moves.length) {
+      const arriving = group.moves.filter((m) => (now.get(m.vm) ?? []).some((w) => w.host === m.to && w.state.startsWith('paused')));
+      if (landed.length >= 1 && arriving.length >= 1) {
         arrived = landed;
         break;
       }
@@ -242,6 +244,8 @@ test.serial('a stopped copy left on the source by an interrupted migration is re
   const now = await domains();
   arrived = group.moves.filter((m) => (now.get(m.vm) ?? []).map((w) => w.host).join() === m.to);
   const [paused, shutOff] = arrived;
+  const upgrades = (await journal(state, 'leftover')).filter((e) => e.step === 'upgrade' && group.hosts.includes(e.host));
+  t.deepEqual(upgrades, [], `killed while ${group.name} still drained (no upgrade of its hosts journalled)`);
   await mustOnHost(paused!.from, ['virsh', 'create', '--paused', `/root/${paused!.vm}.xml`]);
   if (shutOff) await mustOnHost(shutOff.from, ['virsh', 'define', `/root/${shutOff.vm}.xml`]);
   const left = await domains();
@@ -250,6 +254,11 @@ test.serial('a stopped copy left on the source by an interrupted migration is re
   t.is((await hvroll(['unlock', 'leftover', '--state', state])).code, 0);
   const resumed = await hvroll(['resume', 'leftover', '--state', state, ...sshFlags()]);
   t.is(resumed.code, 0, resumed.stderr.slice(-3000));
+  const end = await domains();
+  if (group.moves.some((m) => (end.get(m.vm) ?? []).length !== 1)) {
+    t.log(`after resume: ${JSON.stringify([...end])}`);
+    t.log((await journal(state, 'leftover')).map((e) => `${e.startedAt} ${e.step} ${e.host} ${e.vm ?? ''} ${(e.argv ?? []).join(' ')} → ${e.outcome?.exitCode ?? e.outcome?.error?.message ?? 'open'} ${(e.outcome?.outputTail ?? '').slice(-200)}`).join('\n'));
+  }
   await checkFinal(t, 'leftover', before, sp);
   const removed = (await journal(state, 'leftover')).filter((e) => e.step === 'migrate:leftover').map((e) => `${e.host} ${(e.argv ?? []).join(' ')} → ${e.outcome?.exitCode}`);
   t.log(`removed: ${removed.join('; ')}`);

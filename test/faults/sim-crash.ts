@@ -101,6 +101,8 @@ export interface CrashRunOptions {
   /** At most this many kills in this campaign. */
   maxKills: number;
   migrationFailRate?: number;
+  /** Share of migrations cut short in their last phase (a paused copy left on the source, virsh fails). */
+  migrationCutShortRate?: number;
   /** Hosts disabled by somebody else before the campaign (they must stay so). */
   preDisabled?: string[];
   /** Also kill right before and after store appends. */
@@ -122,6 +124,8 @@ export interface CrashRunReport {
   checker: InvariantChecker;
   capacityViolations: number;
   commands: number;
+  /** Commands that removed a stopped copy an interrupted migration left (journal step migrate:leftover). */
+  leftoverCommands: number;
   plan: PlanFile;
 }
 
@@ -137,7 +141,11 @@ function simWorld(fleet: SimFleet): World {
     vms: () => {
       const on = new Map<string, string[]>();
       for (const h of fleet.hosts.values()) for (const vm of h.vms) on.set(vm, [...(on.get(vm) ?? []), h.name]);
-      return [...fleet.vms.values()].map((v) => ({ name: v.name, on: on.get(v.name) ?? [], migratingTo: v.migratingTo }));
+      return [...fleet.vms.values()].map((v) => {
+        const remnant = fleet.remnants.get(v.name);
+        // A destroyed or undefined running copy is a lost VM, wherever the fleet still files it.
+        return { name: v.name, on: fleet.harmed.has(v.name) ? [] : (on.get(v.name) ?? []), migratingTo: v.migratingTo, stoppedCopies: remnant ? [remnant.host] : [] };
+      });
     },
   };
 }
@@ -146,7 +154,7 @@ export async function crashingCampaign(o: CrashRunOptions): Promise<CrashRunRepo
   const plan = planFor(o.inventory, o.runbook);
   const random = mulberry32(o.seed);
   const vars: Record<string, string> = { ...o.runbook.vars, version: '2.0.0-sim' };
-  const timing = new SimTiming({ estimates: plan.settings.estimates, spread: 0.3, seed: o.seed, migrationFailRate: o.migrationFailRate ?? 0 });
+  const timing = new SimTiming({ estimates: plan.settings.estimates, spread: 0.3, seed: o.seed, migrationFailRate: o.migrationFailRate ?? 0, migrationCutShortRate: o.migrationCutShortRate ?? 0 });
   const clock = new VirtualClock();
   const largest = Math.max(...plan.groups.map((g) => g.hosts.length));
   const limit = plan.settings.concurrency.groups * largest;
@@ -265,7 +273,8 @@ export async function crashingCampaign(o: CrashRunOptions): Promise<CrashRunRepo
         reportedOutOfPool: result.outOfPool.map((x) => x.host),
         expectedPlacement: new Map([...o.inventory.vms.map((v) => [v.name, v.host] as const), ...plan.groups.flatMap((g) => g.moves.map((m) => [m.vm, m.to] as const))]),
       });
-      return { ...report, outcome: result, checker, capacityViolations: capacity.total, commands: checker.commands, plan };
+      const leftoverCommands = entries().filter((e) => e.step === 'migrate:leftover').length;
+      return { ...report, outcome: result, checker, capacityViolations: capacity.total, commands: checker.commands, leftoverCommands, plan };
     }
   } finally {
     await rm(root, { recursive: true, force: true });

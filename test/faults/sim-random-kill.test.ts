@@ -1,7 +1,8 @@
 // Fault matrix 1 (simulator half): a seeded random-kill loop. The example campaign runs in virtual time with
 // the real engine and store; it is killed -9 (see sim-crash.ts) at random command boundaries, before or after
 // the command (and, in half the campaigns, right before or after a store append), and resumed each time,
-// until it ends. I1–I5 are checked after every journalled event and at the end; I6's argv check at the end.
+// until it ends. 5 % of migration attempts fail, and 5 % are cut short in their last phase (the VM moves, a
+// paused copy stays on the source), so kills also land between such a cut and the removal of that copy. I1–I5 are checked after every journalled event and at the end; I6's argv check at the end.
 // At least 200 kills over the seeds.
 import test from 'ava';
 import { loadInventory } from '../../src/inventory/load.ts';
@@ -12,7 +13,7 @@ const runbook = await loadRunbook('runbooks/libvirt.yaml');
 const { inventory } = await loadInventory(['inventory/example.yaml']);
 
 function summary(r: CrashRunReport): string {
-  return `${r.kills} kills (${r.killsBefore} before a command, ${r.killsAfter} after, ${r.killsInWrites} at a store append; ${r.openIntentsAtResume} intents left open), ${r.commands} commands, ${r.checker.checks} checks, outcome ${r.outcome.state}`;
+  return `${r.kills} kills (${r.killsBefore} before a command, ${r.killsAfter} after, ${r.killsInWrites} at a store append; ${r.openIntentsAtResume} intents left open), ${r.commands} commands, ${r.leftoverCommands} removing stopped copies, ${r.checker.checks} checks, outcome ${r.outcome.state}`;
 }
 
 test('seeded random kill -9 loop over the simulated example campaign: every resume succeeds, I1–I6 hold after every journalled event', async (t) => {
@@ -20,10 +21,12 @@ test('seeded random kill -9 loop over the simulated example campaign: every resu
   const seeds = [101, 202, 303, 404, 505, 606];
   let kills = 0;
   let checks = 0;
+  let leftovers = 0;
   for (const seed of seeds) {
     // The last three campaigns are also killed right before and after store appends.
-    const r = await crashingCampaign({ inventory, runbook, seed, killEvery: 25, maxKills: 40, migrationFailRate: 0.05, preDisabled: [inventory.hosts[3]!.name], killInWrites: seed >= 404 });
+    const r = await crashingCampaign({ inventory, runbook, seed, killEvery: 25, maxKills: 40, migrationFailRate: 0.05, migrationCutShortRate: 0.05, preDisabled: [inventory.hosts[3]!.name], killInWrites: seed >= 404 });
     kills += r.kills;
+    leftovers += r.leftoverCommands;
     checks += r.checker.checks;
     t.log(`seed ${seed}: ${summary(r)}`);
     t.deepEqual(r.checker.violations, [], `seed ${seed}: invariant violations`);
@@ -32,8 +35,9 @@ test('seeded random kill -9 loop over the simulated example campaign: every resu
     t.true(['done', 'stopped'].includes(r.outcome.state), `seed ${seed}: ended ${r.outcome.state}`);
     t.is(r.incarnations, r.kills + 1, 'every kill was followed by a resume that got going');
   }
-  t.log(`${kills} kills over ${seeds.length} campaigns, ${checks} invariant checks, 0 violations`);
+  t.log(`${kills} kills over ${seeds.length} campaigns, ${checks} invariant checks, ${leftovers} commands removing stopped copies, 0 violations`);
   t.true(kills >= 200, `only ${kills} kills`);
+  t.true(leftovers > 0, 'some migrations were cut short and their copies removed');
 });
 
 test('a week between each kill and its resume: nothing expired — drained hosts are still known as drained and re-enabled at the end', async (t) => {
@@ -55,4 +59,12 @@ test('the same loop catches a reconcile that does not check first: an upgrade st
     if (found > 0) break;
   }
   t.true(found > 0, 'the checker saw the repeated side effect');
+});
+
+test('the same loop catches a leftover removal aimed at the wrong host: destroying the copy on the target loses the VM (I1)', async (t) => {
+  const broken = structuredClone(runbook);
+  for (const l of broken.steps.migrate!.leftover) for (const c of l.run) c.on = 'target';
+  const r = await crashingCampaign({ inventory, runbook: broken, seed: 11, killEvery: 25, maxKills: 5, migrationCutShortRate: 0.2 });
+  t.true(r.checker.counts.I1 > 0, `I1 violations: ${r.checker.counts.I1}`);
+  t.true(r.checker.violations.some((v) => v.invariant === 'I1' && /sent to the host where .* runs|is lost/.test(v.message)), JSON.stringify(r.checker.violations.slice(0, 3)));
 });
