@@ -82,7 +82,7 @@ function sentBefore(deps: EngineDeps, t: StepTarget, step: Step): boolean {
 async function removeLeftover(deps: EngineDeps, t: StepTarget, step: Step): Promise<boolean> {
   if (step.leftover.length === 0 || !sentBefore(deps, t, step)) return false;
   for (const leftover of step.leftover) {
-    if ((await failingCheck(deps, t, step, leftover.when, `${step.name}:leftover-check`)) !== null) continue;
+    if ((await failingCheck(deps, t, step, leftover.when, `${step.name}:leftover:check`)) !== null) continue;
     const what = `${step.name}${t.vm ? ` of VM ${t.vm}` : ''}`;
     deps.log.warn({ group: t.group, vm: t.vm, step: step.name, leftover: leftover.name }, `${what}: an interrupted run left ${leftover.name} (${leftover.when.map((c) => c.name).join(', ')}); removing it`);
     for (const command of leftover.run) {

@@ -22,7 +22,7 @@ const tail = (r: Pick<CommandResult, 'stdoutTail' | 'stderrTail'>) => [r.stdoutT
 /** Checks, confirms, boot-id reads and discovery only read; every other journal step (a runbook step's run,
  * a leftover's removal, a migration abort) changes the host. */
 function changesHost(step: string): boolean {
-  return step !== 'discover' && !/:(check|confirm|leftover-check|boot-id)$/.test(step);
+  return step !== 'discover' && !/:(check|confirm|boot-id)$/.test(step);
 }
 
 /** Hosts whose refused key is already in the audit trail, per store: once per host and run is enough. */

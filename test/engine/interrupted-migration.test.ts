@@ -37,7 +37,7 @@ test('a paused copy left on the source is destroyed and undefined there, and the
     ],
     'journalled before and after, as its own step',
   );
-  const looked = await journal(rig, 'migrate:leftover-check');
+  const looked = await journal(rig, 'migrate:leftover:check');
   t.true(looked.length > 0 && looked.every((e) => e.vm === cut), 'leftovers are looked for only where a migrate command was sent before');
   t.is((await journal(rig, 'migrate')).length, 2, 'two migrate commands: one per VM, none repeated');
 });

@@ -47,3 +47,21 @@ test('a group error names a host as a whole word: hv-1 is not named by hv-10, a 
   t.deepEqual(only('verify did not take on hv-10: exit code 3'), ['hv-10']);
   t.deepEqual(only('verify did not take on hv-1.'), ['hv-1']);
 });
+
+test('removing a stopped copy an interrupted migration left is not a failure: its checks answer questions, and an undefine that finds a transient copy already gone is expected', (t) => {
+  const journal = [
+    e('g1', 'migrate', 'hv-1', null, { vm: 'a', error: 'connection lost' }), // the run killed mid-migration
+    e('g1', 'migrate:check', 'hv-1', 0, { vm: 'a' }), // resume: "gone from source"? no (exit 0: still defined)
+    e('g1', 'migrate:leftover:check', 'hv-2', 1, { vm: 'a' }), // first case: not shut off on the source
+    e('g1', 'migrate:leftover:check', 'hv-1', 0, { vm: 'a' }),
+    e('g1', 'migrate:leftover', 'hv-1', 0, { vm: 'a' }), // virsh destroy
+    e('g1', 'migrate:leftover', 'hv-1', 1, { vm: 'a' }), // virsh undefine: transient, gone with the destroy
+    e('g1', 'migrate:confirm', 'hv-1', 1, { vm: 'a' }), // gone from source: yes
+    e('g1', 'migrate:leftover:check', 'hv-2', 1, { vm: 'b' }), // no copy of b on its target: its migration is retried
+    e('g1', 'migrate', 'hv-1', 0, { vm: 'b' }),
+  ];
+  t.deepEqual(
+    failedEntries(journal, () => null).map((x) => `${x.step} ${x.vm}`),
+    ['migrate a'],
+  );
+});
