@@ -42,20 +42,23 @@ function remaining(deps: EngineDeps, t: StepTarget, step: string): number {
   return ms;
 }
 
+/** One journalled command for this target (its VM, its abort signal), under `journalStep`. */
+function send(deps: EngineDeps, t: StepTarget, journalStep: string, host: HostRef, argv: string[], timeoutMs: number) {
+  return runRemote(deps, { group: t.group, step: journalStep, host, ...(t.vm === undefined ? {} : { vm: t.vm }), argv, timeoutMs, ...(t.signal ? { signal: t.signal } : {}) });
+}
+
+/** The step's confirm (its checks when it has none) must hold now; `said` turns what failed into the error. */
+async function mustConfirm(deps: EngineDeps, t: StepTarget, step: Step, said: (problem: string) => string): Promise<void> {
+  const problem = await failingCheck(deps, t, step, step.confirm.length > 0 ? step.confirm : step.check, `${step.name}:confirm`);
+  if (problem !== null) throw new HvrollError('remote', said(problem), { retryable: true, details: { step: step.name, vm: t.vm } });
+}
+
 /** The first check that does not hold, in words, or null when all hold. */
 export async function failingCheck(deps: EngineDeps, t: StepTarget, step: Step, checks: readonly Check[], journalStep: string): Promise<string | null> {
   for (const check of checks) {
     const host = where(deps, t, check.command, `check "${check.name}"`);
     const argv = render(check.command.argv, t.values, `${deps.runbook.file}: steps.${step.name}`);
-    const result = await runRemote(deps, {
-      group: t.group,
-      step: journalStep,
-      host,
-      ...(t.vm === undefined ? {} : { vm: t.vm }),
-      argv,
-      timeoutMs: Math.min(remaining(deps, t, step.name), step.timeoutSeconds * 1000),
-      ...(t.signal ? { signal: t.signal } : {}),
-    });
+    const result = await send(deps, t, journalStep, host, argv, Math.min(remaining(deps, t, step.name), step.timeoutSeconds * 1000));
     const problem = unmet(check.expect, result, t.values, `${deps.runbook.file}: steps.${step.name}`);
     if (problem !== null) return `${check.name} on ${host.name}: ${problem}`;
   }
@@ -87,21 +90,10 @@ async function removeLeftover(deps: EngineDeps, t: StepTarget, step: Step): Prom
     deps.log.warn({ group: t.group, vm: t.vm, step: step.name, leftover: leftover.name }, `${what}: an interrupted run left ${leftover.name} (${leftover.when.map((c) => c.name).join(', ')}); removing it`);
     for (const command of leftover.run) {
       const host = where(deps, t, command, `steps.${step.name}.leftover`);
-      await runRemote(deps, {
-        group: t.group,
-        step: `${step.name}:leftover`,
-        host,
-        ...(t.vm === undefined ? {} : { vm: t.vm }),
-        argv: render(command.argv, t.values, `${deps.runbook.file}: steps.${step.name}.leftover`),
-        timeoutMs: Math.min(remaining(deps, t, step.name), step.timeoutSeconds * 1000),
-        ...(t.signal ? { signal: t.signal } : {}),
-      });
+      const argv = render(command.argv, t.values, `${deps.runbook.file}: steps.${step.name}.leftover`);
+      await send(deps, t, `${step.name}:leftover`, host, argv, Math.min(remaining(deps, t, step.name), step.timeoutSeconds * 1000));
     }
-    const confirm = step.confirm.length > 0 ? step.confirm : step.check;
-    const problem = await failingCheck(deps, t, step, confirm, `${step.name}:confirm`);
-    if (problem !== null) {
-      throw new HvrollError('remote', `${what}: removing ${leftover.name} left by an interrupted run did not finish the step: ${problem}`, { retryable: true, details: { step: step.name, vm: t.vm } });
-    }
+    await mustConfirm(deps, t, step, (problem) => `${what}: removing ${leftover.name} left by an interrupted run did not finish the step: ${problem}`);
     return true;
   }
   return false;
@@ -113,16 +105,7 @@ export async function reconcile(deps: EngineDeps, t: StepTarget, step: Step): Pr
   for (const command of step.run) {
     const host = where(deps, t, command, `steps.${step.name}.run`);
     const argv = render(command.argv, t.values, `${deps.runbook.file}: steps.${step.name}`);
-    const run = () =>
-      runRemote(deps, {
-        group: t.group,
-        step: step.name,
-        host,
-        ...(t.vm === undefined ? {} : { vm: t.vm }),
-        argv,
-        timeoutMs: remaining(deps, t, step.name),
-        ...(t.signal ? { signal: t.signal } : {}),
-      });
+    const run = () => send(deps, t, step.name, host, argv, remaining(deps, t, step.name));
     const progress = step.progress;
     const result = progress
       ? await runWatched(deps, progress, { file: deps.runbook.file, group: t.group, host: where(deps, t, progress.command, `steps.${step.name}.progress`), ...(t.vm === undefined ? {} : { vm: t.vm }), values: t.values, ...(t.signal ? { signal: t.signal } : {}) }, run)
@@ -134,11 +117,7 @@ export async function reconcile(deps: EngineDeps, t: StepTarget, step: Step): Pr
       });
     }
   }
-  const confirm = step.confirm.length > 0 ? step.confirm : step.check;
-  const problem = await failingCheck(deps, t, step, confirm, `${step.name}:confirm`);
-  if (problem !== null) {
-    throw new HvrollError('remote', `${step.name}${t.vm ? ` of VM ${t.vm}` : ''} did not take: ${problem}`, { retryable: true, details: { step: step.name, vm: t.vm } });
-  }
+  await mustConfirm(deps, t, step, (problem) => `${step.name}${t.vm ? ` of VM ${t.vm}` : ''} did not take: ${problem}`);
   return 'done';
 }
 

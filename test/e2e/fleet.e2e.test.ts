@@ -35,6 +35,7 @@ import {
   sshFlags,
   sshToHost,
   memoryCgroupWorks,
+  listDomains,
   starveHost,
   stopEverything,
   type CliResult,
@@ -222,15 +223,10 @@ test.serial('a stopped copy left on the source by an interrupted migration is re
   // (its incoming copy paused on its target: QEMU still receiving memory), so the drain cannot have ended. That
   // lasts ~0.4 s here, so only the hosts involved are read, all at once (`virsh list --all`, ~40 ms).
   const involved = [...new Set(group.moves.flatMap((m) => [m.from, m.to]))];
-  const list = async (h: string) => {
-    const r = await onHost(h, ['virsh', 'list', '--all'], 10_000);
-    const rows = r.stdout.split('\n').slice(2).map((line) => /^\s*\S+\s+(\S+)\s+(.+?)\s*$/.exec(line));
-    return new Map(rows.filter((m) => m !== null).map((m) => [m[1]!, m[2]!]));
-  };
   let arrived: typeof group.moves = [];
   const deadline = Date.now() + 300_000;
   while (child.exitCode === null && Date.now() < deadline) {
-    const seen = new Map(await Promise.all(involved.map(async (h) => [h, await list(h)] as const)));
+    const seen = new Map(await Promise.all(involved.map(async (h) => [h, await listDomains(h)] as const)));
     const landed = group.moves.filter((m) => seen.get(m.to)?.get(m.vm) === 'running' && !seen.get(m.from)?.has(m.vm));
     const arriving = group.moves.filter((m) => seen.get(m.to)?.get(m.vm) === 'paused');
     if (landed.length >= 1 && arriving.length >= 1) {

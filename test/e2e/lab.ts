@@ -375,6 +375,15 @@ export function processes(): string[] {
   return execFileSync('ps', ['-eo', 'args='], { encoding: 'utf8' }).split('\n');
 }
 
+/** Host `h`'s domains by name, with the state `virsh list --all` prints; undefined when libvirtd does not answer. */
+export async function listDomains(h: string): Promise<Map<string, string> | undefined> {
+  const r = await onHost(h, ['virsh', 'list', '--all'], 10_000).catch(() => undefined);
+  if (!r || r.code !== 0) return undefined;
+  // Line by line: a pattern over the whole text would run across the header's dashes into the first row.
+  const rows = r.stdout.split('\n').slice(2).map((line) => /^\s*\S+\s+(\S+)\s+(.+?)\s*$/.exec(line));
+  return new Map(rows.filter((m) => m !== null).map((m) => [m[1]!, m[2]!]));
+}
+
 /**
  * Samples every host's libvirtd every ~300 ms while a campaign runs, and records any VM seen shut off or
  * crashed, and any sample where a VM is missing from every host.
@@ -390,12 +399,9 @@ export class Watcher {
       while (!this.stopped) {
         const seen = new Map<string, string[]>();
         for (const h of HOSTS) {
-          const r = await onHost(h, ['virsh', 'list', '--all'], 10_000).catch(() => undefined);
-          if (!r || r.code !== 0) continue; // libvirtd restarting ("reboot")
-          for (const line of r.stdout.split('\n').slice(2)) {
-            const m = /^\s*(\S+)\s+(\S+)\s+(.+?)\s*$/.exec(line);
-            if (m) seen.set(m[2]!, [...(seen.get(m[2]!) ?? []), `${h}:${m[3]}`]);
-          }
+          const listed = await listDomains(h);
+          if (!listed) continue; // libvirtd restarting ("reboot")
+          for (const [vm, state] of listed) seen.set(vm, [...(seen.get(vm) ?? []), `${h}:${state}`]);
         }
         this.samples++;
         // A copy seen shut off or crashed is an outage unless another host holds a live QEMU for the VM in the

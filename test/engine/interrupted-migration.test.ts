@@ -3,11 +3,23 @@
 // `leftover` cases recognise that state and remove the source's copy — only the source's, only when the target
 // runs the VM, only when no job is left on the source — instead of retrying a migration that can only answer
 // "already active". Over real SSH against the in-process hypervisors.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { runCampaign } from '../../src/engine/campaign-runner.ts';
+import type { Remnant } from '../helpers/ssh-hypervisor.ts';
 import { startRig, type CampaignRig } from './campaign-fixture.ts';
 
 const commandsTo = (rig: CampaignRig, host: string, verb: string) => rig.fleet.host(host).received.filter((c) => c.argv?.[0] === 'virsh' && c.argv[1] === verb).map((c) => c.argv!.join(' '));
+
+/** destroy and undefine commands that reached `host`. */
+const removals = (rig: CampaignRig, host: string) => [...commandsTo(rig, host, 'destroy'), ...commandsTo(rig, host, 'undefine')];
+
+/** Two hosts, one VM on hv-1; its migration to hv-2 is cut short, leaving `copy` on hv-1. */
+async function oneCutShort(t: ExecutionContext, copy: Omit<Remnant, 'host'>, retries?: Record<string, number>): Promise<CampaignRig> {
+  const rig = await startRig({ hosts: 2, vmsPerHost: 1, ...(retries ? { retries } : {}) });
+  t.teardown(() => rig.close());
+  rig.fleet.model.cutShortNextMigrations(copy);
+  return rig;
+}
 
 async function journal(rig: CampaignRig, step: string) {
   return Promise.resolve(rig.deps.store.journal({ step }));
@@ -27,7 +39,7 @@ test('a paused copy left on the source is destroyed and undefined there, and the
   const cut = model.migrations[0]!.vm;
   t.deepEqual(commandsTo(rig, 'hv-1', 'destroy'), [`virsh destroy ${cut}`]);
   t.deepEqual(commandsTo(rig, 'hv-1', 'undefine'), [`virsh undefine ${cut}`]);
-  t.deepEqual([...commandsTo(rig, 'hv-2', 'destroy'), ...commandsTo(rig, 'hv-2', 'undefine')], [], 'nothing removed on the target');
+  t.deepEqual(removals(rig, 'hv-2'), [], 'nothing removed on the target');
   const removed = await journal(rig, 'migrate:leftover');
   t.deepEqual(
     removed.map((e) => [e.host, e.vm, e.argv?.join(' '), e.outcome?.exitCode]),
@@ -43,9 +55,7 @@ test('a paused copy left on the source is destroyed and undefined there, and the
 });
 
 test('a shut-off copy left on the source is only undefined (a stopped domain is never destroyed)', async (t) => {
-  const rig = await startRig({ hosts: 2, vmsPerHost: 1 });
-  t.teardown(() => rig.close());
-  rig.fleet.model.cutShortNextMigrations({ state: 'shut off', persistent: true });
+  const rig = await oneCutShort(t, { state: 'shut off', persistent: true });
   const outcome = await runCampaign(rig.deps, { controlPollMs: 50 });
   t.is(outcome.state, 'done');
   t.is(rig.fleet.model.remnants.size, 0);
@@ -55,9 +65,7 @@ test('a shut-off copy left on the source is only undefined (a stopped domain is 
 });
 
 test('a transient paused copy: destroy removes it, the failing undefine is recorded, and the confirm decides', async (t) => {
-  const rig = await startRig({ hosts: 2, vmsPerHost: 1 });
-  t.teardown(() => rig.close());
-  rig.fleet.model.cutShortNextMigrations({ state: 'paused', persistent: false });
+  const rig = await oneCutShort(t, { state: 'paused', persistent: false });
   const outcome = await runCampaign(rig.deps, { controlPollMs: 50 });
   t.is(outcome.state, 'done');
   t.is(rig.fleet.model.remnants.size, 0);
@@ -69,22 +77,18 @@ test('a transient paused copy: destroy removes it, the failing undefine is recor
 });
 
 test('a paused source copy that libvirt still holds a job on is left alone: the group fails, nothing is destroyed', async (t) => {
-  const rig = await startRig({ hosts: 2, vmsPerHost: 1, retries: { migrate: 1 } });
-  t.teardown(() => rig.close());
-  rig.fleet.model.cutShortNextMigrations({ state: 'paused', persistent: true, job: true });
+  const rig = await oneCutShort(t, { state: 'paused', persistent: true, job: true }, { migrate: 1 });
   const outcome = await runCampaign(rig.deps, { controlPollMs: 50 });
   t.is(outcome.state, 'stopped');
   t.deepEqual(outcome.failed, ['hv-1']);
-  t.deepEqual([...commandsTo(rig, 'hv-1', 'destroy'), ...commandsTo(rig, 'hv-1', 'undefine')], []);
+  t.deepEqual(removals(rig, 'hv-1'), []);
   t.is(rig.fleet.model.remnants.get('vm-0')?.host, 'hv-1', 'the copy is still there for the operator (or libvirt) to settle');
   t.is(rig.fleet.model.vms.get('vm-0')!.state, 'running');
   t.is(rig.hosts.host('hv-1').upgrades, 0, 'the host is not upgraded under a VM copy');
 });
 
 test('when the target does not run the VM, the source copy is not touched, whatever its state', async (t) => {
-  const rig = await startRig({ hosts: 2, vmsPerHost: 1, retries: { migrate: 1 } });
-  t.teardown(() => rig.close());
-  rig.fleet.model.cutShortNextMigrations({ state: 'paused', persistent: true });
+  const rig = await oneCutShort(t, { state: 'paused', persistent: true }, { migrate: 1 });
   // The copy on the target dies right after the cut: the paused source copy is then the only one left.
   const handler = rig.fleet.model.migrate.bind(rig.fleet.model);
   rig.fleet.model.migrate = (vm, from, to) => {
@@ -95,7 +99,7 @@ test('when the target does not run the VM, the source copy is not touched, whate
   };
   const outcome = await runCampaign(rig.deps, { controlPollMs: 50 });
   t.is(outcome.state, 'stopped');
-  t.deepEqual([...commandsTo(rig, 'hv-1', 'destroy'), ...commandsTo(rig, 'hv-1', 'undefine'), ...commandsTo(rig, 'hv-2', 'destroy'), ...commandsTo(rig, 'hv-2', 'undefine')], []);
+  t.deepEqual([...removals(rig, 'hv-1'), ...removals(rig, 'hv-2')], []);
   t.is(rig.fleet.model.remnants.get('vm-0')?.state, 'paused');
   t.is(rig.hosts.host('hv-1').upgrades, 0);
 });
