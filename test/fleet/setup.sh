@@ -89,6 +89,9 @@ CONF
 #!/bin/sh
 # hvroll lab host $h: no systemd here. 'systemctl reboot' restarts this host's sshd and libvirtd with a new
 # boot id (test/fleet/hostd.sh); 'systemctl is-active libvirtd' tells whether its libvirtd runs.
+# sshd passes only PATH to sessions: the lab's location is written in here, so a lab moved with
+# HVLAB_DIR/HVLAB_PREFIX/HVLAB_NET reboots its own hosts, never the default lab's.
+export HVLAB_DIR='$HVLAB_DIR' HVLAB_PREFIX='$HVLAB_PREFIX' HVLAB_NET='$HVLAB_NET'
 case "\$*" in
   reboot) exec "$FLEET_SRC/hostd.sh" "$h" reboot ;;
   "is-active libvirtd") exec "$FLEET_SRC/hostd.sh" "$h" is-active ;;
