@@ -146,7 +146,10 @@ export async function resetFleet(extraVms: ReadonlyMap<string, HostName> = new M
         await onHost(h, ['virsh', 'destroy', vm]);
         await mustOnHost(h, ['virsh', 'undefine', vm]);
       }
+      await mustOnHost(h, ['rm', '-f', '/opt/hvlab/fail-postinst']);
       await mustOnHost(h, ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-q', '--allow-downgrades', `${PACKAGE}=${VERSION_FROM}`]);
+      // As after a boot at VERSION_FROM: the lab's daemon reports the version installed when it started.
+      writeFileSync(join(hostDir(h), 'daemon-version'), `${VERSION_FROM}\n`);
       await mustOnHost(h, ['rm', '-f', '/var/lib/hvroll/maintenance']);
       writeFileSync(join(hostDir(h), 'log', 'reboot.log'), '');
     }),

@@ -18,7 +18,11 @@ start_libvirtd() {
   setsid /usr/sbin/libvirtd --config /etc/libvirt/libvirtd.conf --pid-file /run/libvirt/libvirtd.pid >>"$H/log/libvirtd.out" 2>&1 </dev/null &
   echo $! >"$H/pids/libvirtd.pid"
   for _ in $(seq 1 300); do
-    virsh -c qemu:///system version >/dev/null 2>&1 && return 0
+    if virsh -c qemu:///system version >/dev/null 2>&1; then
+      # What this daemon reports as its version until its next start (the lab's virsh wrapper reads it).
+      cat /opt/hvlab/hypervisor-version >"$H/daemon-version" 2>/dev/null || echo none >"$H/daemon-version"
+      return 0
+    fi
     kill -0 "$(cat "$H/pids/libvirtd.pid")" 2>/dev/null || { tail -20 "$H/log/libvirtd.out" >&2; die "$h: libvirtd exited at start"; }
     sleep 0.1
   done

@@ -39,6 +39,17 @@ for v in 1.0 1.1; do
   d=$(mktemp -d); mkdir -p "$d/DEBIAN" "$d/opt/hvlab"
   printf 'Package: hvlab-hypervisor\nVersion: %s\nArchitecture: all\nMaintainer: hvroll tests <tests@hvroll.invalid>\nDescription: hvroll e2e lab: the package a campaign upgrades\n' "$v" >"$d/DEBIAN/control"
   echo "$v" >"$d/opt/hvlab/hypervisor-version"
+  # A host where /opt/hvlab/fail-postinst exists fails the configure step, as a broken maintainer script does:
+  # apt-get exits 100 and dpkg leaves the new version unpacked but half-configured (status iF).
+  cat >"$d/DEBIAN/postinst" <<'POSTINST'
+#!/bin/sh
+set -e
+if [ "$1" = configure ] && [ -e /opt/hvlab/fail-postinst ]; then
+  echo "hvlab-hypervisor: postinst fails on purpose (/opt/hvlab/fail-postinst exists on this lab host)" >&2
+  exit 1
+fi
+POSTINST
+  chmod 755 "$d/DEBIAN/postinst"
   dpkg-deb -Zgzip --root-owner-group -b "$d" "$HVLAB_DIR/repo/hvlab-hypervisor_${v}_all.deb" >/dev/null
   rm -rf "$d"
 done
@@ -99,6 +110,22 @@ case "\$*" in
 esac
 WRAP
   chmod +x "$H/bin/systemctl"
+
+  # The lab's hypervisor daemon is the machine's libvirtd, whose own version never changes. A real upgrade
+  # changes what the restarted daemon reports; here the daemon "runs" the hvlab-hypervisor version that was
+  # installed when hostd.sh last started it (<host dir>/daemon-version), and `virsh version --daemon` reports
+  # that instead of libvirt's. Every other virsh command is the real one.
+  cat >"$H/bin/virsh" <<WRAP
+#!/bin/sh
+# hvroll lab host $h: virsh, with the daemon version of the lab's hypervisor package (test/fleet/setup.sh).
+if [ "\$*" = "version --daemon" ]; then
+  out=\$(/usr/bin/virsh version --daemon) || exit \$?
+  printf '%s\n' "\$out" | sed "s/^Running against daemon: .*/Running against daemon: \$(cat '$H/daemon-version' 2>/dev/null || echo unknown)/"
+  exit 0
+fi
+exec /usr/bin/virsh "\$@"
+WRAP
+  chmod +x "$H/bin/virsh"
 
   # libvirt: distinct host_uuid; QEMU as root, no cgroups, no security driver, no per-domain /dev namespace;
   # the address the migration data goes to is this host's lab address
