@@ -30,7 +30,7 @@ test('a store whose snapshot predates releases opens with none, and records one'
   const path = join(dir, 'snapshot.json');
   const snap = (await readSealed(nodeFs, path, 'hvroll-snapshot'))!;
   const { releases: _gone, ...older } = snap.data as Record<string, unknown>;
-  await writeSealedAtomic(nodeFs, path, 'hvroll-snapshot', snap.header, JSON.stringify(older));
+  await writeSealedAtomic(nodeFs, path, 'hvroll-snapshot', snap.header as Record<string, number>, JSON.stringify(older));
   const store = await CampaignStore.open(dir);
   t.deepEqual(store.releases(), []);
   await store.recordRelease(release);
