@@ -41,14 +41,16 @@ export class OutOfService {
 
   /** `holder` (of class `klass`) now keeps exactly `hosts` out of service: all of them while it runs, those it left out after. */
   hold(holder: Id, klass: Id, hosts: readonly ServiceHost[]): void {
+    for (const s of hosts) {
+      const other = this.holderOf.get(s.host);
+      if (other !== undefined && other !== holder) throw new Error(`host ${String(s.host)} is held by ${String(other)} already`);
+    }
     this.free(holder);
     if (hosts.length === 0) return;
     const h: Holder = { klass, hosts: new Map(), perDomain: new Map() };
     this.holders.set(holder, h);
     bump(this.byClass, klass, 1);
     for (const s of hosts) {
-      const other = this.holderOf.get(s.host);
-      if (other !== undefined && other !== holder) throw new Error(`host ${String(s.host)} is held by ${String(other)} already`);
       h.hosts.set(s.host, s);
       this.holderOf.set(s.host, holder);
       if (!h.perDomain.has(s.domain)) bump(this.byDomain, s.domain, 1);
