@@ -209,9 +209,9 @@ export async function runCampaign(deps: EngineDeps, options: RunCampaignOptions 
         if (r.result === 'released') pass?.released(r.host);
         answer = { result: r.result, message: r.message };
       } catch (e) {
-        const usage = e instanceof HvrollError && e.kind === 'usage';
-        if (!usage) deps.log.error({ err: e, host: req.host }, 'release failed');
-        answer = { result: usage ? 'refused' : 'error', message: e instanceof Error ? e.message : String(e) };
+        const kind = e instanceof HvrollError ? e.kind : 'internal';
+        if (kind !== 'usage') deps.log.error({ err: e, host: req.host }, 'release failed');
+        answer = { result: 'error', kind, message: e instanceof Error ? e.message : String(e) };
       }
       if (req.id) await writeControlResult(deps.store.dir, req.id, answer).catch((e: unknown) => deps.log.error({ err: e }, 'could not answer a release request'));
     })();

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ErrorKind } from '../model/errors.ts';
 
 export type ControlAction = 'pause' | 'resume' | 'abort' | 'approve' | 'release';
 const ACTIONS: readonly ControlAction[] = ['pause', 'resume', 'abort', 'approve', 'release'];
@@ -25,9 +26,10 @@ export interface ControlRequest {
 
 /** What the runner answers to a request its sender waits for. */
 export interface ControlResult {
-  /** release: released | verify-failed | enable-failed; refused (not releasable); error (anything else). */
+  /** release: released | verify-failed | enable-failed, or error (refused or failed: `kind` says which). */
   result: string;
   message: string;
+  kind?: ErrorKind;
 }
 
 const DIR = 'control';

@@ -19,23 +19,19 @@ export interface OutOfPoolSource {
   releases(): HostRelease[];
 }
 
+/** A group's saved snapshot names its hosts left out of the pool once it has failed or been aborted. */
 interface SnapshotLike {
-  value?: unknown;
   context?: { outOfPool?: { host: string; why: string }[] };
 }
 
-/** The hosts a group's saved snapshot names out of the pool (empty while it runs, or when none were left out). */
-export function leftOutBy(source: OutOfPoolSource, group: string): { host: string; why: string }[] {
-  const snap = source.groupSnapshot(group)?.snapshot as SnapshotLike | undefined;
-  return snap?.context?.outOfPool ?? [];
+/** Of what `group`'s snapshot names out of the pool, the hosts not released since. */
+export function stillOut(group: string, snapshot: unknown, released: ReadonlySet<string>): OutOfPoolHost[] {
+  const named = (snapshot as SnapshotLike | undefined)?.context?.outOfPool ?? [];
+  return named.filter((o) => !released.has(o.host)).map((o) => ({ host: o.host, group, why: o.why }));
 }
 
 /** Hosts out of the pool now, in plan order. */
 export function hostsOutOfPool(source: OutOfPoolSource, plan: Pick<PlanFile, 'groups'>): OutOfPoolHost[] {
   const released = new Set(source.releases().map((r) => r.host));
-  const out: OutOfPoolHost[] = [];
-  for (const g of plan.groups) {
-    for (const o of leftOutBy(source, g.name)) if (!released.has(o.host)) out.push({ host: o.host, group: g.name, why: o.why });
-  }
-  return out;
+  return plan.groups.flatMap((g) => stillOut(g.name, source.groupSnapshot(g.name)?.snapshot, released));
 }

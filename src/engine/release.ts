@@ -8,8 +8,9 @@
 import { createActor, toPromise, type AnyActorLogic } from 'xstate';
 import type { ActiveStep, StepInput } from '../machines/group-machine.ts';
 import { HvrollError } from '../model/errors.ts';
+import type { PlanFile } from '../model/plan.ts';
 import type { EngineDeps } from './deps.ts';
-import { hostsOutOfPool, type OutOfPoolHost } from './out-of-pool.ts';
+import { hostsOutOfPool, type OutOfPoolHost, type OutOfPoolSource } from './out-of-pool.ts';
 import { stepActors } from './steps.ts';
 
 export interface ReleaseRequest {
@@ -27,17 +28,20 @@ export interface ReleaseResult {
   message: string;
 }
 
-/** The host's entry out of the pool; a usage error naming what is out when it is not (nothing is run then). */
-export function releasable(deps: EngineDeps, host: string): OutOfPoolHost {
-  const out = hostsOutOfPool(deps.store, deps.plan);
+/**
+ * The host's entry out of the pool; a usage error naming what is out when it is not (nothing is run then).
+ * Needs only a store open for reading, so the CLI can refuse before it reaches a runner or a host.
+ */
+export function releasable(store: OutOfPoolSource, plan: PlanFile, campaignId: string, host: string): OutOfPoolHost {
+  const out = hostsOutOfPool(store, plan);
   const held = out.find((o) => o.host === host);
   if (held) return held;
   const listed = out.length === 0 ? 'no host is out of the pool' : `hosts out of the pool: ${out.map((o) => o.host).join(', ')}`;
-  const released = deps.store.releases().find((r) => r.host === host);
-  if (released) throw new HvrollError('usage', `host ${host} of campaign ${deps.campaignId} was already released by ${released.operator} at ${released.at}; nothing to do (${listed})`);
-  const group = deps.plan.groups.find((g) => g.hosts.includes(host) || g.skippedHosts.includes(host));
+  const released = store.releases().find((r) => r.host === host);
+  if (released) throw new HvrollError('usage', `host ${host} of campaign ${campaignId} was already released by ${released.operator} at ${released.at}; nothing to do (${listed})`);
+  const group = plan.groups.find((g) => g.hosts.includes(host) || g.skippedHosts.includes(host));
   const where = group ? `its group ${group.name} did not leave it out of the pool` : `it is not a host of the campaign`;
-  throw new HvrollError('usage', `host ${host} cannot be released from campaign ${deps.campaignId}: ${where}. Only a host the campaign left out of the pool can be released (${listed}; see hvroll status ${deps.campaignId})`);
+  throw new HvrollError('usage', `host ${host} cannot be released from campaign ${campaignId}: ${where}. Only a host the campaign left out of the pool can be released (${listed}; see hvroll status ${campaignId})`);
 }
 
 /** Runs one of the group machine's step actors on its own, to the end. */
@@ -51,7 +55,7 @@ const reason = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /** Verify, then enable, `req.host`; records the release and audits the attempt. Throws only for a host it may not touch, or the store. */
 export async function releaseHost(deps: EngineDeps, req: ReleaseRequest): Promise<ReleaseResult> {
-  const held = releasable(deps, req.host);
+  const held = releasable(deps.store, deps.plan, deps.campaignId, req.host);
   if (!deps.runbook.steps.verify) {
     throw new HvrollError('usage', `${deps.runbook.file} has no verify step: hvroll cannot prove host ${req.host} is healthy, so it does not release it. Check the host and put it back by hand`);
   }

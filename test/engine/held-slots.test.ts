@@ -27,8 +27,8 @@ test('a live runner: the failed group holds its slot until the host is released 
   // hv-2 waits for an approval the whole time: with hv-1 left out of the pool, both slots are taken.
   r.deps.plan.groups.find((g) => g.name === 'hv-2')!.approval = true;
   const breakHv1 = breakVerifyOf(r, 'hv-1');
-  let releasesWhenHv3Started: number | null = null;
-  let released: Promise<unknown> | null = null;
+  let releasesWhenHv3Started = null as number | null;
+  let released = null as Promise<unknown> | null;
   const outcome = await runCampaign(r.deps, {
     controlPollMs: 20,
     listener: (e) => {
