@@ -118,7 +118,7 @@ export async function runCampaign(deps: EngineDeps, options: RunCampaignOptions 
           failed: all.filter((r) => r.state === 'failed').map((r) => r.group),
           aborted: all.filter((r) => r.state === 'aborted').map((r) => r.group),
           blocked: admission.blocked(),
-          outOfPool: all.flatMap((r) => r.outOfPool),
+          outOfPool: all.flatMap((r) => r.outOfPool).filter((o) => !released.has(o.host)),
           interrupted: (interrupted || stoppedEarly) && !(failed > budget),
         });
       };
