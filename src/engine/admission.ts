@@ -13,7 +13,7 @@
 // Pure bookkeeping: the runner tells it what starts, ends, is left out and comes back.
 
 import type { PlanFile, PlannedGroup } from '../model/plan.ts';
-import { admissionWait, budgetHeadroom, OutOfService, TierBarrier, type AdmissionState, type Candidate, type Capacity, type ServiceHost } from '../policy/index.ts';
+import { admissionWait, budgetHeadroom, OutOfService, TierBarrier, type AdmissionState, type Candidate, type Capacity, type Id, type ServiceHost } from '../policy/index.ts';
 
 export type GroupPhase = 'waiting' | 'running' | 'done' | 'failed' | 'aborted' | 'blocked';
 
@@ -184,7 +184,7 @@ export class Admission {
   }
 
   /** What `group`'s hosts in `domain` take out of service. */
-  private capacityIn(group: string, domain: unknown): Capacity {
+  private capacityIn(group: string, domain: Id): Capacity {
     const c = { memoryMiB: 0, vcpus: 0 };
     for (const s of this.service.get(group) ?? []) {
       if (s.domain !== domain) continue;
