@@ -49,6 +49,8 @@ export class HypervisorModel {
   readonly harmed: string[] = [];
   /** Power changes in order: `${host} shutdown|start|killed ${vm}`. */
   readonly powerChanges: string[] = [];
+  /** Guests that ignore the ACPI power button: `virsh shutdown` succeeds and they keep running. */
+  readonly ignoresShutdown = new Set<string>();
   private shutdownReads = 0;
   private readonly shuttingDown = new Map<string, number>();
   private failingMigrations = 0;
@@ -101,6 +103,7 @@ export class HypervisorModel {
     if (!vm || vm.host !== host) return `error: failed to get domain '${vmName}'`;
     if (vm.state !== 'running') return 'error: Requested operation is not valid: domain is not running';
     this.powerChanges.push(`${host} shutdown ${vmName}`);
+    if (this.ignoresShutdown.has(vmName)) return undefined;
     if (this.shutdownReads > 0) this.shuttingDown.set(vmName, this.shutdownReads);
     else vm.state = 'shut off';
     return undefined;
