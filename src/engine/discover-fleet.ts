@@ -74,11 +74,18 @@ export async function discoverFleet(o: DiscoverOptions): Promise<DiscoveryResult
     for (const name of parseDiscovery(d, listed.stdout, host.name)) {
       const before = known.get(name);
       let size = before ? { memoryMiB: before.memoryMiB, vcpus: before.vcpus } : null;
+      let inspected = '';
       if (d.inspect) {
-        const r = await o.executor.run(where, { argv: render(d.inspect.command.argv, { ...values, vm: name }, `${runbook.file}: discover.inspect`), timeoutMs });
-        size = (r.exitCode === 0 && parseInspect(r.stdout, d.inspect.memoryKey, d.inspect.memoryUnit, d.inspect.vcpusKey)) || size;
+        const argv = render(d.inspect.command.argv, { ...values, vm: name }, `${runbook.file}: discover.inspect`);
+        const r = await o.executor.run(where, { argv, timeoutMs });
+        const read = r.exitCode === 0 ? parseInspect(r.stdout, d.inspect.memoryKey, d.inspect.memoryUnit, d.inspect.vcpusKey) : null;
+        if (!read) inspected = `\`${argv.map(showName).join(' ')}\` exited ${r.exitCode} without "${d.inspect.memoryKey}" and "${d.inspect.vcpusKey}"`;
+        size = read ?? size;
       }
-      if (!size) throw new HvrollError('remote', `VM ${showName(name)} on ${host.name}: the runbook has no inspect command and the inventory does not know its size`);
+      if (!size) {
+        const why = d.inspect ? inspected : 'the runbook has no discover.inspect command';
+        throw new HvrollError('remote', `VM ${showName(name)} on ${host.name}: cannot tell its size (${why}) and the inventory does not know it`);
+      }
       onHost.push({ name, host: host.name, vcpus: size.vcpus, memoryMiB: size.memoryMiB, labels: before?.labels ?? {}, migratable: before?.migratable ?? true });
     }
     return onHost;

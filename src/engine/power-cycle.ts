@@ -54,7 +54,7 @@ async function reconcileAndWait(deps: EngineDeps, t: StepTarget, step: Step): Pr
     const argv = render(command.argv, t.values, `${deps.runbook.file}: steps.${step.name}`);
     const r = await runRemote(deps, { group: t.group, step: journal, host, vm: t.vm!, argv, timeoutMs: Math.max(1, t.deadline - deps.clock.now()), ...(t.signal ? { signal: t.signal } : {}) });
     if (r.exitCode !== 0 && (await failingCheck(deps, t, step, step.check, `${journal}:check`)) !== null) {
-      throw new HvrollError('remote', `${step.name} of VM ${showName(t.vm!)} on ${host.name}: \`${argv.join(' ')}\` exited ${r.exitCode}: ${(r.stderrTail || r.stdoutTail).trim().split('\n').slice(-2).join(' | ')}`, {
+      throw new HvrollError('remote', `${step.name} of VM ${showName(t.vm!)} on ${host.name}: \`${argv.map(showName).join(' ')}\` exited ${r.exitCode}: ${(r.stderrTail || r.stdoutTail).trim().split('\n').slice(-2).join(' | ')}`, {
         retryable: true,
         details: { host: host.name, vm: t.vm, step: step.name, exitCode: r.exitCode },
       });
