@@ -115,18 +115,32 @@ const MIGRATE_SAID: Record<ReconcileOutcome, (vm: string, from: string, to: stri
   'leftover-removed': (vm, from, to) => `${vm}: already running on ${to}; removed the stopped copy an interrupted migration left on ${from}`,
 };
 
+/** Per VM of a group: its migrate:confirmed record — `done`, or the id of an intent a killed run left open. */
+type ConfirmedRecords = Map<string, number | 'done'>;
+
+/** Read once per drain attempt (one pass over the group's journal), then kept up to date by noteConfirmed. */
+function confirmedRecords(deps: EngineDeps, group: string): ConfirmedRecords {
+  const records: ConfirmedRecords = new Map();
+  for (const e of deps.store.liveJournal({ group, step: MIGRATE_CONFIRMED })) {
+    if (e.vm !== undefined && records.get(e.vm) !== 'done') records.set(e.vm, e.outcome === undefined ? e.id : 'done');
+  }
+  return records;
+}
+
 /**
  * Records that `move` is done: the VM runs on its target, however it got there (migrated now, found there, or
- * a leftover removed). Written once; an intent left without outcome by a killed run is completed.
+ * a leftover removed). Written once per group and VM; an intent left without outcome by a killed run is completed.
  */
-async function noteConfirmed(deps: EngineDeps, group: string, move: Move, outcome: ReconcileOutcome): Promise<void> {
-  const seen = deps.store.liveJournal({ group, host: move.to, step: MIGRATE_CONFIRMED }).filter((e) => e.vm === move.vm);
-  if (seen.some((e) => e.outcome !== undefined)) return;
+async function noteConfirmed(deps: EngineDeps, group: string, move: Move, outcome: ReconcileOutcome, records: ConfirmedRecords): Promise<void> {
+  const seen = records.get(move.vm);
+  if (seen === 'done') return;
   const now = new Date(deps.clock.now()).toISOString();
   const id =
-    seen[0]?.id ??
+    seen ??
     (await deps.store.journalIntent({ key: stepKey(deps.campaignId, group, MIGRATE_CONFIRMED, move.vm), group, step: MIGRATE_CONFIRMED, host: move.to, vm: move.vm, startedAt: now, operator: deps.operator }));
+  records.set(move.vm, id);
   await deps.store.journalOutcome(id, { exitCode: 0, outputTail: `runs on ${move.to} (${outcome})`, endedAt: now });
+  records.set(move.vm, 'done');
 }
 
 /** Every VM running on a host of the group must be one the plan knows there, by its exact name. */
@@ -163,6 +177,7 @@ async function drain(deps: EngineDeps, input: StepInput, signal: AbortSignal): P
     await requireOnlyPlannedVms(deps, g, signal);
     await checkTargetRoom(deps, g, signal);
     const moveOf = new Map(g.moves.map((m) => [m.vm, m]));
+    const confirmed = confirmedRecords(deps, g.name);
     const deadline = stepDeadline(deps, step, Math.ceil(g.moves.length / Math.max(1, deps.plan.settings.concurrency.migrations)));
     await forEachHost(
       g.moves.map((m) => m.vm),
@@ -180,7 +195,7 @@ async function drain(deps: EngineDeps, input: StepInput, signal: AbortSignal): P
             signal,
           };
           const outcome = await reconcile(deps, t, step);
-          await noteConfirmed(deps, input.group, move, outcome);
+          await noteConfirmed(deps, input.group, move, outcome, confirmed);
           deps.log.info({ group: input.group, vm, from: move.from, to: move.to, outcome }, MIGRATE_SAID[outcome](vm, move.from, move.to));
         });
       },

@@ -101,3 +101,15 @@ test('a group that failed half-way through its drain counts the VMs it did move,
   const s = await campaignStatus(dirname(rig.dir), basename(rig.dir));
   t.deepEqual(s.migrations, { done: onTarget, planned: 4 });
 });
+
+test('a migrate:confirmed record that a killed run left without outcome is completed by the resumed drain, never written twice', async (t) => {
+  const rig = await startRig({ hosts: 3, vmsPerHost: 2 });
+  t.teardown(() => rig.close());
+  const open = await rig.deps.store.journalIntent({ key: 'c1/hv-1/migrate:confirmed/vm-0', group: 'hv-1', step: 'migrate:confirmed', host: 'hv-3', vm: 'vm-0', startedAt: new Date().toISOString(), operator: 'tester' });
+  const outcome = await runCampaign(rig.deps, { controlPollMs: 50 });
+  t.is(outcome.state, 'done');
+  const records = await rig.deps.store.journal({ step: 'migrate:confirmed' });
+  t.deepEqual(records.map((e) => e.vm).sort(), ['vm-0', 'vm-1', 'vm-2', 'vm-3']);
+  t.is(records.find((e) => e.vm === 'vm-0')!.id, open);
+  t.true(records.every((e) => e.outcome?.exitCode === 0));
+});
