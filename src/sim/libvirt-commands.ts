@@ -73,6 +73,8 @@ export class LibvirtCommands {
       case 'virsh list --all --name':
         // As virsh prints it: one name per line, exactly as defined, then an empty line.
         return now(ok(`${fleet.namesOn(h).map((n) => `${n}\n`).join('')}\n`));
+      case 'virsh list --name': // running domains only
+        return now(ok(`${[...h.vms].filter((n) => !this.shutOff.has(n)).sort().map((n) => `${n}\n`).join('')}\n`));
       case 'virsh version':
         return now(h.libvirtd ? ok(`Compiled against library: libvirt ${h.version}\n`) : fail('error: failed to connect to the hypervisor'));
       case 'systemctl is-active libvirtd': {
