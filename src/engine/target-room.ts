@@ -1,7 +1,7 @@
 // Right before a group drains: is there still room on its targets for what the plan sends there? A campaign
 // lasts weeks while tenants and the platform's scheduler keep placing VMs, so a target the plan filled may be
-// full already. Each target's load is read now (the runbook's discover; VMs the plan knows at their planned
-// size, others sized with discover.inspect) and held against the planner's capacity model
+// full already. Each target's load is read now (the runbook's discover; VMs the inventory or plan knows at
+// their planned size, others sized with discover.inspect) and held against the planner's capacity model
 // (planner/fleet-state.ts: memory, and vCPUs × cpuOvercommit), counting what this group and every other group
 // draining now still send there. A target without room stops the group before any VM moves, without retry:
 // the fleet will not shrink by itself, the groups not yet started must be planned again.
@@ -94,11 +94,11 @@ async function readTargetLoad(deps: EngineDeps, g: PlannedGroup, target: string,
   const ref: HostRef = hostRef(deps, target);
   const names = await discoverVms(deps, g.name, ref, signal);
   const there = new Set(names);
-  const sizes = plannedSizes(deps.plan);
   let used = ZERO;
   const unplanned: string[] = [];
   for (const name of names) {
-    const size = sizes.get(name);
+    // The inventory's size; else the plan's (the plan alone is built only when the inventory's is not given).
+    const size = deps.vmSizes?.get(name) ?? plannedSizes(deps.plan).get(name);
     if (size === undefined) unplanned.push(name);
     // Sequential: unknown VMs are few, and a host is not asked many questions at once.
     used = add(used, size ?? (await inspectVm(deps, g.name, ref, name, signal)));

@@ -6,6 +6,7 @@ import { checkTargetRoom, describeShortage, overflow, whileDraining, type Target
 import { HvrollError } from '../../src/model/errors.ts';
 import type { PlannedGroup } from '../../src/model/plan.ts';
 import type { CommandHandler } from '../helpers/ssh-fleet.ts';
+import { host, inventory, vm } from '../planner/fixtures.ts';
 import { startRig, type CampaignRig } from './campaign-fixture.ts';
 
 // startRig({ hosts: 3, vmsPerHost: 2 }): hv-3 is a spare (4096 MiB, 8 vCPUs, overcommit 1); the groups hv-1 and
@@ -127,4 +128,23 @@ test('overflow is the planner\'s test (load ≤ capacity, memory and vCPUs × ov
   load.incoming.push({ group: 'g2', vms: 1, size: { memoryMiB: 0, vcpus: 1 } });
   t.deepEqual(overflow(load), { memoryMiB: 8192, vcpus: 17 });
   t.is(describeShortage(load), 'hv-9: capacity 8192 MiB / 16 vCPUs (8 × cpuOvercommit 2); used now 6144 MiB / 12 vCPUs by 3 VM(s), 1 of them unknown to the plan ("x "); incoming 2048 MiB / 5 vCPUs (1 from group g1, 1 from group g2): 1 vCPUs too many');
+});
+
+test('a VM the inventory knows but the plan does not move (non-migratable, on the target) is counted at its inventory size, without inspect', async (t) => {
+  const hosts = ['hv-1', 'hv-2', 'hv-3'].map((h) => host(h, { rack: 'r1' }, 8, 4096));
+  const vms = [vm('vm-0', 'hv-1', 512, 1), vm('vm-1', 'hv-2', 512, 1), vm('gpu-1', 'hv-3', 1024, 2, {}, false)];
+  const rig = await startRig({ from: inventory(hosts, vms, { nonMigratable: { policy: 'shutdown' } }) });
+  t.teardown(() => rig.close());
+  const g = rig.deps.plan.groups.find((x) => x.moves.some((m) => m.to === 'hv-3'))!;
+  t.truthy(g, 'some group sends a VM to hv-3');
+  const noInspect = { ...rig.deps, runbook: { ...rig.deps.runbook, discover: { ...rig.deps.runbook.discover } } } as typeof rig.deps;
+  delete (noInspect.runbook.discover as { inspect?: unknown }).inspect;
+  rig.fleet.model.addVm({ name: 'tenant-1', host: 'hv-3', vcpus: 1, memoryMiB: 2816 });
+  const e = await t.throwsAsync(checkTargetRoom(noInspect, g, new AbortController().signal), { instanceOf: HvrollError });
+  t.regex(e!.message, /cannot tell the size of VM tenant-1/, 'only the VM nobody knows needs inspect');
+  rig.fleet.model.vms.delete('tenant-1');
+  await t.notThrowsAsync(checkTargetRoom(noInspect, g, new AbortController().signal));
+  rig.fleet.model.addVm({ name: 'tenant-2', host: 'hv-3', vcpus: 1, memoryMiB: 2816 });
+  const full = await t.throwsAsync(checkTargetRoom(rig.deps, g, new AbortController().signal), { instanceOf: HvrollError });
+  t.regex(full!.message, /used now 3840 MiB \/ 3 vCPUs by 2 VM\(s\), 1 of them unknown to the plan \(tenant-2\)/, 'gpu-1 at its inventory size (1024 MiB / 2 vCPUs)');
 });
