@@ -43,16 +43,36 @@ export function actionEntry(a: AuditEvent): AuditEntry {
 }
 
 const PLAIN_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
+const PRINTABLE = /^[\x20-\x7e]*$/;
 
-/** As the host's shell received it: one argument per word, so `--disable-reason 'hvroll campaign c1'` reads right. */
+/** Bash's $'…' escape of one character: printable ASCII as-is, anything else by code. */
+function ansiC(ch: string): string {
+  if (ch === "'" || ch === '\\') return `\\${ch}`;
+  if (ch === '\n') return '\\n';
+  if (ch === '\t') return '\\t';
+  if (ch === '\r') return '\\r';
+  const code = ch.codePointAt(0)!;
+  if (code >= 0x20 && code <= 0x7e) return ch;
+  return code > 0xffff ? `\\U${code.toString(16).toUpperCase().padStart(8, '0')}` : `\\u${code.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+/**
+ * As the host's shell received it: one argument per word, so `--disable-reason 'hvroll campaign c1'` reads
+ * right. A word with a character outside printable ASCII (a VM name a host reported: a zero-width space, a bidi
+ * control, a Cyrillic letter) is written $'…' with that character escaped, so it shows and cannot reorder the line.
+ */
 function shellWord(arg: string): string {
-  return PLAIN_WORD.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
+  if (PLAIN_WORD.test(arg)) return arg;
+  if (PRINTABLE.test(arg)) return `'${arg.replaceAll("'", `'\\''`)}'`;
+  return `$'${[...arg].map(ansiC).join('')}'`;
 }
 
 export function commandEntry(e: JournalEntry): AuditEntry {
   const o = e.outcome;
   const result = !o ? 'no outcome (in flight when the runner stopped)' : o.error ? `error: ${o.error.message}` : `exit ${o.exitCode ?? '-'}`;
-  return { at: e.startedAt, operator: e.operator, kind: 'command', action: e.step, group: e.group, host: e.host, vm: e.vm ?? null, what: (e.argv ?? []).map(shellWord).join(' '), result };
+  // An entry without argv is hvroll's own record (migrate:confirmed, disable:pre-disabled): what it noted.
+  const what = e.argv ? e.argv.map(shellWord).join(' ') : `(no command sent; recorded: ${o?.outputTail || e.step})`;
+  return { at: e.startedAt, operator: e.operator, kind: 'command', action: e.step, group: e.group, host: e.host, vm: e.vm ?? null, what, result };
 }
 
 /** Actions and commands, oldest first (stable: equal times keep store order, actions first). */

@@ -14,6 +14,11 @@ export interface EngineDeps {
   plan: PlanFile;
   /** Hosts by name (address, SSH user/port). */
   hosts: ReadonlyMap<string, Host>;
+  /**
+   * The inventory's VMs by name (the one the plan was made from): the targets' room check counts a VM it finds
+   * at this size. Without it, VMs the plan moves keep the plan's size and others are inspected.
+   */
+  vmSizes?: ReadonlyMap<string, { memoryMiB: number; vcpus: number }>;
   runbook: Runbook;
   /** Runbook variables after `--set` (e.g. the target version). */
   vars: Readonly<Record<string, string>>;

@@ -1,17 +1,30 @@
 // `hvroll discover`: what really runs on every host, compared with the inventory. Read-only on the hosts.
 // Known VMs keep their labels and migratable flag; sizes come from the runbook's inspect command when it has
-// one. The result is a new `vms:` list and a diff the operator reviews before replacing their file.
+// one. The result is a new `vms:` list and a diff the operator reviews before replacing their file. Names are
+// compared exactly as the hosts print them.
 
 import PQueue from 'p-queue';
 import type { Executor, HostRef } from '../executor/executor.ts';
+import { nameProblem } from '../inventory/names.ts';
 import { HvrollError } from '../model/errors.ts';
+import { lookalikeKey, showName } from '../model/show-name.ts';
 import type { Inventory, Vm } from '../model/inventory.ts';
 import type { Runbook } from '../runbook/model.ts';
 import { render } from '../runbook/template.ts';
 import { parseDiscovery, parseInspect } from './discovery.ts';
 
+export interface AddedVm {
+  vm: string;
+  host: string;
+  /** An inventory VM this name looks like (differs only by blanks, invisible characters, case, look-alike letters). */
+  looksLike?: string;
+  /** Why the name cannot go into an inventory as it is (it holds a space, a non-ASCII letter, …). */
+  invalidName?: string;
+}
+
 export interface DiscoveryDiff {
-  added: { vm: string; host: string }[];
+  /** Names exactly as the hosts print them: `vm-2 ` is not `vm-2`. */
+  added: AddedVm[];
   removed: { vm: string; host: string }[];
   moved: { vm: string; from: string; to: string }[];
   resized: { vm: string; from: string; to: string }[];
@@ -61,11 +74,18 @@ export async function discoverFleet(o: DiscoverOptions): Promise<DiscoveryResult
     for (const name of parseDiscovery(d, listed.stdout, host.name)) {
       const before = known.get(name);
       let size = before ? { memoryMiB: before.memoryMiB, vcpus: before.vcpus } : null;
+      let inspected = '';
       if (d.inspect) {
-        const r = await o.executor.run(where, { argv: render(d.inspect.command.argv, { ...values, vm: name }, `${runbook.file}: discover.inspect`), timeoutMs });
-        size = (r.exitCode === 0 && parseInspect(r.stdout, d.inspect.memoryKey, d.inspect.memoryUnit, d.inspect.vcpusKey)) || size;
+        const argv = render(d.inspect.command.argv, { ...values, vm: name }, `${runbook.file}: discover.inspect`);
+        const r = await o.executor.run(where, { argv, timeoutMs });
+        const read = r.exitCode === 0 ? parseInspect(r.stdout, d.inspect.memoryKey, d.inspect.memoryUnit, d.inspect.vcpusKey) : null;
+        if (!read) inspected = `\`${argv.map(showName).join(' ')}\` exited ${r.exitCode} without "${d.inspect.memoryKey}" and "${d.inspect.vcpusKey}"`;
+        size = read ?? size;
       }
-      if (!size) throw new HvrollError('remote', `VM ${name} on ${host.name}: the runbook has no inspect command and the inventory does not know its size`);
+      if (!size) {
+        const why = d.inspect ? inspected : 'the runbook has no discover.inspect command';
+        throw new HvrollError('remote', `VM ${showName(name)} on ${host.name}: cannot tell its size (${why}) and the inventory does not know it`);
+      }
       onHost.push({ name, host: host.name, vcpus: size.vcpus, memoryMiB: size.memoryMiB, labels: before?.labels ?? {}, migratable: before?.migratable ?? true });
     }
     return onHost;
@@ -86,7 +106,7 @@ export async function discoverFleet(o: DiscoverOptions): Promise<DiscoveryResult
   for (const vm of perHost.flat()) {
     // A VM in two places is a hard stop, not something to paper over.
     const dup = found.get(vm.name);
-    if (dup) throw new HvrollError('remote', `VM ${vm.name} runs on both ${dup.host} and ${vm.host}: resolve that by hand before any campaign`);
+    if (dup) throw new HvrollError('remote', `VM ${showName(vm.name)} runs on both ${dup.host} and ${vm.host}: resolve that by hand before any campaign`);
     found.set(vm.name, vm);
   }
 
@@ -102,9 +122,12 @@ export async function discoverFleet(o: DiscoverOptions): Promise<DiscoveryResult
     if (now.memoryMiB !== v.memoryMiB || now.vcpus !== v.vcpus) diff.resized.push({ vm: v.name, from: `${v.vcpus} vCPU/${v.memoryMiB} MiB`, to: `${now.vcpus} vCPU/${now.memoryMiB} MiB` });
     vms.push(now);
   }
+  const byLook = new Map(inv.vms.map((v) => [lookalikeKey(v.name), v.name]));
   for (const [name, v] of found) {
     if (known.has(name)) continue;
-    diff.added.push({ vm: name, host: v.host });
+    const looksLike = byLook.get(lookalikeKey(name));
+    const invalidName = nameProblem(name);
+    diff.added.push({ vm: name, host: v.host, ...(looksLike === undefined ? {} : { looksLike }), ...(invalidName === null ? {} : { invalidName }) });
     vms.push(v);
   }
   diff.unreachable.sort((a, b) => a.host.localeCompare(b.host));

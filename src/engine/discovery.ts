@@ -1,10 +1,19 @@
 // What really runs on a host, from the runbook's discover command, and how it compares with the plan.
+// Names are taken exactly as the host prints them: libvirt accepts a domain named "vm-2 " beside "vm-2", and
+// a name that differs from every planned one in any character (a blank, a tab, a zero-width space, NFD
+// instead of NFC, a Cyrillic letter, letter case) is another VM, never the planned one.
 
 import { HvrollError } from '../model/errors.ts';
+import { lookalikeKey, showName } from '../model/show-name.ts';
 import type { Discover } from '../runbook/model.ts';
 
+/**
+ * The names a discover command printed. Lines format: one name per line, exactly as printed; only empty lines
+ * are dropped (virsh ends its list with one). Line ends are `\n` alone: libvirt refuses `\n` in a name, so a
+ * `\r` is part of the name, not of the line end.
+ */
 export function parseDiscovery(d: Discover, stdout: string, host: string): string[] {
-  if (d.format === 'lines') return stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  if (d.format === 'lines') return stdout.split('\n').filter((line) => line !== '');
   let parsed: unknown;
   try {
     parsed = JSON.parse(stdout);
@@ -40,7 +49,20 @@ export interface DiscoveryDiff {
   unknown: string[];
 }
 
-/** VMs the plan expects may be on a host now: those it moves away and those that stay on it. */
+/** VMs the plan expects may be on a host now: those it moves away and those that stay on it. Exact names. */
 export function compareWithPlan(found: readonly string[], expected: ReadonlySet<string>): DiscoveryDiff {
   return { unknown: found.filter((vm) => !expected.has(vm)) };
+}
+
+/**
+ * An unknown name for a message: escaped, and when it looks like a planned name (same letters once blanks,
+ * invisible characters, case, NFC/NFD and look-alike letters are set aside), which one, so the operator sees
+ * at once that `"vm-2 "` is not `vm-2`.
+ */
+export function describeUnknown(name: string, expected: Iterable<string>): string {
+  const key = lookalikeKey(name);
+  for (const planned of expected) {
+    if (planned !== name && lookalikeKey(planned) === key) return `${showName(name)} (looks like ${showName(planned)}, but is another VM)`;
+  }
+  return showName(name);
 }

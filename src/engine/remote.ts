@@ -19,10 +19,10 @@ export interface RemoteCall {
 
 const tail = (r: Pick<CommandResult, 'stdoutTail' | 'stderrTail'>) => [r.stdoutTail, r.stderrTail].filter(Boolean).join('\n--- stderr ---\n');
 
-/** Checks, confirms, boot-id reads and discovery only read; every other journal step (a runbook step's run,
- * a leftover's removal, a migration abort) changes the host. */
+/** Checks, confirms, boot-id reads and discovery (its listing and inspect) only read; every other journal step
+ * (a runbook step's run, a leftover's removal, a migration abort) changes the host. */
 function changesHost(step: string): boolean {
-  return step !== 'discover' && !/:(check|confirm|boot-id)$/.test(step);
+  return !/^discover(:|$)|:(check|confirm|boot-id)$/.test(step);
 }
 
 /** Hosts whose refused key is already in the audit trail, per store: once per host and run is enough. */

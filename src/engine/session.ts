@@ -143,7 +143,7 @@ export async function startCampaign(o: StartOptions): Promise<Session> {
   await store.recordAudit({ at: new Date().toISOString(), operator: o.operator, action: 'run', details: { plan: o.planPath, runbook: runbookPath, runbookSha: sha256(runbook.text), vars } });
   const hosts = new Map(inventory.hosts.map((h) => [h.name, h]));
   return {
-    deps: deps(o, campaignId, plan, runbook, vars, store, executor, hosts),
+    deps: { ...deps(o, campaignId, plan, runbook, vars, store, executor, hosts), vmSizes: new Map(inventory.vms.map((v) => [v.name, v])) },
     notifications: inventory.rules.notifications ?? [],
     close: async () => {
       await executor.close();
@@ -185,7 +185,7 @@ export async function resumeCampaign(o: ResumeOptions): Promise<Session> {
     const executor = sshExecutor(o);
     if (o.auditResume !== false) await store.recordAudit({ at: new Date().toISOString(), operator: o.operator, action: 'resume' });
     return {
-      deps: deps(o, o.campaignId, plan, runbook, run.vars, store, executor, hostsFromPlan),
+      deps: { ...deps(o, o.campaignId, plan, runbook, run.vars, store, executor, hostsFromPlan), vmSizes: new Map(inventory.vms.map((v) => [v.name, v])) },
       notifications: inventory.rules.notifications ?? [],
       close: async () => {
         await executor.close();

@@ -6,14 +6,19 @@ import { fromPromise } from 'xstate';
 import type { HostRef } from '../executor/executor.ts';
 import type { ActiveStep, RollbackInput, RollbackOutput, StepInput } from '../machines/group-machine.ts';
 import { HvrollError } from '../model/errors.ts';
-import type { PlannedGroup } from '../model/plan.ts';
+import { MIGRATE_CONFIRMED } from '../model/journal-steps.ts';
+import { showName } from '../model/show-name.ts';
+import type { Move, PlannedGroup } from '../model/plan.ts';
 import type { Step, StepName } from '../runbook/model.ts';
 import { render } from '../runbook/template.ts';
 import { stepKey } from '../store/store.ts';
 import { hostRef, type EngineDeps } from './deps.ts';
-import { compareWithPlan, parseDiscovery } from './discovery.ts';
+import { compareWithPlan, describeUnknown } from './discovery.ts';
+import { requirePowerSteps, shutDownByUs, shutDownVms, startVms } from './power-cycle.ts';
+import { discoverVms } from './read-host.ts';
 import { reconcile, type ReconcileOutcome, type StepTarget } from './reconcile.ts';
 import { runRemote } from './remote.ts';
+import { checkTargetRoom, whileDraining } from './target-room.ts';
 
 /** The runbook step behind each active state of the group machine. */
 export const STEP_OF: Record<ActiveStep, StepName> = {
@@ -104,74 +109,100 @@ async function perHostStep(deps: EngineDeps, input: StepInput, stepName: StepNam
   });
 }
 
-async function discover(deps: EngineDeps, group: string, host: HostRef, signal: AbortSignal): Promise<string[]> {
-  const d = deps.runbook.discover;
-  const where = d.command.on === 'controller' ? deps.controller : host;
-  if (!where) throw new HvrollError('invalid-input', `${deps.runbook.file}: discover runs on the controller; pass --controller`);
-  const result = await runRemote(deps, {
-    group,
-    step: 'discover',
-    host: where,
-    argv: render(d.command.argv, values(deps, group, host), `${deps.runbook.file}: discover`),
-    timeoutMs: d.timeoutSeconds * 1000,
-    signal,
-  });
-  if (result.exitCode !== 0) {
-    throw new HvrollError('remote', `discovery on ${host.name} exited ${result.exitCode}: ${result.stderrTail.trim().slice(-200)}`, { retryable: true, details: { host: host.name } });
-  }
-  if (result.stdoutTruncated) throw new HvrollError('remote', `discovery output of ${host.name} was cut short; cannot compare it with the plan`, { details: { host: host.name } });
-  return parseDiscovery(d, result.stdout, host.name);
-}
-
 const MIGRATE_SAID: Record<ReconcileOutcome, (vm: string, from: string, to: string) => string> = {
   'already-done': (vm, _from, to) => `${vm}: already on ${to}`,
   done: (vm, _from, to) => `${vm}: migrated to ${to}`,
   'leftover-removed': (vm, from, to) => `${vm}: already running on ${to}; removed the stopped copy an interrupted migration left on ${from}`,
 };
 
-/** Drain: compare what runs with the plan, then live-migrate every planned VM to its target. */
-async function drain(deps: EngineDeps, input: StepInput, signal: AbortSignal): Promise<void> {
-  const step = deps.runbook.steps.migrate!;
-  await backoff(deps, step, input.attempt, signal);
-  const g = groupOf(deps, input.group);
+/** Per VM of a group: its migrate:confirmed record — `done`, or the id of an intent a killed run left open. */
+type ConfirmedRecords = Map<string, number | 'done'>;
+
+/** Read once per drain attempt (one pass over the group's journal), then kept up to date by noteConfirmed. */
+function confirmedRecords(deps: EngineDeps, group: string): ConfirmedRecords {
+  const records: ConfirmedRecords = new Map();
+  for (const e of deps.store.liveJournal({ group, step: MIGRATE_CONFIRMED })) {
+    if (e.vm !== undefined && records.get(e.vm) !== 'done') records.set(e.vm, e.outcome === undefined ? e.id : 'done');
+  }
+  return records;
+}
+
+/**
+ * Records that `move` is done: the VM runs on its target, however it got there (migrated now, found there, or
+ * a leftover removed). Written once per group and VM; an intent left without outcome by a killed run is completed.
+ */
+async function noteConfirmed(deps: EngineDeps, group: string, move: Move, outcome: ReconcileOutcome, records: ConfirmedRecords): Promise<void> {
+  const seen = records.get(move.vm);
+  if (seen === 'done') return;
+  const now = new Date(deps.clock.now()).toISOString();
+  const id =
+    seen ??
+    (await deps.store.journalIntent({ key: stepKey(deps.campaignId, group, MIGRATE_CONFIRMED, move.vm), group, step: MIGRATE_CONFIRMED, host: move.to, vm: move.vm, startedAt: now, operator: deps.operator }));
+  records.set(move.vm, id);
+  await deps.store.journalOutcome(id, { exitCode: 0, outputTail: `runs on ${move.to} (${outcome})`, endedAt: now });
+  records.set(move.vm, 'done');
+}
+
+/** Every VM running on a host of the group must be one the plan knows there, by its exact name. */
+async function requireOnlyPlannedVms(deps: EngineDeps, g: PlannedGroup, signal: AbortSignal): Promise<void> {
   const expected = new Map<string, Set<string>>(g.hosts.map((h) => [h, new Set<string>()]));
   for (const m of g.moves) expected.get(m.from)?.add(m.vm);
   for (const n of g.nonMigratable) expected.get(n.host)?.add(n.vm);
   await forEachHost(g.hosts, async (name) => {
-    const found = await discover(deps, input.group, hostRef(deps, name), signal);
-    const { unknown } = compareWithPlan(found, expected.get(name)!);
+    const found = await discoverVms(deps, g.name, hostRef(deps, name), signal);
+    const planned = expected.get(name)!;
+    const { unknown } = compareWithPlan(found, planned);
     if (unknown.length > 0) {
+      const shown = unknown.slice(0, 10).map((vm) => describeUnknown(vm, planned));
       throw new HvrollError(
         'remote',
-        `host ${name} runs VM(s) the plan does not know: ${unknown.slice(0, 10).join(', ')}${unknown.length > 10 ? ` and ${unknown.length - 10} more` : ''}. ` +
+        `host ${name} runs VM(s) the plan does not know: ${shown.join(', ')}${unknown.length > 10 ? ` and ${unknown.length - 10} more` : ''}. ` +
           'Nothing was migrated from this group. Refresh the inventory (hvroll discover), plan again, and run the new plan.',
         { retryable: false, details: { host: name, unknown } },
       );
     }
   });
-  const moveOf = new Map(g.moves.map((m) => [m.vm, m]));
-  const deadline = stepDeadline(deps, step, Math.ceil(g.moves.length / Math.max(1, deps.plan.settings.concurrency.migrations)));
-  await forEachHost(
-    g.moves.map((m) => m.vm),
-    async (vm) => {
-      const move = moveOf.get(vm)!;
-      const source = hostRef(deps, move.from);
-      const target = hostRef(deps, move.to);
-      await deps.limiter.run(move.from, move.to, async () => {
-        const t: StepTarget = {
-          group: input.group,
-          roles: { source, target, host: source },
-          values: values(deps, input.group, source, { vm, source: source.name, 'source.address': source.address, target: target.name, 'target.address': target.address }),
-          vm,
-          deadline,
-          signal,
-        };
-        const outcome = await reconcile(deps, t, step);
-        deps.log.info({ group: input.group, vm, from: move.from, to: move.to, outcome }, MIGRATE_SAID[outcome](vm, move.from, move.to));
-      });
-    },
-    (vm) => moveOf.get(vm)!.from,
-  );
+}
+
+/**
+ * Drain: compare what runs with the plan, check the targets still have room, live-migrate every planned VM to
+ * its target, then shut down the VMs that stay (policy shutdown).
+ */
+async function drain(deps: EngineDeps, input: StepInput, signal: AbortSignal): Promise<void> {
+  const step = deps.runbook.steps.migrate!;
+  await backoff(deps, step, input.attempt, signal);
+  const g = groupOf(deps, input.group);
+  requirePowerSteps(deps, g);
+  await whileDraining(deps, g, async () => {
+    await requireOnlyPlannedVms(deps, g, signal);
+    await checkTargetRoom(deps, g, signal);
+    const moveOf = new Map(g.moves.map((m) => [m.vm, m]));
+    const confirmed = confirmedRecords(deps, g.name);
+    const deadline = stepDeadline(deps, step, Math.ceil(g.moves.length / Math.max(1, deps.plan.settings.concurrency.migrations)));
+    await forEachHost(
+      g.moves.map((m) => m.vm),
+      async (vm) => {
+        const move = moveOf.get(vm)!;
+        const source = hostRef(deps, move.from);
+        const target = hostRef(deps, move.to);
+        await deps.limiter.run(move.from, move.to, async () => {
+          const t: StepTarget = {
+            group: input.group,
+            roles: { source, target, host: source },
+            values: values(deps, input.group, source, { vm, source: source.name, 'source.address': source.address, target: target.name, 'target.address': target.address }),
+            vm,
+            deadline,
+            signal,
+          };
+          const outcome = await reconcile(deps, t, step);
+          await noteConfirmed(deps, input.group, move, outcome, confirmed);
+          deps.log.info({ group: input.group, vm, from: move.from, to: move.to, outcome }, MIGRATE_SAID[outcome](vm, move.from, move.to));
+        });
+      },
+      (vm) => moveOf.get(vm)!.from,
+    );
+    await shutDownVms(deps, g, signal);
+  });
 }
 
 /** The boot id recorded before this campaign rebooted `host`, if it ever got that far. */
@@ -268,7 +299,7 @@ async function rollback(deps: EngineDeps, input: RollbackInput, signal: AbortSig
   const verified = input.phase === 'verifying';
   if (!notYetUpgraded && !verified) {
     const why = `${input.reason} after ${input.phase}${input.failedStep ? ` (failed in ${input.failedStep})` : ''}: not verified, left disabled — check it, then re-enable it by hand`;
-    return { outOfPool: input.hosts.map((host) => ({ host, why })) };
+    return { outOfPool: input.hosts.map((host) => ({ host, why: `${why}${stillShutDown(deps, input.group, host)}` })) };
   }
   const step = deps.runbook.steps.rollback ?? deps.runbook.steps.enable;
   if (!step) return { outOfPool: [] };
@@ -287,7 +318,17 @@ async function rollback(deps: EngineDeps, input: RollbackInput, signal: AbortSig
       }
     }),
   );
+  // VMs this campaign shut down go back up with their host (state we created is undone).
+  await startVms(deps, groupOf(deps, input.group), signal).catch((e: unknown) => {
+    deps.log.error({ group: input.group }, `could not start again the VMs shut down for the upgrade: ${e instanceof Error ? e.message : String(e)}`);
+  });
   return { outOfPool: outOfPool.sort((a, b) => a.host.localeCompare(b.host)) };
+}
+
+/** For a host left out of the pool: the VMs this campaign shut down on it, which stay off until it is fixed. */
+function stillShutDown(deps: EngineDeps, group: string, host: string): string {
+  const vms = shutDownByUs(deps, groupOf(deps, group)).filter((v) => v.host === host);
+  return vms.length === 0 ? '' : `; VM(s) ${vms.map((v) => showName(v.vm)).join(', ')} shut down for the upgrade stay off: start them once the host is fixed`;
 }
 
 /** The actors the group machine invokes by name, bound to these dependencies. */
@@ -302,7 +343,10 @@ export function stepActors(deps: EngineDeps) {
     upgradeHosts: step((input, signal) => perHostStep(deps, input, STEP_OF.upgrading, signal)),
     rebootHosts: step((input, signal) => reboot(deps, input, signal)),
     verifyHosts: step((input, signal) => perHostStep(deps, input, STEP_OF.verifying, signal)),
-    rejoinHosts: step((input, signal) => perHostStep(deps, input, STEP_OF.rejoining, signal)),
+    rejoinHosts: step(async (input, signal) => {
+      await perHostStep(deps, input, STEP_OF.rejoining, signal);
+      await startVms(deps, groupOf(deps, input.group), signal);
+    }),
     rollbackGroup: fromPromise<RollbackOutput, RollbackInput>(({ input, signal }) => rollback(deps, input, signal)),
   };
 }

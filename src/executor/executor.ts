@@ -71,6 +71,9 @@ export interface RemoteFailureDetails {
   result?: CommandResult;
   /** SHA256 fingerprint of the key the host presented (host-key failures). */
   fingerprint?: string;
+  /** Connect failures: connect attempts this call waited for, and how long it waited in all. */
+  attempts?: number;
+  elapsedMs?: number;
 }
 
 export interface WaitForHostOptions {

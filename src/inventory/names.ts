@@ -1,6 +1,8 @@
 // What a name, address, label or user may look like. Host, VM, group and class names end up as arguments
 // of commands on real hosts, so the allowed set is small and says so in every fix.
 
+import { quoteName } from '../model/show-name.ts';
+
 export const MAX_NAME = 253;
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._:@-]*$/;
 export const NAME_RULE =
@@ -8,9 +10,12 @@ export const NAME_RULE =
 
 const SHELL_META = new Set([...';|&$`\'"<>(){}[]*?!\\#~=%,+^']);
 
-/** Printable form of a value inside a message: quoted, control characters escaped. */
+/**
+ * Printable form of a value inside a message: quoted, every character outside printable ASCII escaped, so an
+ * invisible or look-alike character shows (`"vm-\u0430"`, not a `vm-а` that reads as `vm-a`).
+ */
 export function show(value: string): string {
-  return JSON.stringify(value);
+  return quoteName(value);
 }
 
 /** Why `value` is not a safe name, or null when it is. */
@@ -38,9 +43,16 @@ function describeChar(ch: string): string {
   if (code < 0x20 || code === 0x7f) return `the control character \\x${code.toString(16).padStart(2, '0')}`;
   if (/\s/u.test(ch)) return `whitespace (U+${code.toString(16).toUpperCase().padStart(4, '0')})`;
   if (SHELL_META.has(ch)) return `the shell metacharacter '${ch}'`;
-  if (code > 0x7e) return `the non-ASCII character '${ch}'`;
+  const u = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+  // Never printed raw: it would be invisible, or reorder the rest of the line.
+  if (BIDI.test(ch)) return `a bidirectional-text control (${u})`;
+  if (/\p{Cf}/u.test(ch)) return `an invisible character (${u})`;
+  if (/\p{M}/u.test(ch)) return `a combining mark (${u})`;
+  if (code > 0x7e) return `the non-ASCII character '${ch}' (${u})`;
   return `'${ch}'`;
 }
+
+const BIDI = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
 
 const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/;
 export const LABEL_KEY_RULE = 'use letters, digits and . _ / - (start with a letter or digit, at most 63 characters)';

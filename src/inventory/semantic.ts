@@ -43,11 +43,17 @@ function checkHosts(m: Merged, issues: Issue[]): Map<string, number> {
   if (m.hosts.length === 0 && m.invalidHosts.size === 0) {
     issues.push(error(m.mainFile, [], 'the inventory has no hosts', 'list the hypervisors under `hosts:` (name, address, capacity) or import them from an Ansible inventory'));
   }
+  const sameButCase = caseTwins((name) => index.get(name), (j) => m.hosts[j]!.name);
   m.hosts.forEach((h, i) => {
     const first = index.get(h.name);
     if (first === undefined) index.set(h.name, i);
     else {
       issues.push(error(m.hostAt(i).file, [...m.hostAt(i).path], `host "${h.name}" is defined twice (also at {0})`, 'host names must be unique across all inventory files: remove or rename one of the two', { related: [m.hostAt(first)], atKey: m.hostAt(i).path.length > 2 }));
+      return;
+    }
+    const twin = sameButCase(h.name, i);
+    if (twin !== undefined) {
+      issues.push(error(m.hostAt(i).file, [...m.hostAt(i).path], `host "${h.name}" differs from host "${m.hosts[twin]!.name}" (at {0}) only in letter case: host names are not case-sensitive, so both name one machine`, 'remove or rename one of the two', { related: [m.hostAt(twin)], atKey: m.hostAt(i).path.length > 2 }));
     }
   });
   for (const [name, loc] of m.invalidHosts) {
@@ -57,6 +63,24 @@ function checkHosts(m: Merged, issues: Issue[]): Map<string, number> {
     issues.push(error(a.file, a.path, `host "${name}" is defined twice (also at {0})`, 'host names must be unique across all inventory files: remove or rename one of the two', { related: [b], atKey: a.path.length > 2 }));
   }
   return index;
+}
+
+/**
+ * Finds names that differ only in letter case (`web-1`, `Web-1`): the inventory allows only plain ASCII, so
+ * that is the one way two of its names can look alike. Returns the index of a name's earlier case twin.
+ * `earlier` gives the index of an earlier entry with exactly that name (the caller's own index of names); only
+ * names holding an upper-case letter are remembered here, so an all-lower-case fleet costs one lookup a name.
+ */
+function caseTwins(earlier: (name: string) => number | undefined, nameAt: (j: number) => string): (name: string, i: number) => number | undefined {
+  const mixed = new Map<string, number>();
+  return (name, i) => {
+    const folded = name.toLowerCase();
+    if (folded === name) return mixed.get(folded);
+    let twin = earlier(folded) ?? mixed.get(folded);
+    if (twin !== undefined && nameAt(twin) === name) twin = undefined;
+    if (!mixed.has(folded)) mixed.set(folded, i);
+    return twin;
+  };
 }
 
 /** Order of two locations in the same file, by their last index (list entries). */
@@ -73,8 +97,14 @@ function checkVms(m: Merged, hostIndex: Map<string, number>, issues: Issue[]): v
   // Distinct names (a duplicated host is listed once), and the real count in "… (N in all)"; built once.
   let hostList: string | undefined;
   const hostNames = () => (hostList ??= listSome([...hostIndex.keys()]));
+  // Names seen so far are in `seen`; where one stands is looked up only for a twin (rare).
+  const sameButCase = caseTwins((name) => (seen.has(name) ? m.vms.findIndex((v) => v.name === name) : undefined), (j) => m.vms[j]!.name);
   m.vms.forEach((vm, i) => {
     const size = seen.size;
+    const twin = sameButCase(vm.name, i);
+    if (twin !== undefined) {
+      issues.push(error(m.vmAt(i).file, at(m.vmAt(i), 'name').path, `VM "${vm.name}" differs from VM "${m.vms[twin]!.name}" (at {0}) only in letter case`, 'rename one of the two (in the inventory and on its host): names that differ only in case are mixed up in logs, approvals and commands', { related: [m.vmAt(twin)] }));
+    }
     if (seen.add(vm.name).size === size) {
       if (!firstOf) {
         firstOf = new Map();

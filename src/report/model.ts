@@ -5,6 +5,7 @@
 import { auditTrail, type AuditEntry } from '../audit/trail.ts';
 import { failedEntries } from './failures.ts';
 import type { OutOfPoolHost } from '../engine/out-of-pool.ts';
+import { MIGRATE_CONFIRMED } from '../model/journal-steps.ts';
 import type { PlanFile } from '../model/plan.ts';
 import type { AuditEvent, CampaignMeta, HostRelease, JournalEntry, NotificationRecord } from '../store/doc.ts';
 
@@ -60,7 +61,7 @@ export interface VmMigration {
   group: string;
   repeat: boolean;
   plannedSeconds: number;
-  /** `done`, `failed`, `already there`, `not started`, `planned`. */
+  /** `done` (on its target by its migration, even one whose command failed late), `failed`, `already there`, `not started`, `planned`. */
   result: string;
   seconds: number | null;
 }
@@ -154,17 +155,25 @@ export function buildReport(plan: PlanFile, store: StoreView | null, now = new D
   }
 
   const migrateRuns = new Map<string, JournalEntry[]>();
+  // VMs the engine confirmed on their target, however they got there (migrate:confirmed records).
+  const confirmed = new Set<string>();
   for (const e of store?.journal ?? []) {
-    if (e.step !== 'migrate' || !e.vm) continue;
+    if (!e.vm) continue;
     const k = `${e.group}\u0000${e.vm}`;
+    if (e.step === MIGRATE_CONFIRMED && e.outcome?.exitCode === 0) confirmed.add(k);
+    if (e.step !== 'migrate') continue;
     migrateRuns.set(k, [...(migrateRuns.get(k) ?? []), e]);
   }
   const migrations: VmMigration[] = plan.groups.flatMap((g) =>
     g.moves.map((m) => {
-      const runs = migrateRuns.get(`${g.name}\u0000${m.vm}`) ?? [];
+      const k = `${g.name}\u0000${m.vm}`;
+      const runs = migrateRuns.get(k) ?? [];
       const ok = runs.find((r) => r.outcome?.exitCode === 0 && !r.outcome.error);
       const state = store?.groupState(g.name)?.state;
-      const result = !store ? 'planned' : ok ? 'done' : runs.length > 0 ? 'failed' : state && ['upgrading', 'rebooting', 'verifying', 'rejoining', 'done'].includes(state) ? 'already there' : 'not started';
+      // Past its drain, every VM of a group is on its target (journals older than migrate:confirmed).
+      const there = confirmed.has(k) || (state !== undefined && ['upgrading', 'rebooting', 'verifying', 'rejoining', 'done'].includes(state));
+      // A migrate command that failed while the VM still reached its target (cut short, its leftover removed) is done.
+      const result = !store ? 'planned' : ok ? 'done' : there ? (runs.length > 0 ? 'done' : 'already there') : runs.length > 0 ? 'failed' : 'not started';
       const seconds = ok?.outcome ? (Date.parse(ok.outcome.endedAt) - Date.parse(ok.startedAt)) / 1000 : null;
       return { vm: m.vm, from: m.from, to: m.to, group: g.name, repeat: m.repeat, plannedSeconds: m.seconds, result, seconds };
     }),

@@ -1,8 +1,10 @@
 // A runbook: per platform, the commands of each phase. Commands are argv arrays (or templates split into
 // words before substitution), so a placeholder always becomes exactly one argument — never shell text.
 
-export type StepName = 'precheck' | 'discover' | 'disable' | 'migrate' | 'upgrade' | 'reboot' | 'verify' | 'enable' | 'rollback';
-export const STEP_NAMES: readonly StepName[] = ['precheck', 'discover', 'disable', 'migrate', 'upgrade', 'reboot', 'verify', 'enable', 'rollback'];
+// shutdown and start: per VM, for the VMs of a `shutdown` non-migratable policy (stopped after the drain,
+// started after the rejoin).
+export type StepName = 'precheck' | 'discover' | 'disable' | 'migrate' | 'shutdown' | 'upgrade' | 'reboot' | 'verify' | 'enable' | 'start' | 'rollback';
+export const STEP_NAMES: readonly StepName[] = ['precheck', 'discover', 'disable', 'migrate', 'shutdown', 'upgrade', 'reboot', 'verify', 'enable', 'start', 'rollback'];
 
 /** Where a command runs: the host being worked on, the migration source or target, or a fixed controller. */
 export type RunOn = 'host' | 'source' | 'target' | 'controller';

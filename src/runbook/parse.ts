@@ -9,9 +9,10 @@ import type { Check, Command, RunOn, Runbook, Step, StepName } from './model.ts'
 import { runbookSchema, type RunbookFile } from './schema.ts';
 import { placeholders, splitTemplate } from './template.ts';
 
-/** Placeholders every runbook may use; `{vm}` and `{target*}` only in migrate. */
+/** Placeholders every runbook may use; `{vm}` only in the per-VM steps, `{source*}` and `{target*}` only in migrate. */
 const BUILTIN = ['host', 'host.address', 'campaign', 'group', 'operator'];
 const MIGRATE_ONLY = ['vm', 'source', 'source.address', 'target', 'target.address'];
+const PER_VM: Partial<Record<StepName, string[]>> = { migrate: MIGRATE_ONLY, shutdown: ['vm'], start: ['vm'] };
 
 function pathText(path: readonly PropertyKey[]): string {
   return path.reduce<string>((s, p) => (typeof p === 'number' ? `${s}[${p}]` : s ? `${s}.${String(p)}` : String(p)), '');
@@ -159,7 +160,7 @@ export function parseRunbook(file: string, text: string): Result<Runbook, InputI
         fix: 'make stallSeconds at least twice everySeconds: a stall is only seen between two polls',
       });
     }
-    const known = new Set([...BUILTIN, ...Object.keys(raw.vars), ...raw.required, ...(name === 'migrate' ? MIGRATE_ONLY : [])]);
+    const known = new Set([...BUILTIN, ...Object.keys(raw.vars), ...raw.required, ...(PER_VM[name] ?? [])]);
     const checks = [...steps[name].check, ...steps[name].confirm, ...steps[name].leftover.flatMap((l) => l.when)];
     const watched = steps[name].progress ? [steps[name].progress.command.argv, steps[name].progress.abort.argv] : [];
     const runs = [...steps[name].run, ...steps[name].leftover.flatMap((l) => l.run)];
@@ -176,7 +177,7 @@ export function parseRunbook(file: string, text: string): Result<Runbook, InputI
         });
       }
     }
-    if (['disable', 'migrate', 'upgrade', 'enable'].includes(name) && s.run.length > 0 && s.check.length === 0) {
+    if (['disable', 'migrate', 'shutdown', 'upgrade', 'enable', 'start'].includes(name) && s.run.length > 0 && s.check.length === 0) {
       issues.push({
         file,
         path: pathText(['steps', name]),

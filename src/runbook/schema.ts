@@ -102,10 +102,14 @@ export const runbookSchema = z.strictObject({
     precheck: stepSchema.optional(),
     disable: stepSchema.optional(),
     migrate: stepSchema,
+    /** Per VM of a `shutdown` non-migratable policy: stop it after the drain ({vm}); confirm polled until it holds. */
+    shutdown: stepSchema.optional(),
     upgrade: stepSchema,
     reboot: stepSchema.optional(),
     verify: stepSchema.optional(),
     enable: stepSchema.optional(),
+    /** Start again, after the rejoin, each VM the shutdown step stopped. */
+    start: stepSchema.optional(),
     rollback: stepSchema.optional(),
   }),
 });

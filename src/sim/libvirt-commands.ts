@@ -1,5 +1,5 @@
 // What a simulated libvirt host answers: exactly the argv of runbooks/libvirt.yaml (disable/enable marker,
-// virsh list/domstate/dominfo/domjobinfo/migrate/destroy/undefine/version, dpkg-query, apt-get, boot id, systemctl reboot/is-active),
+// virsh list/domstate/dominfo/domjobinfo/migrate/destroy/undefine/shutdown/start/version, dpkg-query, apt-get, boot id, systemctl reboot/is-active),
 // with their virtual durations. Anything else exits 127 like an unknown command. Package name and marker
 // path come from the runbook's variables, not from here.
 
@@ -35,6 +35,8 @@ const MIGRATE = 'virsh migrate --live --p2p --persistent --undefinesource --verb
 
 export class LibvirtCommands {
   private readonly verifyAttempts = new Map<string, number>();
+  /** VMs shut down (`virsh shutdown`) and not started again. */
+  private readonly shutOff = new Set<string>();
   /** Migrations under way by VM, for `virsh domjobinfo` (pre-copy modelled as a steady count-down). */
   private readonly jobs = new Map<string, { startMs: number; ms: number; memoryMiB: number }>();
 
@@ -69,7 +71,10 @@ export class LibvirtCommands {
       case 'cat /proc/sys/kernel/random/boot_id':
         return now(ok(`${fleet.bootId(h)}\n`));
       case 'virsh list --all --name':
-        return now(ok(`${fleet.namesOn(h).join('\n')}\n`));
+        // As virsh prints it: one name per line, exactly as defined, then an empty line.
+        return now(ok(`${fleet.namesOn(h).map((n) => `${n}\n`).join('')}\n`));
+      case 'virsh list --name': // running domains only
+        return now(ok(`${[...h.vms].filter((n) => !this.shutOff.has(n)).sort().map((n) => `${n}\n`).join('')}\n`));
       case 'virsh version':
         return now(h.libvirtd ? ok(`Compiled against library: libvirt ${h.version}\n`) : fail('error: failed to connect to the hypervisor'));
       case 'systemctl is-active libvirtd': {
@@ -101,10 +106,18 @@ export class LibvirtCommands {
       const refused = fleet.remove(argv[1], argv[2]!, h);
       return { ms: 0, finish: () => (refused === null ? ok() : fail(refused)) };
     }
+    if (argv.length === 3 && argv[0] === 'virsh' && (argv[1] === 'shutdown' || argv[1] === 'start')) {
+      const vm = fleet.vms.get(argv[2]!);
+      if (!vm || vm.host !== h.name) return now(fail(`error: failed to get domain '${argv[2]}'`));
+      // Policy-shutdown VMs (they never migrate): off after the shutdown, running after the start.
+      const off = this.shutOff.has(vm.name);
+      if (argv[1] === 'shutdown' ? off : !off) return now(fail(`error: Requested operation is not valid: domain is ${off ? 'not running' : 'already active'}`));
+      return { ms: 0, finish: () => (argv[1] === 'shutdown' ? this.shutOff.add(vm.name) : this.shutOff.delete(vm.name), ok()) };
+    }
     if (argv.length === 3 && argv[0] === 'virsh' && (argv[1] === 'domstate' || argv[1] === 'dominfo' || argv[1] === 'domjobinfo')) {
       const vm = fleet.vms.get(argv[2]!);
       if (!vm || vm.host !== h.name) return now(fail(`error: failed to get domain '${argv[2]}'`));
-      if (argv[1] === 'domstate') return now(ok('running\n\n'));
+      if (argv[1] === 'domstate') return now(ok(this.shutOff.has(vm.name) ? 'shut off\n\n' : 'running\n\n'));
       if (argv[1] === 'domjobinfo') return now(ok(this.jobInfo(vm.name)));
       return now(ok(`Name:           ${vm.name}\nState:          running\nCPU(s):         ${vm.vcpus}\nMax memory:     ${vm.memoryMiB * 1024} KiB\n`));
     }

@@ -165,6 +165,7 @@ export async function simulateOnce(o: SimulateOptions, strategy: PlacementStrate
       campaignId,
       plan,
       hosts: new Map(o.inventory.hosts.map((h) => [h.name, h])),
+      vmSizes: new Map(o.inventory.vms.map((v) => [v.name, v])),
       runbook: o.runbook,
       vars,
       controller: null,

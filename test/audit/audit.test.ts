@@ -112,3 +112,14 @@ test('the audit trail lists every remote command with who, when, host and result
   const times = trail.map((e) => e.at);
   t.deepEqual(times, [...times].sort());
 });
+
+test('a command word outside printable ASCII (a name a host reported) is written $\'…\' with the character escaped; a record without a command says what it noted', async (t) => {
+  const { commandEntry } = await import('../../src/audit/trail.ts');
+  const base = { id: 1, key: 'c1/g/discover:inspect/x', group: 'g', step: 'discover:inspect', host: 'hv-1', startedAt: '2026-01-01T00:00:00.000Z', operator: 'tester' };
+  const out = { exitCode: 0, outputTail: '', endedAt: '2026-01-01T00:00:01.000Z' };
+  t.is(commandEntry({ ...base, vm: 'x\u200b', argv: ['virsh', 'dominfo', 'x\u200b'], outcome: out }).what, "virsh dominfo $'x\\u200B'");
+  t.is(commandEntry({ ...base, argv: ['virsh', 'dominfo', "it's \u202eme\n"], outcome: out }).what, "virsh dominfo $'it\\'s \\u202Eme\\n'");
+  t.is(commandEntry({ ...base, argv: ['openstack', '--disable-reason', 'hvroll campaign c1'], outcome: out }).what, "openstack --disable-reason 'hvroll campaign c1'");
+  const record = commandEntry({ ...base, step: 'migrate:confirmed', vm: 'vm-0', outcome: { ...out, outputTail: 'runs on hv-2 (done)' } });
+  t.is(record.what, '(no command sent; recorded: runs on hv-2 (done))');
+});

@@ -4,15 +4,17 @@
 import test from 'ava';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { campaignStatus } from '../../src/cli/commands/status.ts';
-import { CAMPAIGN_KEY } from '../../src/engine/campaign-runner.ts';
+import { CAMPAIGN_KEY, runCampaign } from '../../src/engine/campaign-runner.ts';
 import { GROUP_MACHINE_VERSION } from '../../src/machines/group-machine.ts';
 import { fingerprint } from '../../src/plan/fingerprint.ts';
 import { toPlanFile } from '../../src/plan/plan-file.ts';
 import { buildPlan } from '../../src/planner/plan.ts';
 import { campaignDir } from '../../src/store/paths.ts';
 import { CampaignStore } from '../../src/store/store.ts';
+import { startRig, type CampaignRig } from '../engine/campaign-fixture.ts';
+import type { CommandHandler } from '../helpers/ssh-fleet.ts';
 import { host, inventory, vm } from '../planner/fixtures.ts';
 
 const START = Date.parse('2026-03-01T10:00:00.000Z');
@@ -57,4 +59,57 @@ test('an active group shows the command it has in flight', async (t) => {
   await store.close();
   const s = await campaignStatus(root, 'c1');
   t.deepEqual(s.active, [{ group: busy.name, state: 'draining', step: 'migrate web-1 on hv-1' }]);
+});
+
+/** startRig's spare is hv-3, every VM's target: once its group has put it back in the pool, `vm` is moved there by hand. */
+function moveByHandWhenSpareIsBack(rig: CampaignRig, vm: string): void {
+  const fleet = rig.fleet as unknown as { handler: CommandHandler };
+  const inner = fleet.handler;
+  fleet.handler = async (host, argv, ctx) => {
+    if (host === 'hv-3' && argv.join(' ') === 'rm -f /var/lib/hvroll/maintenance') rig.fleet.model.vms.get(vm)!.host = 'hv-3';
+    return inner(host, argv, ctx);
+  };
+}
+
+test('migrations count VMs confirmed on their target: found there already, or its interrupted copy removed, counts too', async (t) => {
+  const rig = await startRig({ hosts: 3, vmsPerHost: 2 });
+  t.teardown(() => rig.close());
+  const model = rig.fleet.model;
+  // vm-0 is moved to its planned target by hand once the spare is back; the first migration is cut short (a
+  // paused copy stays behind).
+  moveByHandWhenSpareIsBack(rig, 'vm-0');
+  model.cutShortNextMigrations({ state: 'paused', persistent: true });
+  const outcome = await runCampaign(rig.deps, { controlPollMs: 50 });
+  t.is(outcome.state, 'done');
+  t.is(model.migrations.length, 3, 'three migrate commands, one of them cut short');
+  await rig.deps.store.close();
+  const s = await campaignStatus(dirname(rig.dir), basename(rig.dir));
+  t.deepEqual(s.migrations, { done: 4, planned: 4 });
+});
+
+test('a group that failed half-way through its drain counts the VMs it did move, exactly', async (t) => {
+  const rig = await startRig({ hosts: 3, vmsPerHost: 2, retries: { migrate: 0 } });
+  t.teardown(() => rig.close());
+  const model = rig.fleet.model;
+  moveByHandWhenSpareIsBack(rig, 'vm-0');
+  model.failNextMigrations(1);
+  const outcome = await runCampaign(rig.deps, { controlPollMs: 50 });
+  t.true(outcome.failed.length >= 1);
+  await rig.deps.store.close();
+  const onTarget = rig.deps.plan.groups.flatMap((g) => g.moves).filter((m) => model.vms.get(m.vm)!.host === m.to).length;
+  t.true(onTarget >= 1 && onTarget < 4);
+  const s = await campaignStatus(dirname(rig.dir), basename(rig.dir));
+  t.deepEqual(s.migrations, { done: onTarget, planned: 4 });
+});
+
+test('a migrate:confirmed record that a killed run left without outcome is completed by the resumed drain, never written twice', async (t) => {
+  const rig = await startRig({ hosts: 3, vmsPerHost: 2 });
+  t.teardown(() => rig.close());
+  const open = await rig.deps.store.journalIntent({ key: 'c1/hv-1/migrate:confirmed/vm-0', group: 'hv-1', step: 'migrate:confirmed', host: 'hv-3', vm: 'vm-0', startedAt: new Date().toISOString(), operator: 'tester' });
+  const outcome = await runCampaign(rig.deps, { controlPollMs: 50 });
+  t.is(outcome.state, 'done');
+  const records = await rig.deps.store.journal({ step: 'migrate:confirmed' });
+  t.deepEqual(records.map((e) => e.vm).sort(), ['vm-0', 'vm-1', 'vm-2', 'vm-3']);
+  t.is(records.find((e) => e.vm === 'vm-0')!.id, open);
+  t.true(records.every((e) => e.outcome?.exitCode === 0));
 });

@@ -88,6 +88,7 @@ export async function startRig(o: RigOptions = {}): Promise<CampaignRig> {
     campaignId: 'c1',
     plan: file,
     hosts: new Map(inv.hosts.map((h) => [h.name, h])),
+    vmSizes: new Map(inv.vms.map((v) => [v.name, v])),
     runbook,
     vars: { ...runbook.vars, version: '2.0' },
     controller: null,

@@ -108,6 +108,7 @@ export class LibvirtFleet {
   private async reboot(host: string): Promise<void> {
     const h = this.fleet!.host(host);
     await h.stop();
+    this.model.rebooted(host);
     this.host(host).bootId = randomUUID();
     await new Promise((r) => setTimeout(r, this.opts.rebootMs ?? 100));
     await h.start();

@@ -47,6 +47,12 @@ export class HypervisorModel {
   readonly remnants = new Map<string, Remnant>();
   /** VMs whose running copy was destroyed or undefined: lost, whatever the test says next. */
   readonly harmed: string[] = [];
+  /** Power changes in order: `${host} shutdown|start|killed ${vm}`. */
+  readonly powerChanges: string[] = [];
+  /** Guests that ignore the ACPI power button: `virsh shutdown` succeeds and they keep running. */
+  readonly ignoresShutdown = new Set<string>();
+  private shutdownReads = 0;
+  private readonly shuttingDown = new Map<string, number>();
   private failingMigrations = 0;
   private remnantsToLeave: Omit<Remnant, 'host'>[] = [];
   private readonly slow: SlowMigration[] = [];
@@ -86,6 +92,58 @@ export class HypervisorModel {
   namesOn(host: string): string[] {
     const remnants = [...this.remnants].filter(([, r]) => r.host === host).map(([vm]) => vm);
     return [...this.vmsOn(host).map((v) => v.name), ...remnants].sort((a, b) => a.localeCompare(b));
+  }
+
+  /**
+   * `virsh shutdown`: asks the guest to power off (ACPI); it is shut off at once, or after the next
+   * `slowShutdowns(n)` domstate reads. Records the order of power changes in `powerChanges`.
+   */
+  shutdown(vmName: string, host: string): string | undefined {
+    const vm = this.vms.get(vmName);
+    if (!vm || vm.host !== host) return `error: failed to get domain '${vmName}'`;
+    if (vm.state !== 'running') return 'error: Requested operation is not valid: domain is not running';
+    this.powerChanges.push(`${host} shutdown ${vmName}`);
+    if (this.ignoresShutdown.has(vmName)) return undefined;
+    if (this.shutdownReads > 0) this.shuttingDown.set(vmName, this.shutdownReads);
+    else vm.state = 'shut off';
+    return undefined;
+  }
+
+  /** `virsh start`: a shut-off VM runs again. */
+  start(vmName: string, host: string): string | undefined {
+    const vm = this.vms.get(vmName);
+    if (!vm || vm.host !== host) return `error: failed to get domain '${vmName}'`;
+    if (vm.state === 'running') return 'error: Requested operation is not valid: domain is already active';
+    this.powerChanges.push(`${host} start ${vmName}`);
+    vm.state = 'running';
+    return undefined;
+  }
+
+  /** Guests asked to shut down from now on take `reads` more `virsh domstate` reads to be shut off. */
+  slowShutdowns(reads: number): void {
+    this.shutdownReads = reads;
+  }
+
+  /** What `virsh domstate` reads now: a shutting-down guest gets there after its reads. */
+  domstate(vm: ModelVm): ModelVm['state'] {
+    const left = this.shuttingDown.get(vm.name);
+    if (left !== undefined) {
+      if (left <= 1) {
+        this.shuttingDown.delete(vm.name);
+        vm.state = 'shut off';
+      } else this.shuttingDown.set(vm.name, left - 1);
+    }
+    return vm.state;
+  }
+
+  /** A host reboot: every guest still running there is killed (powered off uncleanly), which harms it. */
+  rebooted(host: string): void {
+    for (const vm of this.vmsOn(host)) {
+      if (vm.state !== 'running') continue;
+      vm.state = 'shut off';
+      this.harmed.push(vm.name);
+      this.powerChanges.push(`${host} killed ${vm.name}`);
+    }
   }
 
   /** `virsh destroy`: stops a paused remnant (a transient one vanishes); a running VM destroyed is harmed. */
@@ -205,7 +263,8 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 /**
  * Commands understood (argv must match exactly; anything else exits 127 like an unknown command):
- * - `virsh list --all --name`, `virsh dominfo <vm>`, `virsh domstate <vm>`
+ * - `virsh list --all --name`, `virsh list --name` (running only), `virsh dominfo <vm>`, `virsh domstate <vm>`,
+ *   `virsh shutdown <vm>`, `virsh start <vm>`
  * - `virsh migrate --live --persistent --undefinesource <vm> qemu+ssh://<target>/system` (instant, unless
  *   `slowNextMigrations` asked for ones that take time; `cutShortNextMigrations` leaves stopped copies on the
  *   source), `virsh domjobinfo <vm>`, `virsh domjobabort <vm>`, `virsh destroy <vm>`, `virsh undefine <vm>`
@@ -224,7 +283,13 @@ export function hypervisorHandler(model: HypervisorModel): CommandHandler {
       return ok();
     }
     if (cmd === 'virsh') {
+      // As virsh prints them: one name per line, exactly as defined (blanks and all), then an empty line.
       if (a === 'list --all --name') return ok(`${model.namesOn(host).map((v) => `${v}\n`).join('')}\n`);
+      if (a === 'list --name') return ok(`${model.vmsOn(host).filter((v) => v.state === 'running').map((v) => `${v.name}\n`).join('')}\n`);
+      if ((args[0] === 'shutdown' || args[0] === 'start') && args.length === 2) {
+        const failure = args[0] === 'shutdown' ? model.shutdown(args[1] as string, host) : model.start(args[1] as string, host);
+        return failure === undefined ? ok(`Domain '${args[1]}' ${args[0] === 'shutdown' ? 'is being shutdown' : 'started'}\n\n`) : err(failure);
+      }
       const remnant = args.length === 2 ? model.remnants.get(args[1] as string) : undefined;
       if (remnant && remnant.host === host && ['domstate', 'dominfo', 'domjobinfo'].includes(args[0] as string)) {
         if (args[0] === 'domstate') return ok(`${remnant.state}\n\n`);
@@ -241,7 +306,7 @@ export function hypervisorHandler(model: HypervisorModel): CommandHandler {
       if ((args[0] === 'dominfo' || args[0] === 'domstate') && args.length === 2) {
         const vm = model.vms.get(args[1] as string);
         if (!vm || vm.host !== host) return err(`error: failed to get domain '${args[1]}'`);
-        if (args[0] === 'domstate') return ok(`${vm.state}\n\n`);
+        if (args[0] === 'domstate') return ok(`${model.domstate(vm)}\n\n`);
         return ok(
           [`Id:             1`, `Name:           ${vm.name}`, `OS Type:        hvm`, `State:          ${vm.state}`, `CPU(s):         ${vm.vcpus}`, `Max memory:     ${vm.memoryMiB * 1024} KiB`, `Used memory:    ${vm.memoryMiB * 1024} KiB`, `Persistent:     yes`, '', ''].join('\n'),
         );

@@ -107,7 +107,12 @@ for (const [bad, why] of [
   ['"hv\\nx"', /newline/],
   ['"hv\\u0007"', /control character/],
   ['""', /is empty/],
-  ['"hé"', /non-ASCII/],
+  ['"hé"', /non-ASCII character 'é' \(U\+00E9\)/],
+  ['"hv-\\u0430"', /"hv-\\u0430" contains the non-ASCII character 'а' \(U\+0430\)/],
+  ['"hv-1\\u200b"', /"hv-1\\u200B" contains an invisible character \(U\+200B\)/],
+  ['"hv-1\\u202e"', /"hv-1\\u202E" contains a bidirectional-text control \(U\+202E\)/],
+  ['"hv-1\\u00a0"', /"hv-1\\u00A0" contains whitespace \(U\+00A0\)/],
+  ['"hv-e\\u0301"', /"hv-e\\u0301" contains a combining mark \(U\+0301\)/],
 ] as const) {
   test(`host name ${bad} is rejected because it ${String(why)}`, async (t) => {
     const dir = await tempDir(t, { 'inv.yaml': `hosts:\n  - { name: ${bad}, address: 10.0.0.1, capacity: { vcpus: 1, memoryMiB: 1 } }\n` });

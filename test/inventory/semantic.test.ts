@@ -207,3 +207,23 @@ rules:
   );
   t.true(issues.every((i) => i.fix.length > 0));
 });
+
+test('names that differ only in letter case are refused: hosts (one machine) and VMs (mixed up by a reader)', async (t) => {
+  const dir = await tempDir(t, {
+    'inv.yaml': `${HOSTS}  - { name: HV-01, address: 10.0.0.3, capacity: { vcpus: 8, memoryMiB: 8192 } }\nvms:\n  - { name: web-1, host: hv-01, vcpus: 1, memoryMiB: 1 }\n  - { name: Web-1, host: hv-02, vcpus: 1, memoryMiB: 1 }\n  - { name: DB-1, host: hv-02, vcpus: 1, memoryMiB: 1 }\n  - { name: db-1, host: hv-02, vcpus: 1, memoryMiB: 1 }\n  - { name: db-2, host: hv-02, vcpus: 1, memoryMiB: 1 }\n`,
+  });
+  const issues = await loadFails(t, [dir]);
+  t.regex(at(t, issues, 'hosts[2]').message, /host "HV-01" differs from host "hv-01" \(at .*inv\.yaml:2 hosts\[0\]\) only in letter case/);
+  t.regex(at(t, issues, 'vms[1].name').message, /VM "Web-1" differs from VM "web-1" \(at .*vms\[0\]\) only in letter case/);
+  t.regex(at(t, issues, 'vms[3].name').message, /VM "db-1" differs from VM "DB-1" \(at .*vms\[2\]\) only in letter case/);
+  t.regex(at(t, issues, 'vms[1].name').fix, /rename one of the two/);
+  t.false(issues.some((i) => i.path === 'vms[4].name'), 'db-2 is a name of its own');
+  t.is(issues.filter((i) => /letter case/.test(i.message)).length, 3);
+});
+
+test('one name twice in the same case is a duplicate, not a case twin', async (t) => {
+  const dir = await tempDir(t, { 'inv.yaml': `${HOSTS}vms:\n  - { name: Web-1, host: hv-01, vcpus: 1, memoryMiB: 1 }\n  - { name: Web-1, host: hv-02, vcpus: 1, memoryMiB: 1 }\n` });
+  const issues = await loadFails(t, [dir]);
+  t.regex(at(t, issues, 'vms[1].name').message, /defined twice/);
+  t.false(issues.some((i) => /letter case/.test(i.message)));
+});

@@ -151,3 +151,25 @@ ${extra}
   t.false(noName.ok);
   if (!noName.ok) t.true(noName.error.some((i) => i.path === 'steps.migrate.leftover[0].name' && /name is missing/.test(i.message)), JSON.stringify(noName.error));
 });
+
+test('shutdown and start are per-VM steps: {vm} is known there and nowhere outside migrate; each needs a check', (t) => {
+  const base = (extra: string) =>
+    `platform: x\ndiscover: { run: [virsh, list, --all, --name] }\nsteps:\n  migrate: { check: [{ run: [virsh, domstate, "{vm}"] }], run: [[virsh, migrate, "{vm}"]] }\n  upgrade: { check: [{ run: [true] }], run: [[true]] }\n${extra}`;
+  const ok = parseRunbook('rb.yaml', base('  shutdown: { check: [{ run: [virsh, domstate, "{vm}"], expect: { stdout: shut off } }], run: [[virsh, shutdown, "{vm}"]] }\n  start: { check: [{ run: [virsh, domstate, "{vm}"] }], run: [[virsh, start, "{vm}"]] }\n'));
+  t.true(ok.ok, JSON.stringify(!ok.ok && ok.error));
+  if (ok.ok) t.deepEqual(render(ok.value.steps.shutdown!.run[0]!.argv, { vm: 'vm-2 ' }, 'x'), ['virsh', 'shutdown', 'vm-2 ']);
+  const outside = parseRunbook('rb.yaml', base('  verify: { confirm: [{ run: [virsh, domstate, "{vm}"] }] }\n'));
+  t.false(outside.ok);
+  if (!outside.ok) t.regex(outside.error[0]!.message, /unknown placeholder \{vm\}/);
+  const unchecked = parseRunbook('rb.yaml', base('  shutdown: { run: [[virsh, shutdown, "{vm}"]] }\n'));
+  t.false(unchecked.ok);
+  if (!unchecked.ok) t.regex(unchecked.error[0]!.message, /step shutdown changes hosts but has no check/);
+});
+
+test('the shipped libvirt runbook shuts a VM down gracefully and starts it, each with a check of its state', async (t) => {
+  const rb = await loadRunbook('runbooks/libvirt.yaml');
+  t.deepEqual(rb.steps.shutdown!.run.map((c) => c.argv), [['virsh', 'shutdown', '{vm}']]);
+  t.deepEqual(rb.steps.shutdown!.check.map((c) => [c.command.argv, c.expect.stdout]), [[['virsh', 'domstate', '{vm}'], 'shut off']]);
+  t.deepEqual(rb.steps.start!.run.map((c) => c.argv), [['virsh', 'start', '{vm}']]);
+  t.deepEqual(rb.steps.start!.check.map((c) => [c.command.argv, c.expect.stdout]), [[['virsh', 'domstate', '{vm}'], 'running']]);
+});

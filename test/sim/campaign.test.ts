@@ -55,3 +55,13 @@ test('the simulator has no branch in the engine: src/engine never imports src/si
   t.regex(sim, /import \{ runCampaign[^}]*\} from '\.\.\/engine\/campaign-runner\.ts'/);
   t.regex(sim, /CampaignStore\.create/);
 });
+
+test('a shutdown-policy VM in the simulator: shut down after its drain, started after its rejoin, the campaign finishes clean', async (t) => {
+  const { inventory } = await loadInventory(['inventory/example.yaml']);
+  const stuck = inventory.vms.find((v) => v.labels.tier === 'web')!;
+  const inv = { ...inventory, vms: inventory.vms.map((v) => (v === stuck ? { ...v, migratable: false } : v)), rules: { ...inventory.rules, nonMigratable: { policy: 'shutdown' as const, groups: {} } } };
+  const r = await simulateOnce({ inventory: inv, runbook, seed: 7 }, 'upgrade-aware');
+  t.is(r.outcome, 'done');
+  t.is(r.violations.total, 0);
+  t.is(r.placementMismatches, 0);
+});

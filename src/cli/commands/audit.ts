@@ -2,6 +2,7 @@
 // action and every remote command of a campaign, read from its store (read-only; works while it runs).
 
 import { Command } from 'commander';
+import { showName } from '../../model/show-name.ts';
 import { auditTrail } from '../../audit/trail.ts';
 import { campaignDir } from '../../store/paths.ts';
 import { CampaignStore } from '../../store/store.ts';
@@ -23,7 +24,7 @@ export function auditCommand(io: CliIo): Command {
         }
         io.stdout.write(`campaign ${id} (started by ${store.meta().operator} at ${store.meta().createdAt})\n`);
         for (const e of entries) {
-          const where = [e.group && `group ${e.group}`, e.host && `on ${e.host}`, e.vm && `vm ${e.vm}`].filter(Boolean).join(' ');
+          const where = [e.group && `group ${showName(e.group)}`, e.host && `on ${showName(e.host)}`, e.vm && `vm ${showName(e.vm)}`].filter(Boolean).join(' ');
           const what = e.what.length > 120 ? `${e.what.slice(0, 117)}...` : e.what;
           io.stdout.write(`${e.at}  ${e.operator.padEnd(10)} ${e.kind === 'action' ? 'ACTION ' : 'command'} ${e.action.padEnd(16)} ${where}${where ? ': ' : ''}${what} -> ${e.result}\n`);
         }

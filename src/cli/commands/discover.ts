@@ -3,7 +3,8 @@
 import { Command } from 'commander';
 import { stringify } from 'yaml';
 import { SshExecutor } from '../../drivers/ssh/ssh-executor.ts';
-import { discoverFleet } from '../../engine/discover-fleet.ts';
+import { discoverFleet, type AddedVm } from '../../engine/discover-fleet.ts';
+import { showName } from '../../model/show-name.ts';
 import { loadInventory } from '../../inventory/load.ts';
 import { loadRunbook } from '../../runbook/load.ts';
 import { HvrollError } from '../../model/errors.ts';
@@ -23,6 +24,14 @@ interface DiscoverFlags {
   user?: string;
   set?: Record<string, string>;
   ansible?: string;
+}
+
+/** One VM the inventory does not have, escaped, with what the operator must know before adding it. */
+export function describeAdded(a: AddedVm): string {
+  const notes = ['not in the inventory: give it labels before planning'];
+  if (a.looksLike !== undefined) notes.push(`looks like ${showName(a.looksLike)}, but is another VM`);
+  if (a.invalidName !== undefined) notes.push(`its name ${a.invalidName}: rename the VM on its host, an inventory cannot hold that name`);
+  return `${showName(a.vm)} on ${a.host} (${notes.join('; ')})`;
 }
 
 export function discoverCommand(io: CliIo): Command {
@@ -61,10 +70,10 @@ export function discoverCommand(io: CliIo): Command {
         } else {
           const say = (s: string) => io.stdout.write(`${s}\n`);
           say(`${vms.length} VMs on ${inventory.hosts.length - diff.unreachable.length}/${inventory.hosts.length} hosts read`);
-          for (const a of diff.added) say(`  + ${a.vm} on ${a.host} (not in the inventory: give it labels before planning)`);
-          for (const r of diff.removed) say(`  - ${r.vm} (inventory says ${r.host}; runs nowhere)`);
-          for (const m of diff.moved) say(`  ~ ${m.vm} runs on ${m.to}, inventory says ${m.from}`);
-          for (const r of diff.resized) say(`  ~ ${r.vm} is ${r.to}, inventory says ${r.from}`);
+          for (const a of diff.added) say(`  + ${describeAdded(a)}`);
+          for (const r of diff.removed) say(`  - ${showName(r.vm)} (inventory says ${r.host}; runs nowhere)`);
+          for (const m of diff.moved) say(`  ~ ${showName(m.vm)} runs on ${m.to}, inventory says ${m.from}`);
+          for (const r of diff.resized) say(`  ~ ${showName(r.vm)} is ${r.to}, inventory says ${r.from}`);
           for (const u of diff.unreachable) say(`  ! ${u.host} not read: ${u.error}`);
           if (flags.out) say(`refreshed VM list written to ${flags.out}`);
         }

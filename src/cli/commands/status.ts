@@ -5,6 +5,8 @@
 import { Command } from 'commander';
 import { CAMPAIGN_KEY } from '../../engine/campaign-runner.ts';
 import { stillOut, type OutOfPoolHost } from '../../engine/out-of-pool.ts';
+import { MIGRATE_CONFIRMED } from '../../model/journal-steps.ts';
+import { showName } from '../../model/show-name.ts';
 import { HvrollError } from '../../model/errors.ts';
 import type { PlanFile } from '../../model/plan.ts';
 import { campaignDir } from '../../store/paths.ts';
@@ -15,7 +17,20 @@ import type { CliIo } from '../io.ts';
 
 interface SnapshotLike {
   value?: unknown;
-  context?: { error?: { message?: string } | null; outOfPool?: { host: string; why: string }[]; approvedBy?: string | null; wave?: number };
+  context?: { error?: { message?: string } | null; outOfPool?: { host: string; why: string }[]; approvedBy?: string | null; wave?: number; phase?: string };
+}
+
+/** Phases (the last step a group completed) from which every VM of its drain is confirmed on its target. */
+const DRAINED = new Set(['draining', 'upgrading', 'rebooting', 'verifying', 'rejoining', 'done']);
+
+/**
+ * VMs of `group` confirmed on their target: all of its moves once its drain completed, else those with a
+ * `migrate:confirmed` record (in memory: only groups that reached `done` leave the live journal).
+ */
+function confirmedMoves(store: CampaignStore, group: PlanFile['groups'][number], snap: SnapshotLike | undefined): number {
+  if (DRAINED.has(snap?.context?.phase ?? '') || snap?.value === 'done') return group.moves.length;
+  if (group.moves.length === 0 || !snap) return 0;
+  return new Set(store.liveJournal({ group: group.name, step: MIGRATE_CONFIRMED }).flatMap((e) => (e.outcome?.exitCode === 0 && e.vm !== undefined ? [e.vm] : []))).size;
 }
 
 export interface CampaignStatus {
@@ -33,6 +48,7 @@ export interface CampaignStatus {
   outOfPool: OutOfPoolHost[];
   /** Hosts an operator put back with `hvroll release`. */
   released: HostRelease[];
+  /** `done`: planned migrations whose VM is confirmed on its target (moved, found there, or its leftover removed). */
   migrations: { done: number; planned: number };
   etaSeconds: number | null;
 }
@@ -60,6 +76,7 @@ export async function campaignStatus(root: string, id: string, now = Date.now())
     const releasedHosts = new Set(released.map((r) => r.host));
     // How far along the plan's timeline the finished groups got (groups overlap: their durations do not add up).
     let plannedDone = 0;
+    let migrationsDone = 0;
     for (const g of plan.groups) {
       const snap = store.groupSnapshot(g.name)?.snapshot as SnapshotLike | undefined;
       const state = snap ? String(snap.value) : 'pending';
@@ -69,16 +86,16 @@ export async function campaignStatus(root: string, id: string, now = Date.now())
       if (!['pending', 'done', 'failed', 'aborted', 'awaitingApproval'].includes(state)) active.push({ group: g.name, state });
       outOfPool.push(...stillOut(g.name, snap, releasedHosts));
       if (state === 'done') plannedDone = Math.max(plannedDone, g.estimate.endSeconds);
+      migrationsDone += confirmedMoves(store, g, snap);
     }
     // The command each active group has in flight: its latest intent without an outcome.
     const inFlight = new Map<string, string>();
-    for (const e of store.openIntents()) inFlight.set(e.group, `${e.step}${e.vm ? ` ${e.vm}` : ''} on ${e.host}`);
+    for (const e of store.openIntents()) inFlight.set(e.group, `${e.step}${e.vm ? ` ${showName(e.vm)}` : ''} on ${showName(e.host)}`);
     for (const a of active) {
       const step = inFlight.get(a.group);
       if (step) a.step = step;
     }
     const campaignSnap = store.groupSnapshot(CAMPAIGN_KEY)?.snapshot as SnapshotLike | undefined;
-    const migrationsDone = store.tally('migrate').exitZero;
     const elapsed = (now - Date.parse(meta.createdAt)) / 1000;
     // Scale what is left of the plan's timeline by how fast it went so far; with nothing finished, trust the plan.
     const pace = plannedDone > 0 ? elapsed / plannedDone : 1;
@@ -111,11 +128,11 @@ function renderStatus(s: CampaignStatus): string {
     `  started ${s.createdAt} by ${s.operator}`,
     `  groups: ${Object.entries(s.groups.byState).map(([k, v]) => `${k} ${v}`).join(', ')} (of ${s.groups.total})`,
     `  migrations: ${s.migrations.done}/${s.migrations.planned}, ETA ${eta}`,
-    ...s.active.map((a) => `  active: ${a.group} — ${a.state}${a.step ? ` (now: ${a.step})` : ''}`),
-    ...s.awaitingApproval.map((g) => `  awaiting approval: ${g} — hvroll approve ${s.campaign} ${g}`),
-    ...s.failed.map((f) => `  FAILED: ${f.group} — ${f.error}`),
-    ...s.outOfPool.map((o) => `  OUT OF POOL: ${o.host} (group ${o.group}) — ${o.why}; once fixed: hvroll release ${s.campaign} ${o.host}`),
-    ...s.released.map((r) => `  released: ${r.host} (group ${r.group}) by ${r.operator} at ${r.at}${r.comment ? ` — ${r.comment}` : ''}`),
+    ...s.active.map((a) => `  active: ${showName(a.group)} — ${a.state}${a.step ? ` (now: ${a.step})` : ''}`),
+    ...s.awaitingApproval.map((g) => `  awaiting approval: ${showName(g)} — hvroll approve ${s.campaign} ${g}`),
+    ...s.failed.map((f) => `  FAILED: ${showName(f.group)} — ${f.error}`),
+    ...s.outOfPool.map((o) => `  OUT OF POOL: ${showName(o.host)} (group ${showName(o.group)}) — ${o.why}; once fixed: hvroll release ${s.campaign} ${o.host}`),
+    ...s.released.map((r) => `  released: ${showName(r.host)} (group ${showName(r.group)}) by ${r.operator} at ${r.at}${r.comment ? ` — ${r.comment}` : ''}`),
   ];
   return `${lines.join('\n')}\n`;
 }

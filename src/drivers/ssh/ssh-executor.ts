@@ -106,16 +106,25 @@ export class SshExecutor implements Executor {
     return conn;
   }
 
-  /** The host's pooled connection, opening it if needed; concurrent callers share one connect. */
+  /**
+   * The host's pooled connection, opening it if needed; concurrent callers share one connect. A caller waits
+   * for at most one connect attempt: when the shared one fails, that failure is its answer too (retrying is
+   * the step's business), so no command waits twice the connect timeout while its error names one.
+   */
   private async connection(t: Target, signal?: AbortSignal): Promise<LiveConnection> {
     const key = SshExecutor.key(t);
-    let pending = this.pool.get(key);
-    if (pending) {
-      const conn = await pending.catch(() => undefined);
-      if (conn && !conn.dropped) return conn;
-      if (this.pool.get(key) === pending) this.pool.delete(key);
-      pending = this.pool.get(key); // someone may already be reconnecting
+    const startedAt = Date.now();
+    const cancelled = () => remoteError(t, 'aborted', 'cancelled while connecting');
+    const existing = this.pool.get(key);
+    if (existing) {
+      const conn = await abortable(existing, signal, cancelled).catch((err: unknown) => {
+        throw connectFailure(err, startedAt, 'joined');
+      });
+      if (!conn.dropped) return conn;
+      if (this.pool.get(key) === existing) this.pool.delete(key);
     }
+    let pending = this.pool.get(key); // someone may already be reconnecting
+    const joined = pending !== undefined;
     if (!pending) {
       pending = this.open(t);
       this.pool.set(key, pending);
@@ -124,7 +133,9 @@ export class SshExecutor implements Executor {
         if (this.pool.get(key) === mine) this.pool.delete(key);
       });
     }
-    return abortable(pending, signal, () => remoteError(t, 'aborted', 'cancelled while connecting'));
+    return abortable(pending, signal, cancelled).catch((err: unknown) => {
+      throw connectFailure(err, startedAt, joined ? 'joined' : 'own');
+    });
   }
 
   async run(host: HostRef, cmd: CommandSpec): Promise<CommandResult> {
@@ -150,15 +161,25 @@ export class SshExecutor implements Executor {
     const t = this.target(host);
     this.assertOpen(t);
     const pollMs = opts.pollMs ?? 2000;
+    const startedAt = Date.now();
+    let attempts = 0;
     let lastError: unknown;
     for (;;) {
       if (opts.signal?.aborted) throw remoteError(t, 'aborted', 'cancelled while waiting for the host');
       const remaining = opts.deadline - Date.now();
       if (remaining <= 0) {
         const last = lastError instanceof Error ? `; last attempt: ${lastError.message}` : '';
-        throw remoteError(t, 'timeout', `did not accept SSH connections before the deadline ${new Date(opts.deadline).toISOString()}${last}`, {}, lastError);
+        const elapsedMs = Date.now() - startedAt;
+        throw remoteError(
+          t,
+          'timeout',
+          `did not accept SSH connections before the deadline ${new Date(opts.deadline).toISOString()} (${attempts} connect attempt${attempts === 1 ? '' : 's'} in ${seconds(elapsedMs)})${last}`,
+          { attempts, elapsedMs },
+          lastError,
+        );
       }
       try {
+        attempts++;
         // Always a fresh connection: the pooled one may predate a reboot.
         const conn = await this.open(t, opts.signal, Math.min(this.opts.connectTimeoutMs, remaining));
         this.adopt(t, conn);
@@ -208,6 +229,20 @@ export class SshExecutor implements Executor {
     );
     this.clients.clear();
   }
+}
+
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+/**
+ * A connect failure as this caller saw it: one attempt (its own, or one another command had started and it
+ * joined), and how long it waited in all. Other failures (host key, auth, abort) pass unchanged.
+ */
+function connectFailure(err: unknown, startedAt: number, attempt: 'own' | 'joined'): unknown {
+  if (remoteReason(err) !== 'connect') return err;
+  const e = err as HvrollError;
+  const elapsedMs = Date.now() - startedAt;
+  const how = attempt === 'own' ? `1 connect attempt, ${seconds(elapsedMs)}` : `1 connect attempt, started by another command; waited ${seconds(elapsedMs)} for it`;
+  return new HvrollError('remote', `${e.message} (${how})`, { retryable: e.retryable, details: { ...(e.details as object), attempts: 1, elapsedMs }, cause: e });
 }
 
 /** Races `p` against an AbortSignal without cancelling `p` itself (it may be shared). */

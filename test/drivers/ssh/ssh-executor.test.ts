@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -171,4 +172,43 @@ test('keepalives detect a connection that went silent while idle; the next comma
   t.true(logs.some((l) => l.msg === 'ssh connection closed'), 'keepalive should have closed the silent connection');
   t.is((await exec.run(fleet.hostRef('hv1'), { argv: ['true'], timeoutMs: 2000 })).exitCode, 0);
   t.is(fleet.host('hv1').stats.connections, 2);
+});
+
+/** A host that accepts TCP connections and never says a word (a hung sshd): every connect times out. */
+async function silentHost(t: import('ava').ExecutionContext): Promise<{ port: number; connections: () => number }> {
+  const sockets = new Set<net.Socket>();
+  let connections = 0;
+  const server = net.createServer((s) => {
+    connections++;
+    sockets.add(s);
+    s.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => {
+    for (const s of sockets) s.destroy();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  return { port: (server.address() as net.AddressInfo).port, connections: () => connections };
+}
+
+test('commands that share a connect that times out fail with it after that one attempt; the error says the attempts and the time waited', async (t) => {
+  const { exec } = await rig(t, { hosts: ['hv1'] }, { executor: { connectTimeoutMs: 300 } });
+  const hole = await silentHost(t);
+  const ref = { name: 'hung', address: '127.0.0.1', port: hole.port };
+  const started = Date.now();
+  const calls = [0, 1, 2].map(async () => {
+    const err = await t.throwsAsync(exec.run(ref, { argv: ['true'], timeoutMs: 2000 }), { instanceOf: HvrollError });
+    return { err: err!, wallMs: Date.now() - started };
+  });
+  const results = await Promise.all(calls);
+  t.is(hole.connections(), 1, 'one connect, shared; a command that joined it does not start a second one');
+  for (const { err, wallMs } of results) {
+    const d = err.details as { reason: string; attempts: number; elapsedMs: number };
+    t.is(d.reason, 'connect');
+    t.is(d.attempts, 1);
+    t.true(d.elapsedMs <= wallMs, 'the time it states is no more than the time it took');
+    t.regex(err.message, /^hung: could not connect to 127\.0\.0\.1:\d+ within 300 ms \(1 connect attempt(, started by another command; waited [\d.]+ s for it|, [\d.]+ s)\)$/);
+    t.true(err.retryable);
+  }
+  t.is(results.filter((r) => /started by another command/.test(r.err.message)).length, 2);
 });

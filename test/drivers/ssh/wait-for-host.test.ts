@@ -27,7 +27,10 @@ test('waitForHost gives up at the absolute deadline with a timeout error', async
   const started = Date.now();
   const err = await t.throwsAsync(exec.waitForHost(fleet.hostRef('hv1'), { deadline: Date.now() + 300, pollMs: 50 }), { instanceOf: HvrollError });
   t.like(err?.details, { reason: 'timeout', host: 'hv1' });
-  t.regex(err?.message ?? '', /last attempt/);
+  t.regex(err?.message ?? '', /before the deadline \S+ \((\d+) connect attempts? in [\d.]+ s\); last attempt: /);
+  const d = err?.details as { attempts: number; elapsedMs: number };
+  t.true(d.attempts >= 1);
+  t.true(d.elapsedMs <= Date.now() - started);
   t.true(Date.now() - started < 1500);
 });
 
