@@ -20,7 +20,7 @@ import type { PlanFile } from '../model/plan.ts';
 import { planFingerprint } from '../plan/fingerprint.ts';
 import { readPlanFile } from '../plan/plan-file.ts';
 import { checkRederived } from '../plan/rederive.ts';
-import { sealPlan, storedPlanSeal } from '../plan/seal.ts';
+import { planSeal, sealPlan, storedPlanSeal } from '../plan/seal.ts';
 import { loadRunbook } from '../runbook/load.ts';
 import type { Runbook } from '../runbook/model.ts';
 import { campaignDir, storeFiles } from '../store/paths.ts';
@@ -282,11 +282,11 @@ async function checkStoredPlan(store: CampaignStore, plan: PlanFile, run: RunRec
   if (run.planSeal !== sealed) {
     throw refuse(`the plan seal in ${files.meta} (${sealed}) is not the one in the run record of campaign ${id} (${run.planSeal ?? 'none'}): the store was altered.`, RESTORE_STORE);
   }
-  const now = storedPlanSeal(await store.planJsonBytes(), plan);
-  if (now !== sealed) {
-    const found = now === null ? 'it does not hold the plan as `run` stored it (canonical JSON)' : `its seal is now ${now}`;
-    throw refuse(`${files.plan} changed since campaign ${id} started: ${found}, but ${files.meta} and the run record say ${sealed}.`, RESTORE_STORE);
-  }
+  // The stored bytes give the seal at once; only if they do not is the plan serialised again (a plan.json
+  // rewritten with other formatting is still the same plan).
+  if (storedPlanSeal(await store.planJsonBytes(), plan) === sealed) return;
+  const now = planSeal(plan);
+  if (now !== sealed) throw refuse(`${files.plan} changed since campaign ${id} started: its seal is now ${now}, but ${files.meta} and the run record say ${sealed}.`, RESTORE_STORE);
 }
 
 /** Where a refused attempt is recorded: the campaign's own trail if its store is open for writing, else the state root's file. */

@@ -1,13 +1,16 @@
 // The seal of a plan: `sha256:` over the canonical JSON of its body — the plan file without `generatedAt`,
 // the one member no input decides. `run` stores the plan in the campaign store as canonical JSON (sorted
 // keys, no whitespace) and records the seal beside it, so `resume` checks the stored plan by hashing the
-// stored bytes: no parse, no re-serialisation (≈ 0.1 s for the 52 MB plan of a 20,000-host fleet).
+// stored bytes: no re-serialisation (≈ 0.1 s for the 52 MB plan of a 20,000-host fleet). Only when those
+// bytes do not give the seal is the parsed plan serialised again (planSeal), so what is compared is always
+// the plan, never its formatting.
 //
 // Canonical JSON sorts members, so a plan's text opens `{"fingerprint":…,"generatedAt":…,` and its body's
 // text is the same text without that second member: both sides hash the text around it.
 
 import { createHash } from 'node:crypto';
 import type { PlanFile } from '../model/plan.ts';
+import { canonicalSha256 } from './canonical-hash.ts';
 import { canonicalJson } from './canonical-json.ts';
 
 export interface SealedPlan {
@@ -19,6 +22,12 @@ export interface SealedPlan {
 
 type Stamp = Pick<PlanFile, 'fingerprint' | 'generatedAt'>;
 
+/** The seal from the plan itself (it serialises the body again: ≈ 1.2 s at 20,000 hosts). */
+export function planSeal(file: PlanFile): string {
+  const { generatedAt: _generatedAt, ...body } = file;
+  return canonicalSha256(body);
+}
+
 export function sealPlan(file: PlanFile): SealedPlan {
   const json = canonicalJson(file);
   const seal = storedPlanSeal(json, file);
@@ -29,7 +38,7 @@ export function sealPlan(file: PlanFile): SealedPlan {
 
 /**
  * The seal of a plan stored as canonical JSON (`stored`, as text or as the bytes on disk), or null when the
- * text does not open as canonical JSON of `plan` does (then it is not what `run` stored).
+ * text does not open as canonical JSON of `plan` does (not as `run` stored it: ask planSeal).
  */
 export function storedPlanSeal(stored: string | Uint8Array, plan: Stamp): string | null {
   const kept = `{"fingerprint":${JSON.stringify(plan.fingerprint)},`;
