@@ -222,13 +222,7 @@ interface RunRecord {
  * open for writing, else (damaged, locked by another runner, missing) in the state root's audit file.
  */
 export async function resumeCampaign(o: ResumeOptions): Promise<Session> {
-  let store: CampaignStore;
-  try {
-    store = await CampaignStore.open(campaignDir(o.stateRoot, o.campaignId));
-  } catch (e) {
-    await recordRefusal(o, 'resume-refused', { campaign: o.campaignId }, e);
-    throw e;
-  }
+  const store = await openForResume(o);
   let executor: Executor | null = null;
   try {
     const plan = store.plan() as PlanFile;
@@ -249,19 +243,28 @@ export async function resumeCampaign(o: ResumeOptions): Promise<Session> {
     const ssh = sshExecutor(o);
     executor = ssh;
     await store.recordAudit({ at: new Date().toISOString(), operator: o.operator, action: 'resume' });
-    const opened = store;
     return {
       deps: deps(o, o.campaignId, plan, runbook, run.vars, store, ssh, hostsFromPlan),
       notifications: inventory.rules.notifications ?? [],
       close: async () => {
         await ssh.close();
-        await opened.close();
+        await store.close();
       },
     };
   } catch (e) {
     await recordRefusal(o, 'resume-refused', { campaign: o.campaignId }, e, store);
     await executor?.close();
     await store.close();
+    throw e;
+  }
+}
+
+/** Opens the store for writing; a store that cannot be opened (damaged, locked, missing) cannot take the refusal either. */
+async function openForResume(o: ResumeOptions): Promise<CampaignStore> {
+  try {
+    return await CampaignStore.open(campaignDir(o.stateRoot, o.campaignId));
+  } catch (e) {
+    await recordRefusal(o, 'resume-refused', { campaign: o.campaignId }, e);
     throw e;
   }
 }
