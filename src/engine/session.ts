@@ -20,14 +20,15 @@ import type { PlanFile } from '../model/plan.ts';
 import { planFingerprint } from '../plan/fingerprint.ts';
 import { readPlanFile } from '../plan/plan-file.ts';
 import { checkRederived } from '../plan/rederive.ts';
-import { planSeal, sealPlan, storedPlanSeal } from '../plan/seal.ts';
+import { sealPlan } from '../plan/seal.ts';
 import { loadRunbook } from '../runbook/load.ts';
 import type { Runbook } from '../runbook/model.ts';
-import { campaignDir, storeFiles } from '../store/paths.ts';
+import { campaignDir } from '../store/paths.ts';
 import { CampaignStore } from '../store/store.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { EngineDeps } from './deps.ts';
 import { MigrationLimiter } from './limiter.ts';
+import { checkStoredPlan } from './stored-plan.ts';
 
 export interface SessionOptions {
   stateRoot: string;
@@ -228,7 +229,7 @@ export async function resumeCampaign(o: ResumeOptions): Promise<Session> {
     const plan = store.plan() as PlanFile;
     const run = store.audit().find((a) => a.action === 'run')?.details as RunRecord | undefined;
     if (!run) throw new HvrollError('store', `campaign ${o.campaignId} has no record of how it was started; it cannot be resumed safely`);
-    await checkStoredPlan(store, plan, run, o.campaignId);
+    await checkStoredPlan(store, o.campaignId);
     const runbook = await loadRunbook(o.runbookPath ?? run.runbook);
     if (sha256(runbook.text) !== run.runbookSha) {
       throw new HvrollError('stale-plan', `the runbook ${runbook.file} changed since campaign ${o.campaignId} started; resume with the original runbook (the campaign must finish with the commands it started with)`);
@@ -267,29 +268,6 @@ async function openForResume(o: ResumeOptions): Promise<CampaignStore> {
     await recordRefusal(o, 'resume-refused', { campaign: o.campaignId }, e);
     throw e;
   }
-}
-
-const RESTORE_STORE = 'restore the campaign directory from a backup; to run another plan, plan again and start a new campaign (hvroll run)';
-
-/** The plan resume runs is the one `run` sealed: the seal in campaign.json, in the run record, and of plan.json's bytes agree. */
-async function checkStoredPlan(store: CampaignStore, plan: PlanFile, run: RunRecord, id: string): Promise<void> {
-  const files = storeFiles(store.dir);
-  const sealed = store.meta().planSeal;
-  const refuse = (message: string, fix: string) => new HvrollError('stale-plan', `stale or altered plan: ${message} Nothing was run.`, { details: { file: files.plan, fix } });
-  if (sealed === undefined) {
-    throw refuse(
-      `campaign ${id} has no seal of its plan in ${files.meta} (started by an hvroll that did not seal plans), so ${files.plan} cannot be proven to be the plan that was reviewed.`,
-      'finish the campaign with the hvroll version that started it, or plan the hosts left again and start a new campaign',
-    );
-  }
-  if (run.planSeal !== sealed) {
-    throw refuse(`the plan seal in ${files.meta} (${sealed}) is not the one in the run record of campaign ${id} (${run.planSeal ?? 'none'}): the store was altered.`, RESTORE_STORE);
-  }
-  // The stored bytes give the seal at once; only if they do not is the plan serialised again (a plan.json
-  // rewritten with other formatting is still the same plan).
-  if (storedPlanSeal(await store.planJsonBytes(), plan) === sealed) return;
-  const now = planSeal(plan);
-  if (now !== sealed) throw refuse(`${files.plan} changed since campaign ${id} started: its seal is now ${now}, but ${files.meta} and the run record say ${sealed}.`, RESTORE_STORE);
 }
 
 /** Where a refused attempt is recorded: the campaign's own trail if its store is open for writing, else the state root's file. */
