@@ -119,3 +119,30 @@ test.serial('the same plan with other whitespace and key order is not refused: i
   t.regex(r.stderr, /campaign c1 done/);
   t.false(existsSync(join(state, 'audit.ndjson')), 'nothing refused');
 });
+
+test.serial('a plan that cannot run (problems) is refused with exit 3, and audited', async (t) => {
+  const inv = join(rig.dir, 'full.yaml');
+  writeFileSync(
+    inv,
+    [
+      'hosts:',
+      '  - { name: a, address: 10.0.0.1, capacity: { vcpus: 8, memoryMiB: 4096 } }',
+      '  - { name: b, address: 10.0.0.2, capacity: { vcpus: 8, memoryMiB: 4096 } }',
+      'vms:',
+      '  - { name: x, host: a, vcpus: 1, memoryMiB: 3000 }',
+      '  - { name: y, host: b, vcpus: 1, memoryMiB: 3000 }',
+      '',
+    ].join('\n'),
+  );
+  const plan = join(rig.dir, 'infeasible.json');
+  t.is((await cli(['plan', inv, '--runbook', 'runbooks/libvirt.yaml', '--out', plan])).code, 3);
+  await refused(t, ['--set', 'version=2.0'], 3, /infeasible\.json cannot run: \d+ problem\(s\)/, {}, plan);
+});
+
+test.serial('an unknown --set variable is refused with exit 2, and audited', async (t) => {
+  await refused(t, ['--set', 'version=2.0', '--set', 'verison=2.1'], 2, /--set verison: not a variable of/);
+});
+
+test.serial('a known_hosts file that does not exist is refused with exit 2, and audited', async (t) => {
+  await refused(t, ['--set', 'version=2.0', '--known-hosts', join(rig.dir, 'no-such-known-hosts')], 2, /known_hosts file .*no-such-known-hosts does not exist/);
+});
