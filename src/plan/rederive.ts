@@ -42,7 +42,7 @@ export function checkRederived(file: PlanFile, inventory: Inventory, planPath: s
 const SHOWN_MAX = 80;
 
 /** A value as JSON, cut to one readable line; `(absent)` for a missing member or element. */
-export function shown(v: unknown): string {
+function shown(v: unknown): string {
   if (v === undefined) return '(absent)';
   const text = JSON.stringify(v);
   return text.length > SHOWN_MAX ? `${text.slice(0, SHOWN_MAX - 1)}…` : text;

@@ -53,7 +53,7 @@ function checkMeta(data: unknown, file: string): CampaignMeta {
     typeof m.machineVersion !== 'string' ||
     (m.planSeal !== undefined && typeof m.planSeal !== 'string')
   ) {
-    throw corruptFile({ file, problem: 'campaign metadata is incomplete (needs campaignId, createdAt, operator, planFingerprint, machineVersion)' });
+    throw corruptFile({ file, problem: 'campaign metadata is incomplete (needs campaignId, createdAt, operator, planFingerprint, machineVersion; planSeal, when present, a string)' });
   }
   return m as CampaignMeta;
 }
