@@ -103,3 +103,18 @@ test.serial('a runbook changed since the campaign started: resume refuses, and t
   const audit = await cli(['audit', 'c1', '--state', state]);
   t.regex(audit.stdout, /carol\s+ACTION\s+resume-refused\s+campaign c1: stale-plan: the runbook .* changed since campaign c1 started.* -> refused/);
 });
+
+test.serial('an unset env: webhook variable on resume: refused before any SSH command, in the campaign audit trail, and no resume recorded', async (t) => {
+  t.timeout(240_000);
+  const { state } = await interrupted(t);
+  const notify = join(rig.dir, 'notify-unset.yaml');
+  writeFileSync(notify, 'notifications:\n  - { name: ops, type: slack, url: env:HVROLL_TEST_UNSET_RESUME_HOOK }\n');
+  const before = rig.fleet.allReceived().length;
+  const r = await cli(['resume', 'c1', '--state', state, '--operator', 'carol', '--notify', notify, ...rig.sshFlags]);
+  t.is(r.code, 2, r.stderr);
+  t.regex(r.stderr, /HVROLL_TEST_UNSET_RESUME_HOOK is not set/);
+  t.is(rig.fleet.allReceived().length, before, 'no SSH command sent');
+  const audit = JSON.parse((await cli(['audit', 'c1', '--state', state, '--json'])).stdout) as { entries: AuditEntry[] };
+  const carol = audit.entries.filter((e) => e.operator === 'carol').map((e) => e.action);
+  t.deepEqual(carol, ['resume-refused']);
+});
