@@ -27,6 +27,14 @@ function detailsText(details: unknown): string {
     .join(' ');
 }
 
+/** A refused run/resume (state-audit.ts) reads as what was refused and why: `plan p.json: stale-plan: …`. */
+function refusalText(details: unknown): string | null {
+  const d = (details ?? {}) as { plan?: unknown; campaign?: unknown; kind?: unknown; message?: unknown };
+  if (typeof d.kind !== 'string' || typeof d.message !== 'string') return null;
+  const subject = typeof d.plan === 'string' ? `plan ${d.plan}: ` : typeof d.campaign === 'string' ? `campaign ${d.campaign}: ` : '';
+  return `${subject}${d.kind}: ${d.message}`;
+}
+
 export function actionEntry(a: AuditEvent): AuditEntry {
   const d = (a.details ?? {}) as { group?: unknown; result?: unknown; host?: unknown };
   return {
@@ -37,7 +45,7 @@ export function actionEntry(a: AuditEvent): AuditEntry {
     group: typeof d.group === 'string' ? d.group : null,
     host: typeof d.host === 'string' ? d.host : null,
     vm: null,
-    what: detailsText(a.details),
+    what: (a.action.endsWith('-refused') ? refusalText(a.details) : null) ?? detailsText(a.details),
     result: typeof d.result === 'string' ? d.result : 'recorded',
   };
 }
@@ -77,6 +85,10 @@ export function commandEntry(e: JournalEntry): AuditEntry {
 
 /** Actions and commands, oldest first (stable: equal times keep store order, actions first). */
 export function auditTrail(audit: readonly AuditEvent[], journal: readonly JournalEntry[]): AuditEntry[] {
-  const all = [...audit.map(actionEntry), ...journal.map(commandEntry)];
-  return all.map((e, i) => ({ e, i })).sort((a, b) => (a.e.at < b.e.at ? -1 : a.e.at > b.e.at ? 1 : a.i - b.i)).map(({ e }) => e);
+  return byTime([...audit.map(actionEntry), ...journal.map(commandEntry)]);
+}
+
+/** Oldest first; entries with equal times keep their order in `entries`. */
+export function byTime<T extends { at: string }>(entries: readonly T[]): T[] {
+  return entries.map((e, i) => ({ e, i })).sort((a, b) => (a.e.at < b.e.at ? -1 : a.e.at > b.e.at ? 1 : a.i - b.i)).map(({ e }) => e);
 }

@@ -2,10 +2,9 @@
 // It covers the normalised inventory (hosts, VMs, rules) — not file names, so moving a file changes nothing —
 // the planning options, and the runbook text when there is one.
 
-import { createHash } from 'node:crypto';
 import type { EstimateRules, Inventory } from '../model/inventory.ts';
 import type { PlacementStrategy } from '../model/plan.ts';
-import { writeCanonicalJson } from './canonical-json.ts';
+import { canonicalSha256 } from './canonical-hash.ts';
 
 export interface FingerprintInput {
   inventory: Inventory;
@@ -15,32 +14,17 @@ export interface FingerprintInput {
 
 /** Bump when what goes into the hash changes, so old plans read as stale rather than silently equal. */
 const FINGERPRINT_VERSION = 1;
-const CHUNK = 1 << 16;
 
 export function fingerprint(input: FingerprintInput): string {
-  const hash = createHash('sha256');
-  let buffer = '';
-  const emit = (chunk: string) => {
-    buffer += chunk;
-    if (buffer.length >= CHUNK) {
-      hash.update(buffer, 'utf8');
-      buffer = '';
-    }
-  };
   // Chat targets are not a planning input: adding a channel must not make a reviewed plan stale.
   const { notifications: _notifications, ...rules } = input.inventory.rules;
   const { hosts, vms } = input.inventory;
-  writeCanonicalJson(
-    {
-      version: FINGERPRINT_VERSION,
-      inventory: { hosts, vms, rules },
-      options: { strategy: input.options.strategy ?? 'upgrade-aware', estimates: input.options.estimates ?? {} },
-      runbook: input.runbook ?? null,
-    },
-    emit,
-  );
-  hash.update(buffer, 'utf8');
-  return `sha256:${hash.digest('hex')}`;
+  return canonicalSha256({
+    version: FINGERPRINT_VERSION,
+    inventory: { hosts, vms, rules },
+    options: { strategy: input.options.strategy ?? 'upgrade-aware', estimates: input.options.estimates ?? {} },
+    runbook: input.runbook ?? null,
+  });
 }
 
 /**

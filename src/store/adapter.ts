@@ -50,9 +50,10 @@ function checkMeta(data: unknown, file: string): CampaignMeta {
     typeof m.createdAt !== 'string' ||
     typeof m.operator !== 'string' ||
     typeof m.planFingerprint !== 'string' ||
-    typeof m.machineVersion !== 'string'
+    typeof m.machineVersion !== 'string' ||
+    (m.planSeal !== undefined && typeof m.planSeal !== 'string')
   ) {
-    throw corruptFile({ file, problem: 'campaign metadata is incomplete (needs campaignId, createdAt, operator, planFingerprint, machineVersion)' });
+    throw corruptFile({ file, problem: 'campaign metadata is incomplete (needs campaignId, createdAt, operator, planFingerprint, machineVersion; planSeal, when present, a string)' });
   }
   return m as CampaignMeta;
 }

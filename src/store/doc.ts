@@ -17,6 +17,8 @@ export interface CampaignMeta {
   planFingerprint: string;
   /** Version of the machine definitions the campaign was started with. */
   machineVersion: string;
+  /** `sha256:` of the plan's canonical body (src/plan/seal.ts), set by `run`; resume checks plan.json against it. */
+  planSeal?: string;
 }
 
 /** What the engine saves per group: xstate's persisted snapshot, opaque to the store. */

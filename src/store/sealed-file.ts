@@ -98,3 +98,21 @@ export function decodeSealed(raw: Uint8Array, path: string, kind: SealedKind): S
   }
   return { header: rest, data, bytes: raw.length };
 }
+
+const TRAILER = /^,"crc":"[0-9a-f]{8}"\}\n$/;
+const TRAILER_BYTES = ',"crc":"00000000"}\n'.length;
+
+/**
+ * The bytes of the `data` member of a sealed file written with an empty header (plan.json), exactly as on
+ * disk: for a hash over the stored text without parsing 50 MB again. Its checksum is not verified here (the
+ * store verifies it on open; a hash over these bytes covers them anyway).
+ */
+export function sealedData(raw: Uint8Array, path: string, kind: SealedKind): Uint8Array {
+  const head = Buffer.from(`${JSON.stringify({ kind, format: STORE_FORMAT }).slice(0, -1)},"data":`);
+  const bytes = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  const tail = bytes.length >= head.length + TRAILER_BYTES ? bytes.subarray(bytes.length - TRAILER_BYTES).toString('latin1') : '';
+  if (!bytes.subarray(0, head.length).equals(head) || !TRAILER.test(tail)) {
+    throw corruptFile({ file: path, problem: `it is not a ${kind} document as the store writes it (${head.toString()}…,"crc":…})` });
+  }
+  return bytes.subarray(head.length, bytes.length - TRAILER_BYTES);
+}

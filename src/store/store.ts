@@ -32,7 +32,7 @@ import type { StepTally } from './live-journal.ts';
 import { LockSeen, acquireLock, checkLock, defaultLockEnv, describeLock, newLock, readLock, releaseLock, rewriteLock, type LockEnv, type LockInfo, type LockState } from './lock.ts';
 import { FILES, storeFiles, tempName } from './paths.ts';
 import { missingStore, storeError } from './problems.ts';
-import { readSealed, writeSealedAtomic } from './sealed-file.ts';
+import { readSealed, sealedData, writeSealedAtomic } from './sealed-file.ts';
 
 export interface StoreOptions {
   /** Filesystem to use (tests inject one that loses unsynced data). */
@@ -56,7 +56,11 @@ export interface CreateInit {
   campaignId: string;
   operator: string;
   plan: unknown;
+  /** The plan's JSON text as plan.json should hold it (canonical, for a seal over its bytes); default JSON.stringify(plan). */
+  planJson?: string;
   planFingerprint: string;
+  /** Recorded in the metadata (campaign.json); see CampaignMeta.planSeal. */
+  planSeal?: string;
   machineVersion: string;
 }
 
@@ -143,9 +147,10 @@ export class CampaignStore {
         operator: init.operator,
         planFingerprint: init.planFingerprint,
         machineVersion: init.machineVersion,
+        ...(init.planSeal === undefined ? {} : { planSeal: init.planSeal }),
       };
       await writeSealedAtomic(fs, t.meta, 'hvroll-campaign', {}, JSON.stringify(meta));
-      await writeSealedAtomic(fs, t.plan, 'hvroll-plan', {}, JSON.stringify(init.plan));
+      await writeSealedAtomic(fs, t.plan, 'hvroll-plan', {}, init.planJson ?? JSON.stringify(init.plan));
       await writeSealedAtomic(fs, t.snapshot, 'hvroll-snapshot', { seq: 0, epoch: 0 }, JSON.stringify(emptyState(0)));
       await writeFreshJournal(fs, t.journal, { campaignId: init.campaignId, base: 0 });
       await fs.rename(tmp, dir);
@@ -222,6 +227,14 @@ export class CampaignStore {
   /** The plan as written at create (frozen; never changes). */
   plan(): unknown {
     return deepFreeze(this.db.data.plan);
+  }
+
+  /** The plan's JSON text as plan.json holds it, read again now (bytes, not re-serialised): what a seal is checked against. */
+  async planJsonBytes(): Promise<Uint8Array> {
+    const path = storeFiles(this.dir).plan;
+    const raw = await this.fs.readFile(path);
+    if (raw === null) throw missingStore(this.dir, [path]);
+    return sealedData(raw, path, 'hvroll-plan');
   }
 
   /** This writer's epoch (read-only: the store's current epoch). */

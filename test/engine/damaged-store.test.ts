@@ -1,5 +1,6 @@
 // A damaged campaign store is refused by `hvroll resume` with a clear message and exit code 5: not one SSH
-// command is sent, and the files are left exactly as they were (the last good state is kept).
+// command is sent, and the files are left exactly as they were (the last good state is kept). The refusal is
+// in the state root's audit file.
 import test from 'ava';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -43,6 +44,10 @@ for (const [what, harm] of Object.entries(damage)) {
       t.notRegex(r.stderr, /\n\s+at /, 'no stack trace');
       t.is(rig.fleet.allReceived().length, commands, 'no SSH command sent');
       t.deepEqual(snapshotDir(dir), before, 'files untouched');
+      // The damaged store cannot take the refusal: the state root's audit file has it.
+      const audit = readFileSync(join(state, 'audit.ndjson'), 'utf8').trim().split('\n');
+      t.is(audit.length, 1);
+      t.like(JSON.parse(audit[0]!), { action: 'resume-refused', details: { campaign: 'c1', kind: 'store', result: 'refused' } });
     });
   }
 }

@@ -1,8 +1,8 @@
 // Two processes never run one campaign: while `hvroll run` holds the lock — running, or frozen by SIGSTOP
-// past any staleness window — a second `hvroll resume` is refused and sends nothing.
+// past any staleness window — a second `hvroll resume` is refused, sends nothing, and is audited.
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli, startCliRig, type CliRig } from './cli-rig.ts';
 
@@ -42,4 +42,8 @@ test.serial('a second runner is refused while the first runs, and while the firs
   const unlock = await cli(['unlock', 'c1', '--state', state]);
   t.not(unlock.code, 0, 'a live holder\'s lock is not broken');
   t.is(rig.fleet.allReceived().length, before, 'the refused runners sent nothing');
+  // The store is held by the first runner, so the refusals are in the state root's audit file.
+  const audit = readFileSync(join(state, 'audit.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { operator: string; action: string; details: { campaign: string; kind: string; message: string } });
+  t.deepEqual(audit.map((e) => [e.operator, e.action, e.details.campaign, e.details.kind]), [['bob', 'resume-refused', 'c1', 'store'], ['bob', 'resume-refused', 'c1', 'store']]);
+  t.regex(audit[0]!.details.message, new RegExp(`in use by pid ${first.pid}`));
 });

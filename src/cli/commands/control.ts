@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { CAMPAIGN_KEY } from '../../engine/campaign-runner.ts';
 import { writeControlRequest, type ControlAction } from '../../engine/control.ts';
+import { checkStoredPlan } from '../../engine/stored-plan.ts';
 import { closest } from '../../inventory/suggest.ts';
 import { HvrollError } from '../../model/errors.ts';
 import type { PlanFile } from '../../model/plan.ts';
@@ -48,6 +49,8 @@ async function request(io: CliIo, flags: CampaignFlags, id: string, action: Cont
   try {
     refuseIfEnded(store, id, action, group);
     if (action === 'approve') {
+      // Recorded here, an approval is weighed against the stored plan (two-person rule): it must be the sealed one.
+      if (!running) await checkStoredPlan(store, id, { unsealed: 'accept' });
       const plan = store.plan() as PlanFile;
       const g = plan.groups.find((x) => x.name === group);
       if (!g) {

@@ -46,6 +46,21 @@ function sessionOptions(flags: SshFlags, io: CliIo, live: boolean): SessionOptio
   };
 }
 
+/**
+ * Loads the --notify file and resolves every target's URL while the session checks its inputs, so a failure
+ * there is a refused run/resume (audited, nothing created); the loaded targets then feed the notifier.
+ */
+function notifyCheck(flags: SshFlags, io: CliIo): { check: (inventoryTargets: NotificationTarget[]) => Promise<void>; fromFile: () => NotificationTarget[] } {
+  let fromFile: NotificationTarget[] = [];
+  return {
+    check: async (inventoryTargets) => {
+      fromFile = flags.notify ? await loadNotifyFile(flags.notify) : [];
+      resolveTargets(combineTargets(inventoryTargets, fromFile), io.env);
+    },
+    fromFile: () => fromFile,
+  };
+}
+
 /** The notifier for this run, or null without targets. Resolving `env:` URLs fails before any host is touched. */
 function startNotifier(session: Session, fromFile: NotificationTarget[], flags: SshFlags, io: CliIo): Notifier | null {
   const targets = resolveTargets(combineTargets(session.notifications, fromFile), io.env);
@@ -142,18 +157,18 @@ export function runCommand(io: CliIo): Command {
     .option('--campaign <id>', 'campaign id (default: date and plan fingerprint)')
     .action(async (flags: RunFlags) => {
       const live = io.stdoutIsTTY && flags.progress !== false;
-      const notifyFile = flags.notify ? await loadNotifyFile(flags.notify) : [];
+      const notify = notifyCheck(flags, io);
       const session = await startCampaign({
         ...sessionOptions(flags, io, live),
-        // An unset env: webhook variable is refused before the campaign store exists.
-        checkNotifications: (targets) => void resolveTargets(combineTargets(targets, notifyFile), io.env),
+        // A bad --notify file or an unset env: webhook variable is refused before the campaign store exists.
+        checkNotifications: notify.check,
         planPath: flags.plan,
         ...(flags.runbook ? { runbookPath: flags.runbook } : {}),
         sets: flags.set ?? {},
         ...(flags.campaign ? { campaignId: flags.campaign } : {}),
       });
       io.stderr.write(`campaign ${session.deps.campaignId} started (state in ${session.deps.store.dir})\n`);
-      await execute(session, io, live, notifyFile, flags);
+      await execute(session, io, live, notify.fromFile(), flags);
     });
 }
 
@@ -164,8 +179,13 @@ export function resumeCommand(io: CliIo): Command {
     .option('--runbook <file>', 'path of the runbook if it moved (its content must be unchanged)')
     .action(async (campaign: string, flags: SshFlags & { runbook?: string }) => {
       const live = io.stdoutIsTTY && flags.progress !== false;
-      const notifyFile = flags.notify ? await loadNotifyFile(flags.notify) : [];
-      const session = await resumeCampaign({ ...sessionOptions(flags, io, live), campaignId: campaign, ...(flags.runbook ? { runbookPath: flags.runbook } : {}) });
-      await execute(session, io, live, notifyFile, flags);
+      const notify = notifyCheck(flags, io);
+      const session = await resumeCampaign({
+        ...sessionOptions(flags, io, live),
+        checkNotifications: notify.check,
+        campaignId: campaign,
+        ...(flags.runbook ? { runbookPath: flags.runbook } : {}),
+      });
+      await execute(session, io, live, notify.fromFile(), flags);
     });
 }
