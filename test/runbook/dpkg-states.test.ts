@@ -25,7 +25,7 @@ const asksDpkg = (c: Check) => c.command.argv[0] === 'dpkg-query' || (c.command.
 for (const platform of ['libvirt', 'openstack', 'proxmox']) {
   test(`${platform}: only an installed, configured package at the target version passes upgrade's check and confirm and verify's dpkg probes`, async (t) => {
     const rb = await loadRunbook(`runbooks/${platform}.yaml`);
-    const values = { ...resolveVars(rb.vars, { ...rb.vars, version: TARGET }), host: 'hv-1', campaign: 'c1', group: 'g1' };
+    const values: Record<string, string> = { ...resolveVars(rb.vars, { ...rb.vars, version: TARGET }), host: 'hv-1', campaign: 'c1', group: 'g1' };
     const file = rb.file;
     const probes: [string, Check[]][] = [
       ['upgrade.check', rb.steps.upgrade!.check.filter(asksDpkg)],
