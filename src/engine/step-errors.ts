@@ -44,7 +44,7 @@ export function requirementError(u: Unmet): HvrollError {
   });
 }
 
-const SUDO_REFUSALS = [/^sudo: a password is required/, /^sudo: a terminal is required/, /is not in the sudoers file/, /is not allowed to (execute|run sudo)/];
+const SUDO_REFUSALS = [/^sudo: a password is required/, /^sudo: a terminal is required/, /^sudo: sorry, you must have a tty/, /is not in the sudoers file/, /is not allowed to (execute|run sudo)/];
 
 /** sudo's own refusal line when `argv` went through `sudo` and sudo would not run it, else null. */
 export function sudoRefusal(argv: readonly string[], result: Pick<CommandResult, 'exitCode' | 'stderrTail'>): string | null {

@@ -255,7 +255,8 @@ async function waitForNewBoot(deps: EngineDeps, group: string, host: HostRef, be
 const UNKNOWN_REBOOT_GRACE_MS = 120_000;
 
 /**
- * Reboot each host exactly once. The boot id is journalled before the reboot command; on a re-run, a changed
+ * Reboot each host exactly once, and only when the runbook's requirements hold right before the command (an
+ * empty host in maintenance). The boot id is journalled before the reboot command; on a re-run, a changed
  * boot id means the reboot happened, and a journalled reboot command means it may be under way: wait for it,
  * never send a second one.
  */
@@ -265,6 +266,7 @@ async function reboot(deps: EngineDeps, input: StepInput, signal: AbortSignal): 
   await forEachHost(input.hosts, async (name) => {
     const host = hostRef(deps, name);
     const deadline = stepDeadline(deps, step);
+    const guarded: StepTarget = { group: input.group, roles: { host }, values: values(deps, input.group, host), deadline, signal };
     let before = bootIdBefore(deps, input.group, name);
     if (before !== undefined) {
       await deps.executor.waitForHost(host, { deadline, signal, pollMs: 250 });
@@ -276,10 +278,10 @@ async function reboot(deps: EngineDeps, input: StepInput, signal: AbortSignal): 
         if (await sawNewBoot(deps, input.group, host, before, grace, signal)) return;
         deps.log.warn({ group: input.group, host: name }, `${name}: the reboot sent by the interrupted run never took effect (same boot id after the grace period); sending it now`);
       }
-      await mustRequire(deps, { group: input.group, roles: { host }, values: values(deps, input.group, host), deadline, signal }, step);
+      await mustRequire(deps, guarded, step);
     } else {
       // Before the boot id is recorded: a host that fails its requirements is never rebooted, now or on resume.
-      await mustRequire(deps, { group: input.group, roles: { host }, values: values(deps, input.group, host), deadline, signal }, step);
+      await mustRequire(deps, guarded, step);
       before = await readBootId(deps, input.group, host, 'reboot:boot-id', signal);
     }
     for (const command of step.run) {
