@@ -146,3 +146,9 @@ for (const platform of ['libvirt', 'openstack', 'proxmox']) {
     for (const step of ['enable', 'rollback'] as const) t.regex(rb.steps[step]!.require.map((c) => c.name).join(' | '), /disabled by this campaign or not at all/);
   });
 }
+
+test('an exact-output expectation compares trimmed with trimmed: a disable reason whose group name ends in a blank still matches the marker read back', (t) => {
+  const expect = { exitCode: 0, stdout: 'hvroll:{campaign}:{group}' };
+  t.is(unmet(expect, { exitCode: 0, stdout: 'hvroll:c1:rack a \n' }, { campaign: 'c1', group: 'rack a ' }, 'x'), null);
+  t.truthy(unmet(expect, { exitCode: 0, stdout: 'hvroll:c1:rack a\n' }, { campaign: 'c1', group: 'rack b' }, 'x'));
+});
