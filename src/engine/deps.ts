@@ -5,6 +5,7 @@ import type { Executor, HostRef } from '../executor/executor.ts';
 import type { Host } from '../model/inventory.ts';
 import type { PlanFile } from '../model/plan.ts';
 import type { Runbook } from '../runbook/model.ts';
+import { resolveVars } from '../runbook/template.ts';
 import type { CampaignStore } from '../store/store.ts';
 import type { Clock } from './clock.ts';
 import type { MigrationLimiter } from './limiter.ts';
@@ -39,4 +40,18 @@ export function hostRef(deps: EngineDeps, name: string): HostRef {
   if (h.ssh?.port !== undefined) ref.port = h.ssh.port;
   if (h.ssh?.user !== undefined) ref.user = h.ssh.user;
   return ref;
+}
+
+/** The run's variables with derived defaults resolved (`daemonVersion` from `version`), once per run. */
+const resolvedVars = new WeakMap<EngineDeps['vars'], Record<string, string>>();
+
+function runVars(deps: EngineDeps): Record<string, string> {
+  let v = resolvedVars.get(deps.vars);
+  if (!v) resolvedVars.set(deps.vars, (v = resolveVars(deps.runbook.vars, deps.vars)));
+  return v;
+}
+
+/** Placeholder values of one command for `host` in `group`: the run's variables, then the built-ins, then `extra` ({vm}, …). */
+export function stepValues(deps: EngineDeps, group: string, host: HostRef, extra: Record<string, string> = {}): Record<string, string> {
+  return { ...runVars(deps), campaign: deps.campaignId, group, operator: deps.operator, host: host.name, 'host.address': host.address, ...extra };
 }

@@ -12,7 +12,7 @@ import type { NonMigratableVm, PlannedGroup } from '../model/plan.ts';
 import { showName, showNames } from '../model/show-name.ts';
 import type { Step } from '../runbook/model.ts';
 import { render } from '../runbook/template.ts';
-import { hostRef, type EngineDeps } from './deps.ts';
+import { hostRef, stepValues, type EngineDeps } from './deps.ts';
 import { failingCheck, type StepTarget } from './reconcile.ts';
 import { runRemote } from './remote.ts';
 
@@ -38,7 +38,7 @@ export function requirePowerSteps(deps: EngineDeps, g: PlannedGroup): void {
 }
 
 function target(deps: EngineDeps, group: string, host: HostRef, vm: string, step: Step, signal: AbortSignal): StepTarget {
-  const values = { ...deps.vars, campaign: deps.campaignId, group, operator: deps.operator, host: host.name, 'host.address': host.address, vm };
+  const values = stepValues(deps, group, host, { vm });
   return { group, roles: { host }, values, vm, deadline: deps.clock.now() + step.timeoutSeconds * 1000, signal };
 }
 

@@ -5,7 +5,7 @@ import type { HostRef } from '../executor/executor.ts';
 import { HvrollError } from '../model/errors.ts';
 import { showName } from '../model/show-name.ts';
 import { render } from '../runbook/template.ts';
-import type { EngineDeps } from './deps.ts';
+import { stepValues, type EngineDeps } from './deps.ts';
 import { parseDiscovery, parseInspect } from './discovery.ts';
 import { runRemote } from './remote.ts';
 
@@ -15,7 +15,7 @@ export interface Size {
 }
 
 function discoverValues(deps: EngineDeps, group: string, host: HostRef, vm?: string): Record<string, string> {
-  return { ...deps.vars, campaign: deps.campaignId, group, operator: deps.operator, host: host.name, 'host.address': host.address, ...(vm === undefined ? {} : { vm }) };
+  return stepValues(deps, group, host, vm === undefined ? {} : { vm });
 }
 
 /** Where the discover commands run for `host`: the host itself, or the controller. */

@@ -1,7 +1,9 @@
-// A runbook step as a reconcile: ask the hosts whether it is already done (check), do only what is missing
-// (run), and confirm it took (confirm). Resume re-runs the step that was in flight; the check makes that safe.
-// A step with `progress` (migrate) has its run command watched, and aborted when it stops converging. A step
-// with `leftover` (migrate) recognises the remnant of a run cut short and removes it instead of redoing the work.
+// A runbook step as a reconcile: make sure the step may run at all (require), ask the hosts whether it is
+// already done (check), do only what is missing (run), and confirm it took (confirm). Resume re-runs the step
+// that was in flight; the check makes that safe — and after a run of ours, only the confirm proves that run
+// left the intended state. A step with `progress` (migrate) has its run command watched, and aborted when it
+// stops converging. A step with `leftover` (migrate) recognises the remnant of a run cut short and removes it
+// instead of redoing the work.
 
 import type { HostRef } from '../executor/executor.ts';
 import { HvrollError } from '../model/errors.ts';
@@ -11,6 +13,7 @@ import { render } from '../runbook/template.ts';
 import type { EngineDeps } from './deps.ts';
 import { runWatched } from './progress-watch.ts';
 import { runRemote } from './remote.ts';
+import { requirementError } from './step-errors.ts';
 
 export interface StepTarget {
   group: string;
@@ -24,7 +27,16 @@ export interface StepTarget {
   signal?: AbortSignal;
 }
 
-export type ReconcileOutcome = 'already-done' | 'done' | 'leftover-removed';
+/** `left-alone`: the step found a state somebody else made and must not touch (ReconcileOptions.leaveAlone). */
+export type ReconcileOutcome = 'already-done' | 'done' | 'leftover-removed' | 'left-alone';
+
+export interface ReconcileOptions {
+  /**
+   * Asked when the check fails, before any leftover or run: true when what the step would change is in a state
+   * somebody else made, which the step must leave as it is (a host disabled by someone before the campaign).
+   */
+  leaveAlone?: () => Promise<boolean>;
+}
 
 function where(deps: EngineDeps, t: StepTarget, c: Command, what: string): HostRef {
   const ref = c.on === 'controller' ? deps.controller ?? undefined : t.roles[c.on];
@@ -66,9 +78,46 @@ export async function failingCheck(deps: EngineDeps, t: StepTarget, step: Step, 
 }
 
 /**
+ * Every requirement of the step holds now, or the step fails without retry, naming the host, the requirement
+ * and what was seen. Journalled as `<step>:require`.
+ */
+export async function mustRequire(deps: EngineDeps, t: StepTarget, step: Step): Promise<void> {
+  for (const req of step.require) {
+    const host = where(deps, t, req.command, `requirement "${req.name}"`);
+    const argv = render(req.command.argv, t.values, `${deps.runbook.file}: steps.${step.name}.require`);
+    const result = await send(deps, t, `${step.name}:require`, host, argv, Math.min(remaining(deps, t, step.name), step.timeoutSeconds * 1000));
+    const problem = unmet(req.expect, result, t.values, `${deps.runbook.file}: steps.${step.name}.require`);
+    if (problem !== null) {
+      throw requirementError({ campaignId: deps.campaignId, step: step.name, host: host.name, ...(t.vm === undefined ? {} : { vm: t.vm }), requirement: req.name, problem, result });
+    }
+  }
+}
+
+const sameChecks = (a: readonly Check[], b: readonly Check[]) => JSON.stringify(a.map((c) => [c.command, c.expect])) === JSON.stringify(b.map((c) => [c.command, c.expect]));
+
+/**
+ * The step's check holds — and, when a run of ours for this target is in the journal (a retry after it
+ * failed, or a resume after a run killed mid-command), its confirm holds too. A failed run proves nothing by
+ * the check alone: `apt-get install` exiting 100 leaves the package at the new version, half-configured, and a
+ * check that reads the version would call the step done. The confirm is what says the run left the state.
+ */
+async function isDone(deps: EngineDeps, t: StepTarget, step: Step): Promise<boolean> {
+  if (step.check.length === 0) return false;
+  if ((await failingCheck(deps, t, step, step.check, `${step.name}:check`)) !== null) return false;
+  if (step.confirm.length === 0 || sameChecks(step.confirm, step.check) || !sentBefore(deps, t, step)) return true;
+  const problem = await failingCheck(deps, t, step, step.confirm, `${step.name}:confirm`);
+  if (problem === null) return true;
+  deps.log.warn(
+    { group: t.group, vm: t.vm, step: step.name },
+    `${step.name}${t.vm ? ` of VM ${t.vm}` : ''}: its check holds, but after an earlier run of ours its confirm does not (${problem}): not taking it as done`,
+  );
+  return false;
+}
+
+/**
  * Whether this step's work was sent for this target before (by an earlier attempt, or a run that was killed):
- * only then can a remnant be ours. hvroll never removes what somebody else left; it costs the first attempt
- * of every migration nothing.
+ * only then can a remnant be ours, and only then does "already done" need the confirm (isDone). hvroll never
+ * removes what somebody else left; it costs the first attempt of every step nothing.
  */
 function sentBefore(deps: EngineDeps, t: StepTarget, step: Step): boolean {
   const first = step.run[0];
@@ -99,8 +148,10 @@ async function removeLeftover(deps: EngineDeps, t: StepTarget, step: Step): Prom
   return false;
 }
 
-export async function reconcile(deps: EngineDeps, t: StepTarget, step: Step): Promise<ReconcileOutcome> {
-  if (step.check.length > 0 && (await failingCheck(deps, t, step, step.check, `${step.name}:check`)) === null) return 'already-done';
+export async function reconcile(deps: EngineDeps, t: StepTarget, step: Step, o: ReconcileOptions = {}): Promise<ReconcileOutcome> {
+  await mustRequire(deps, t, step);
+  if (await isDone(deps, t, step)) return 'already-done';
+  if (o.leaveAlone && (await o.leaveAlone())) return 'left-alone';
   if (await removeLeftover(deps, t, step)) return 'leftover-removed';
   for (const command of step.run) {
     const host = where(deps, t, command, `steps.${step.name}.run`);

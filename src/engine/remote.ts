@@ -5,6 +5,7 @@ import { HvrollError } from '../model/errors.ts';
 import { stepKey } from '../store/store.ts';
 import { crashPoint } from './crash-point.ts';
 import type { EngineDeps } from './deps.ts';
+import { sudoError, sudoRefusal } from './step-errors.ts';
 
 export interface RemoteCall {
   group: string;
@@ -19,10 +20,10 @@ export interface RemoteCall {
 
 const tail = (r: Pick<CommandResult, 'stdoutTail' | 'stderrTail'>) => [r.stdoutTail, r.stderrTail].filter(Boolean).join('\n--- stderr ---\n');
 
-/** Checks, confirms, boot-id reads and discovery (its listing and inspect) only read; every other journal step
- * (a runbook step's run, a leftover's removal, a migration abort) changes the host. */
+/** Requirements, checks, confirms, boot-id reads and discovery (its listing and inspect) only read; every other
+ * journal step (a runbook step's run, a leftover's removal, a migration abort) changes the host. */
 function changesHost(step: string): boolean {
-  return !/^discover(:|$)|:(check|confirm|boot-id)$/.test(step);
+  return !/^discover(:|$)|:(require|check|confirm|boot-id)$/.test(step);
 }
 
 /** Hosts whose refused key is already in the audit trail, per store: once per host and run is enough. */
@@ -62,13 +63,13 @@ export async function runRemote(deps: EngineDeps, call: RemoteCall): Promise<Com
   });
   crashPoint('intent');
   if (effect) crashPoint('before-effect');
+  let result: CommandResult;
   try {
-    const result = await deps.executor.run(call.host, { argv: call.argv, timeoutMs: call.timeoutMs, ...(call.signal ? { signal: call.signal } : {}) });
+    result = await deps.executor.run(call.host, { argv: call.argv, timeoutMs: call.timeoutMs, ...(call.signal ? { signal: call.signal } : {}) });
     // The host has acted; the journal does not know yet: the hardest moment to die in.
     if (effect) crashPoint('after-effect');
     await deps.store.journalOutcome(id, { exitCode: result.exitCode, outputTail: tail(result), endedAt: new Date(deps.clock.now()).toISOString() });
     crashPoint('outcome');
-    return result;
   } catch (e) {
     const error = e instanceof HvrollError ? e : new HvrollError('internal', e instanceof Error ? e.message : String(e), { cause: e });
     const partial = (error.details as { result?: CommandResult } | undefined)?.result;
@@ -82,4 +83,8 @@ export async function runRemote(deps: EngineDeps, call: RemoteCall): Promise<Com
     await auditKeyRefusal(deps, error);
     throw error;
   }
+  // sudo answering for the command (a password wanted, the user not allowed) is not the command's answer.
+  const refused = sudoRefusal(call.argv, result);
+  if (refused !== null) throw sudoError(call.host, call.argv, refused);
+  return result;
 }

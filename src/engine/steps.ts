@@ -12,11 +12,11 @@ import type { Move, PlannedGroup } from '../model/plan.ts';
 import type { Step, StepName } from '../runbook/model.ts';
 import { render } from '../runbook/template.ts';
 import { stepKey } from '../store/store.ts';
-import { hostRef, type EngineDeps } from './deps.ts';
+import { hostRef, stepValues, type EngineDeps } from './deps.ts';
 import { compareWithPlan, describeUnknown } from './discovery.ts';
 import { requirePowerSteps, shutDownByUs, shutDownVms, startVms } from './power-cycle.ts';
 import { discoverVms } from './read-host.ts';
-import { reconcile, type ReconcileOutcome, type StepTarget } from './reconcile.ts';
+import { failingCheck, mustRequire, reconcile, type ReconcileOutcome, type StepTarget } from './reconcile.ts';
 import { runRemote } from './remote.ts';
 import { checkTargetRoom, whileDraining } from './target-room.ts';
 
@@ -41,9 +41,7 @@ export function groupOf(deps: EngineDeps, name: string): PlannedGroup {
   return g;
 }
 
-function values(deps: EngineDeps, group: string, host: HostRef, extra: Record<string, string> = {}): Record<string, string> {
-  return { ...deps.vars, campaign: deps.campaignId, group, operator: deps.operator, host: host.name, 'host.address': host.address, ...extra };
-}
+const values = stepValues;
 
 function stepDeadline(deps: EngineDeps, step: Step | undefined, hosts = 1): number {
   return deps.clock.now() + (step?.timeoutSeconds ?? 120) * 1000 * Math.max(1, hosts);
@@ -83,17 +81,37 @@ function disableSent(deps: EngineDeps, group: string, host: string): boolean {
   return deps.store.liveJournal({ group, host, step: STEP_OF.disabling }).length > 0;
 }
 
-/**
- * A disable check that finds the host already disabled, with no disable command of ours in the journal, means
- * somebody else disabled it before the campaign: record that, so rejoin and rollback leave it disabled.
- */
+/** Record that somebody else disabled `host` before the campaign, so rejoin and rollback leave it disabled. */
 async function notePreDisabled(deps: EngineDeps, group: string, host: string): Promise<void> {
-  if (wasDisabledBefore(deps, group, host) || deps.store.liveJournal({ group, host, step: 'disable' }).length > 0) return;
+  if (wasDisabledBefore(deps, group, host)) return;
   const now = new Date(deps.clock.now()).toISOString();
   const id = await deps.store.journalIntent({ key: stepKey(deps.campaignId, group, PRE_DISABLED, host), group, step: PRE_DISABLED, host, startedAt: now, operator: deps.operator });
   await deps.store.journalOutcome(id, { exitCode: 0, outputTail: 'disabled before the campaign: it stays disabled after it', endedAt: now });
   deps.log.warn({ group, host }, `${host} was already disabled before the campaign; it will be left disabled`);
 }
+
+/**
+ * Asked by the disable step when the host is not disabled by this campaign (its check failed): is it out of
+ * the pool all the same — the enable step's check ("in the pool") fails — with no disable of ours ever sent?
+ * Then somebody else disabled it before the campaign: recorded, and left exactly as it is (no disable of ours
+ * written over theirs, never re-enabled by us). A host disabled by another hvroll campaign never gets here:
+ * the disable step's require refuses it first.
+ */
+async function disabledBySomeoneElse(deps: EngineDeps, t: StepTarget, group: string, host: string): Promise<boolean> {
+  if (wasDisabledBefore(deps, group, host)) return true;
+  const inPool = deps.runbook.steps.enable;
+  if (!inPool || inPool.check.length === 0 || disableSent(deps, group, host)) return false;
+  if ((await failingCheck(deps, t, inPool, inPool.check, `${STEP_OF.disabling}:pre-disabled:check`)) === null) return false;
+  await notePreDisabled(deps, group, host);
+  return true;
+}
+
+const OUTCOME_SAID: Record<ReconcileOutcome, string> = {
+  'already-done': 'already done',
+  done: 'done',
+  'leftover-removed': 'done (a remnant removed)',
+  'left-alone': 'not needed: disabled by someone else before the campaign, left as it is',
+};
 
 async function perHostStep(deps: EngineDeps, input: StepInput, stepName: StepName, signal: AbortSignal): Promise<void> {
   const step = deps.runbook.steps[stepName];
@@ -103,9 +121,9 @@ async function perHostStep(deps: EngineDeps, input: StepInput, stepName: StepNam
     if ((stepName === 'enable' || stepName === 'rollback') && wasDisabledBefore(deps, input.group, name)) return;
     const host = hostRef(deps, name);
     const target: StepTarget = { group: input.group, roles: { host }, values: values(deps, input.group, host), deadline: stepDeadline(deps, step), signal };
-    const outcome = await reconcile(deps, target, step);
-    if (stepName === 'disable' && outcome === 'already-done') await notePreDisabled(deps, input.group, name);
-    deps.log.info({ group: input.group, host: name, step: stepName, outcome }, `${stepName} ${outcome === 'already-done' ? 'already done' : 'done'} on ${name}`);
+    const leaveAlone = stepName === 'disable' ? { leaveAlone: () => disabledBySomeoneElse(deps, target, input.group, name) } : {};
+    const outcome = await reconcile(deps, target, step, leaveAlone);
+    deps.log.info({ group: input.group, host: name, step: stepName, outcome }, `${stepName} ${OUTCOME_SAID[outcome]} on ${name}`);
   });
 }
 
@@ -113,6 +131,7 @@ const MIGRATE_SAID: Record<ReconcileOutcome, (vm: string, from: string, to: stri
   'already-done': (vm, _from, to) => `${vm}: already on ${to}`,
   done: (vm, _from, to) => `${vm}: migrated to ${to}`,
   'leftover-removed': (vm, from, to) => `${vm}: already running on ${to}; removed the stopped copy an interrupted migration left on ${from}`,
+  'left-alone': (vm, from) => `${vm}: left on ${from}`,
 };
 
 /** Per VM of a group: its migrate:confirmed record — `done`, or the id of an intent a killed run left open. */
@@ -256,7 +275,8 @@ async function waitForNewBoot(deps: EngineDeps, group: string, host: HostRef, be
 const UNKNOWN_REBOOT_GRACE_MS = 120_000;
 
 /**
- * Reboot each host exactly once. The boot id is journalled before the reboot command; on a re-run, a changed
+ * Reboot each host exactly once, and only when the runbook's requirements hold right before the command (an
+ * empty host in maintenance). The boot id is journalled before the reboot command; on a re-run, a changed
  * boot id means the reboot happened, and a journalled reboot command means it may be under way: wait for it,
  * never send a second one.
  */
@@ -266,6 +286,7 @@ async function reboot(deps: EngineDeps, input: StepInput, signal: AbortSignal): 
   await forEachHost(input.hosts, async (name) => {
     const host = hostRef(deps, name);
     const deadline = stepDeadline(deps, step);
+    const guarded: StepTarget = { group: input.group, roles: { host }, values: values(deps, input.group, host), deadline, signal };
     let before = bootIdBefore(deps, input.group, name);
     if (before !== undefined) {
       await deps.executor.waitForHost(host, { deadline, signal, pollMs: 250 });
@@ -277,7 +298,10 @@ async function reboot(deps: EngineDeps, input: StepInput, signal: AbortSignal): 
         if (await sawNewBoot(deps, input.group, host, before, grace, signal)) return;
         deps.log.warn({ group: input.group, host: name }, `${name}: the reboot sent by the interrupted run never took effect (same boot id after the grace period); sending it now`);
       }
+      await mustRequire(deps, guarded, step);
     } else {
+      // Before the boot id is recorded: a host that fails its requirements is never rebooted, now or on resume.
+      await mustRequire(deps, guarded, step);
       before = await readBootId(deps, input.group, host, 'reboot:boot-id', signal);
     }
     for (const command of step.run) {

@@ -1,7 +1,8 @@
 // Which journal entries are failures. A command that changes a host (`migrate`, `upgrade`, …) failed when it
 // exited non-zero or never answered. A probe (`migrate:confirm`, `verify:confirm`, `reboot:boot-id`) is only
 // a question: `virsh domstate` exiting 1 on the source is the expected "gone", and a `:check` exiting non-zero
-// means "not done yet". The journal does not record whether a probe met its runbook expectation, so a probe
+// means "not done yet"; a `:require` that does not hold fails its step for good (never retried), so only the
+// group's error can make it a failure (`cat` of an absent marker exits 1 and holds). The journal does not record whether a probe met its runbook expectation, so a probe
 // counts as a failure only when the engine acted on it as one: the step ran again for the same host or VM
 // after it (a retry), or the group failed with an error that names its host (and VM).
 // Pure: one pass over the journal plus a per-key index.
@@ -24,7 +25,7 @@ export function failedEntries(journal: readonly JournalEntry[], groupError: (gro
     if (o.exitCode === 0) return false;
     if (!e.step.includes(':')) return true;
     if (e.step.endsWith(':check')) return false;
-    if ((lastRun.get(subject(e)) ?? -1) > i) return true;
+    if (!e.step.endsWith(':require') && (lastRun.get(subject(e)) ?? -1) > i) return true;
     const err = groupError(e.group);
     return err !== null && names(err, e.host) && (e.vm === undefined || names(err, e.vm));
   });

@@ -55,6 +55,12 @@ export interface Leftover {
 
 export interface Step {
   name: StepName;
+  /**
+   * Must hold before anything else of the step runs (a drained host is empty, the host is disabled by this
+   * campaign). One that does not hold fails the step at once, without retry: what it guards against does not
+   * go away by trying again, and it needs an operator's eyes.
+   */
+  require: Check[];
   /** Tells whether the step is already done (reconcile): when every check holds, `run` is skipped. */
   check: Check[];
   run: Command[];
@@ -78,10 +84,16 @@ export interface Discover {
   timeoutSeconds: number;
 }
 
+/** How host commands gain root: `sudo -n --` before every command that runs on a host (never a controller's). */
+export type Become = 'sudo';
+export const SUDO_PREFIX: readonly string[] = ['sudo', '-n', '--'];
+
 export interface Runbook {
   platform: string;
   description: string;
   file: string;
+  /** Set: every host command's argv (as parsed here, and so as journalled and sent) starts with SUDO_PREFIX. */
+  become?: Become;
   /** Template variables with defaults; `--set name=value` overrides. */
   vars: Record<string, string>;
   /** Variables that must have a value before `run` (e.g. the target version). */

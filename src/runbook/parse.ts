@@ -5,9 +5,10 @@ import type { z } from 'zod';
 import type { InputIssue } from '../model/errors.ts';
 import { describeValue, isPlainObject } from '../inventory/schema.ts';
 import { err, ok, type Result } from '../model/result.ts';
+import { applyBecome } from './become.ts';
 import type { Check, Command, RunOn, Runbook, Step, StepName } from './model.ts';
 import { runbookSchema, type RunbookFile } from './schema.ts';
-import { placeholders, splitTemplate } from './template.ts';
+import { FILTERS, filtersUsed, placeholders, splitTemplate } from './template.ts';
 
 /** Placeholders every runbook may use; `{vm}` only in the per-VM steps, `{source*}` and `{target*}` only in migrate. */
 const BUILTIN = ['host', 'host.address', 'campaign', 'group', 'operator'];
@@ -114,6 +115,7 @@ export function parseRunbook(file: string, text: string): Result<Runbook, InputI
     const fallback: RunOn = name === 'migrate' ? 'source' : 'host';
     steps[name] = {
       name,
+      require: s.require.map((c, i) => check(c, name === 'migrate' ? 'target' : 'host', i)),
       check: s.check.map((c, i) => check(c, name === 'migrate' ? 'target' : 'host', i)),
       run: s.run.map((c) => command(c, fallback)),
       confirm: s.confirm.map((c, i) => check(c, name === 'migrate' ? 'target' : 'host', i)),
@@ -161,7 +163,7 @@ export function parseRunbook(file: string, text: string): Result<Runbook, InputI
       });
     }
     const known = new Set([...BUILTIN, ...Object.keys(raw.vars), ...raw.required, ...(PER_VM[name] ?? [])]);
-    const checks = [...steps[name].check, ...steps[name].confirm, ...steps[name].leftover.flatMap((l) => l.when)];
+    const checks = [...steps[name].require, ...steps[name].check, ...steps[name].confirm, ...steps[name].leftover.flatMap((l) => l.when)];
     const watched = steps[name].progress ? [steps[name].progress.command.argv, steps[name].progress.abort.argv] : [];
     const runs = [...steps[name].run, ...steps[name].leftover.flatMap((l) => l.run)];
     const all = [...watched, ...checks.map((c) => c.command.argv), ...runs.map((c) => c.argv), ...checks.map((c) => Object.values(c.expect).filter((v): v is string => typeof v === 'string'))];
@@ -177,6 +179,9 @@ export function parseRunbook(file: string, text: string): Result<Runbook, InputI
         });
       }
     }
+    for (const f of new Set(all.flatMap((argv) => filtersUsed(argv)))) {
+      if (!(f in FILTERS)) issues.push(unknownFilter(file, ['steps', name], f, doc, counter));
+    }
     if (['disable', 'migrate', 'shutdown', 'upgrade', 'enable', 'start'].includes(name) && s.run.length > 0 && s.check.length === 0) {
       issues.push({
         file,
@@ -187,6 +192,7 @@ export function parseRunbook(file: string, text: string): Result<Runbook, InputI
       });
     }
   }
+  issues.push(...derivedVarIssues(file, raw, doc, counter));
   for (const r of raw.required) {
     if (!(r in raw.vars)) continue;
     if (raw.vars[r] !== '') {
@@ -195,10 +201,11 @@ export function parseRunbook(file: string, text: string): Result<Runbook, InputI
   }
   if (issues.length > 0) return err(issues);
   const toArgv = (c: string | string[]) => (typeof c === 'string' ? splitTemplate(c) : c);
-  return ok({
+  return ok(applyBecome({
     platform: raw.platform,
     description: raw.description,
     file,
+    ...(raw.become ? { become: raw.become } : {}),
     vars: raw.vars,
     required: raw.required,
     durations: raw.durations,
@@ -217,5 +224,38 @@ export function parseRunbook(file: string, text: string): Result<Runbook, InputI
     bootId: { argv: toArgv(raw.bootId), on: 'host' },
     steps,
     text,
-  });
+  }));
+}
+
+function unknownFilter(file: string, at: PropertyKey[], filter: string, doc: Document, counter: LineCounter): InputIssue {
+  return {
+    file,
+    path: pathText(at),
+    ...position(doc, counter, at),
+    message: `unknown filter |${filter}`,
+    fix: `use one of: ${Object.keys(FILTERS).map((k) => `|${k}`).join(', ')} (e.g. "{version|upstream}"), or remove it`,
+  };
+}
+
+/**
+ * A variable's default may name other variables (`daemonVersion: "{version|upstream}"`): only variables
+ * (host, campaign … differ per host and step), never itself, and only variables whose own default is plain —
+ * one level, so the value an operator reads in the runbook is one step from what was `--set`.
+ */
+function derivedVarIssues(file: string, raw: RunbookFile, doc: Document, counter: LineCounter): InputIssue[] {
+  const issues: InputIssue[] = [];
+  const isVar = (n: string) => n in raw.vars || raw.required.includes(n);
+  for (const [name, value] of Object.entries(raw.vars)) {
+    const at = ['vars', name];
+    const where = { file, path: pathText(at), ...position(doc, counter, at) };
+    for (const p of placeholders([value])) {
+      if (p === name || !isVar(p)) {
+        issues.push({ ...where, message: `the default of ${name} names {${p}}, which is not another variable of this runbook`, fix: 'a default may name other variables declared under vars or required (not itself, not {host}, {campaign} or other per-step values)' });
+      } else if (placeholders([raw.vars[p] ?? '']).length > 0) {
+        issues.push({ ...where, message: `the default of ${name} names {${p}}, whose own default names other variables`, fix: `name the variable ${p} is derived from directly: defaults are resolved one level deep` });
+      }
+    }
+    for (const f of filtersUsed([value])) if (!(f in FILTERS)) issues.push(unknownFilter(file, at, f, doc, counter));
+  }
+  return issues;
 }

@@ -51,6 +51,8 @@ const leftoverSchema = z.strictObject({
 });
 
 const stepSchema = z.strictObject({
+  /** Must hold before the step's commands run; one that does not fails the step without retry. */
+  require: z.array(checkSchema).default([]),
   check: z.array(checkSchema).default([]),
   run: z.array(commandSchema).default([]),
   confirm: z.array(checkSchema).default([]),
@@ -64,6 +66,8 @@ const stepSchema = z.strictObject({
 export const runbookSchema = z.strictObject({
   platform: z.string().min(1),
   description: z.string().default(''),
+  /** `sudo`: host commands run as `sudo -n -- <argv>` (a login that is not root); controller commands do not. */
+  become: z.enum(['sudo']).optional(),
   vars: z.record(z.string(), z.union([z.string(), z.number()]).transform(String)).default({}),
   required: z.array(z.string()).default([]),
   durations: z

@@ -1,10 +1,21 @@
-// What a simulated libvirt host answers: exactly the argv of runbooks/libvirt.yaml (disable/enable marker,
-// virsh list/domstate/dominfo/domjobinfo/migrate/destroy/undefine/shutdown/start/version, dpkg-query, apt-get, boot id, systemctl reboot/is-active),
-// with their virtual durations. Anything else exits 127 like an unknown command. Package name and marker
-// path come from the runbook's variables, not from here.
+// What a simulated libvirt host answers: exactly the argv of runbooks/libvirt.yaml (the maintenance marker
+// and whose it is, virsh list/domstate/dominfo/domjobinfo/migrate/destroy/undefine/shutdown/start/version,
+// dpkg-query, dpkg --audit, apt-get, boot id, systemctl reboot/is-active), with their virtual durations, also
+// behind `sudo -n --` (become: sudo; the simulated user may run everything). Anything else exits 127 like an
+// unknown command. Package name and marker path come from the runbook's variables, not from here.
 
+import { SUDO_PREFIX } from '../runbook/model.ts';
+import { debianUpstream } from '../runbook/template.ts';
 import type { SimTiming } from './timing.ts';
 import type { SimFleet, SimHost } from './sim-fleet.ts';
+
+/**
+ * The marker scripts of runbooks/libvirt.yaml (and proxmox.yaml), run as `sh -c <script> sh <file> <reason>`:
+ * write the reason unless it is there already, never over another marker (`set -C`); remove the marker only
+ * when it holds this reason. test/runbook checks the runbooks use exactly these.
+ */
+export const SET_MARKER_SCRIPT = 'test "$(cat -- "$1" 2>/dev/null)" = "$2" || { set -C && printf "%s\\n" "$2" > "$1"; }';
+export const CLEAR_MARKER_SCRIPT = 'test "$(cat -- "$1" 2>/dev/null)" != "$2" || rm -f -- "$1"';
 
 export interface CommandOutput {
   stdout: string;
@@ -49,23 +60,29 @@ export class LibvirtCommands {
     private readonly nowMs: () => number,
   ) {}
 
-  start(h: SimHost, argv: readonly string[]): CommandEffect {
+  start(h: SimHost, sent: readonly string[]): CommandEffect {
     const { fleet, vars } = this;
+    const argv = sent.length > SUDO_PREFIX.length && SUDO_PREFIX.every((w, i) => sent[i] === w) ? sent.slice(SUDO_PREFIX.length) : sent;
     const a = argv.join(' ');
     const marker = vars.maintenanceFile;
+    if (argv.length === 6 && argv[0] === 'sh' && argv[1] === '-c' && argv[3] === 'sh' && argv[4] === marker) return this.markerScript(h, argv[2]!, argv[5]!);
     switch (a) {
+      case `cat ${marker}`:
+        return now(h.marker ? ok(`${h.markerText}\n`) : fail(`cat: ${marker}: No such file or directory`));
       case `test -e ${marker}`:
         return now(h.marker ? ok() : fail('', 1));
       case `test ! -e ${marker}`:
         return now(h.marker ? fail('', 1) : ok());
       case 'mkdir -p /var/lib/hvroll':
         return now(ok());
-      case `touch ${marker}`:
-        return { ms: 0, finish: () => (fleet.setMarker(h, true), ok()) };
-      case `rm -f ${marker}`:
-        return { ms: 0, finish: () => (fleet.setMarker(h, false), ok()) };
-      case `dpkg-query -W -f=\${Version} ${vars.package}`:
-        return now(ok(h.version));
+      case `dpkg-query -W -f=\${db:Status-Abbrev}\${Version} ${vars.package}`:
+        return now(ok(`ii ${h.version}`));
+      case 'dpkg --audit':
+        return now(ok());
+      case 'virsh list --name': // active domains: running and paused, not the policy VMs shut off
+        return now(ok(`${fleet.activeOn(h).filter((n) => !this.shutOff.has(n)).map((n) => `${n}\n`).join('')}\n`));
+      case 'virsh version --daemon':
+        return now(h.libvirtd ? ok(`Compiled against library: libvirt ${h.version}\nRunning against daemon: ${debianUpstream(h.daemonVersion)}\n`) : fail('error: failed to connect to the hypervisor'));
       case 'env DEBIAN_FRONTEND=noninteractive apt-get update -q':
         return now(ok('Reading package lists...\n'));
       case 'cat /proc/sys/kernel/random/boot_id':
@@ -73,8 +90,6 @@ export class LibvirtCommands {
       case 'virsh list --all --name':
         // As virsh prints it: one name per line, exactly as defined, then an empty line.
         return now(ok(`${fleet.namesOn(h).map((n) => `${n}\n`).join('')}\n`));
-      case 'virsh list --name': // running domains only
-        return now(ok(`${[...h.vms].filter((n) => !this.shutOff.has(n)).sort().map((n) => `${n}\n`).join('')}\n`));
       case 'virsh version':
         return now(h.libvirtd ? ok(`Compiled against library: libvirt ${h.version}\n`) : fail('error: failed to connect to the hypervisor'));
       case 'systemctl is-active libvirtd': {
@@ -126,6 +141,17 @@ export class LibvirtCommands {
     return now(fail(`sim: ${argv[0]}: command not found`, 127));
   }
 
+  /** The marker scripts: `reason` is the disable reason (`hvroll:<campaign>:<group>`). */
+  private markerScript(h: SimHost, script: string, reason: string): CommandEffect {
+    if (script === SET_MARKER_SCRIPT) {
+      if (h.marker && h.markerText === reason) return now(ok());
+      if (h.marker) return now(fail(`sh: 1: cannot create ${this.vars.maintenanceFile}: File exists`, 2));
+      return { ms: 0, finish: () => (this.fleet.setMarker(h, true, reason), ok()) };
+    }
+    if (script === CLEAR_MARKER_SCRIPT) return { ms: 0, finish: () => (h.marker && h.markerText === reason && this.fleet.setMarker(h, false), ok()) };
+    return now(fail(`sim: sh: unknown script ${JSON.stringify(script.slice(0, 60))}`, 127));
+  }
+
   private migrate(source: SimHost, vmName: string, uri: string): CommandEffect {
     const { fleet, timing } = this;
     const m = /^qemu\+ssh:\/\/([^/]+)\/system$/.exec(uri);
@@ -166,10 +192,13 @@ export class LibvirtCommands {
   private reboot(h: SimHost): void {
     h.up = false;
     h.reboots++;
+    // A reboot kills what still runs there (a policy VM shut down before is only off).
+    for (const vm of h.vms) if (!this.shutOff.has(vm)) this.fleet.harmed.add(vm);
     const ms = this.timing.rebootMs(h.name, h.boots + 1);
     h.upAt = this.nowMs() + ms;
     this.later(ms, () => {
       h.boots++;
+      h.daemonVersion = h.version;
       h.up = true;
     });
   }

@@ -1,6 +1,7 @@
-// The simulated fleet's state: hosts (up or rebooting, boot id, maintenance marker, package version,
-// libvirtd health) and VMs (where they run, whether a migration is under way). VMs change host only through
-// migrations (startMigration/finishMigration); every change is reported to the invariant checker.
+// The simulated fleet's state: hosts (up or rebooting, boot id, maintenance marker and whose it is, package
+// version, the version the running libvirtd started from, libvirtd health) and VMs (where they run, whether a
+// migration is under way). VMs change host only through migrations (startMigration/finishMigration) — or when
+// a test places one with placeVm, as another actor would; every change is reported to the invariant checker.
 
 import type { Inventory, Labels } from '../model/inventory.ts';
 import type { InvariantChecker } from './invariants.ts';
@@ -13,7 +14,11 @@ export interface SimHost {
   upAt: number;
   boots: number;
   marker: boolean;
+  /** What the marker file holds (`hvroll:<campaign>:<group>` when a campaign wrote it; '' for someone else's). */
+  markerText: string;
   version: string;
+  /** The package version libvirtd was started from: it changes when the host boots. */
+  daemonVersion: string;
   libvirtd: boolean;
   vms: Set<string>;
   /** Commands that changed it, for "never twice" checks. */
@@ -56,7 +61,7 @@ export class SimFleet {
     initialVersion = '1.0',
   ) {
     for (const h of inventory.hosts) {
-      this.hosts.set(h.name, { name: h.name, address: h.address, up: true, upAt: 0, boots: 0, marker: false, version: initialVersion, libvirtd: true, vms: new Set(), upgrades: 0, reboots: 0 });
+      this.hosts.set(h.name, { name: h.name, address: h.address, up: true, upAt: 0, boots: 0, marker: false, markerText: '', version: initialVersion, daemonVersion: initialVersion, libvirtd: true, vms: new Set(), upgrades: 0, reboots: 0 });
       this.byAddress.set(h.address, h.name);
     }
     for (const v of inventory.vms) {
@@ -69,10 +74,32 @@ export class SimFleet {
     return `${host.name}/boot-${host.boots}`;
   }
 
-  setMarker(host: SimHost, on: boolean): void {
+  setMarker(host: SimHost, on: boolean, text = ''): void {
+    host.markerText = on ? text : '';
     if (host.marker === on) return;
     host.marker = on;
     this.checker.maintenance(host.name, on);
+  }
+
+  /**
+   * A VM started on `host` by another actor (an operator, a provisioning tool): tests place one on a drained
+   * host between two steps. Not one of the inventory's VMs: the capacity checker does not count it.
+   */
+  placeVm(name: string, hostName: string, size: { memoryMiB: number; vcpus: number } = { memoryMiB: 512, vcpus: 1 }): SimVm {
+    const host = this.hosts.get(hostName);
+    if (!host) throw new Error(`sim: no host ${hostName}`);
+    if (this.vms.has(name)) throw new Error(`sim: VM ${name} exists`);
+    const vm: SimVm = { name, host: hostName, ...size, labels: {}, migratingTo: null, moves: 0, attempts: 0 };
+    this.vms.set(name, vm);
+    host.vms.add(name);
+    return vm;
+  }
+
+  /** Names a host lists as active (`virsh list --name`): its running VMs and the paused copies left on it. */
+  activeOn(host: SimHost): string[] {
+    const names = [...host.vms];
+    for (const [vm, r] of this.remnants) if (r.host === host.name && r.state === 'paused') names.push(vm);
+    return names.sort();
   }
 
   /** Returns why the migration cannot start (libvirt's words), or null once it is under way. */

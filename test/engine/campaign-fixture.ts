@@ -1,5 +1,6 @@
 // A small campaign against real SSH servers (in-process ssh2), the shipped libvirt runbook, the real store.
 import { mkdtempSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -13,6 +14,7 @@ import { fingerprint } from '../../src/plan/fingerprint.ts';
 import { toPlanFile } from '../../src/plan/plan-file.ts';
 import { buildPlan } from '../../src/planner/plan.ts';
 import { loadRunbook } from '../../src/runbook/load.ts';
+import { parseRunbook } from '../../src/runbook/parse.ts';
 import { CampaignStore } from '../../src/store/store.ts';
 import { host, inventory, vm } from '../planner/fixtures.ts';
 import { LibvirtFleet } from '../helpers/libvirt-host.ts';
@@ -38,6 +40,16 @@ export interface RigOptions {
   /** Runbook steps to shorten (tests): timeout seconds per step name. */
   timeouts?: Record<string, number>;
   retries?: Record<string, number>;
+  /** The hosts are reached as a user that is not root: only `sudo -n -- <argv>` runs (LibvirtFleetOptions.sudo). */
+  sudo?: 'nopasswd' | 'password';
+  /** Changes to the text of runbooks/libvirt.yaml before it is parsed (e.g. uncomment `become: sudo`). */
+  runbookText?: (text: string) => string;
+}
+
+function parsedRunbook(text: string) {
+  const r = parseRunbook('runbooks/libvirt.yaml', text);
+  if (!r.ok) throw new Error(`test runbook refused: ${JSON.stringify(r.error)}`);
+  return r.value;
 }
 
 export async function startRig(o: RigOptions = {}): Promise<CampaignRig> {
@@ -45,7 +57,7 @@ export async function startRig(o: RigOptions = {}): Promise<CampaignRig> {
   const model = new HypervisorModel();
   const addresses = new Map(names.map((name, i) => [name, `127.0.${2 + Math.floor(i / 200)}.${(i % 200) + 2}`]));
   const byAddress = new Map([...addresses].map(([k, v]) => [v, k]));
-  const hosts = new LibvirtFleet(model, { hostByAddress: (a) => byAddress.get(a), rebootMs: 50 });
+  const hosts = new LibvirtFleet(model, { hostByAddress: (a) => byAddress.get(a), rebootMs: 50, ...(o.sudo ? { sudo: o.sudo } : {}) });
   for (const name of names) model.addHost(name);
   const vms = o.from ? o.from.vms : [];
   if (!o.from) {
@@ -75,7 +87,7 @@ export async function startRig(o: RigOptions = {}): Promise<CampaignRig> {
       );
   const plan = buildPlan(inv);
   if (!plan.summary.runnable) throw new Error(`test plan not runnable: ${JSON.stringify(plan.problems)}`);
-  const runbook = await loadRunbook('runbooks/libvirt.yaml');
+  const runbook = o.runbookText ? parsedRunbook(o.runbookText(await readFile('runbooks/libvirt.yaml', 'utf8'))) : await loadRunbook('runbooks/libvirt.yaml');
   for (const [step, seconds] of Object.entries(o.timeouts ?? {})) runbook.steps[step as 'migrate']!.timeoutSeconds = seconds;
   for (const [step, retries] of Object.entries(o.retries ?? {})) runbook.steps[step as 'migrate']!.retries = retries;
   // Retries in tests wait a moment, not the runbook's tens of seconds.

@@ -1,6 +1,7 @@
 // A tiny hypervisor fleet in memory, shared by all simulated SSH hosts, and the command handler that
 // answers virsh-like commands from it. VMs move between hosts ONLY through `virsh migrate`, so a test can
-// check where every VM ended up.
+// check where every VM ended up. A test may `addVm` at any moment: a VM another actor (an operator, a
+// scheduler) starts on a host, e.g. on a drained host between two steps.
 import type { CommandContext, CommandHandler, CommandOutput } from './ssh-fleet.ts';
 
 export interface ModelVm {
@@ -8,7 +9,8 @@ export interface ModelVm {
   host: string;
   vcpus: number;
   memoryMiB: number;
-  state: 'running' | 'shut off';
+  /** `running` and `paused` are active domains (`virsh list --name`); `shut off` is a definition only. */
+  state: 'running' | 'paused' | 'shut off';
 }
 
 export interface SlowMigration {
@@ -88,6 +90,12 @@ export class HypervisorModel {
     this.remnantsToLeave.push(...specs);
   }
 
+  /** Active domains of a host (`virsh list --name`): its running and paused VMs, and paused copies left there. */
+  activeOn(host: string): string[] {
+    const remnants = [...this.remnants].filter(([, r]) => r.host === host && r.state === 'paused').map(([vm]) => vm);
+    return [...this.vmsOn(host).filter((v) => v.state !== 'shut off').map((v) => v.name), ...remnants].sort((a, b) => a.localeCompare(b));
+  }
+
   /** The VM names a host lists: the ones running there and the stopped copies left there. */
   namesOn(host: string): string[] {
     const remnants = [...this.remnants].filter(([, r]) => r.host === host).map(([vm]) => vm);
@@ -136,10 +144,10 @@ export class HypervisorModel {
     return vm.state;
   }
 
-  /** A host reboot: every guest still running there is killed (powered off uncleanly), which harms it. */
+  /** A host reboot: every guest still active there (running or paused) is killed, which harms it. */
   rebooted(host: string): void {
     for (const vm of this.vmsOn(host)) {
-      if (vm.state !== 'running') continue;
+      if (vm.state === 'shut off') continue;
       vm.state = 'shut off';
       this.harmed.push(vm.name);
       this.powerChanges.push(`${host} killed ${vm.name}`);
@@ -157,7 +165,7 @@ export class HypervisorModel {
     }
     const vm = this.vms.get(vmName);
     if (!vm || vm.host !== host) return `error: failed to get domain '${vmName}'`;
-    if (vm.state !== 'running') return 'error: Requested operation is not valid: domain is not running';
+    if (vm.state === 'shut off') return 'error: Requested operation is not valid: domain is not running';
     this.harmed.push(vmName);
     vm.state = 'shut off';
     return undefined;
@@ -263,7 +271,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 /**
  * Commands understood (argv must match exactly; anything else exits 127 like an unknown command):
- * - `virsh list --all --name`, `virsh list --name` (running only), `virsh dominfo <vm>`, `virsh domstate <vm>`,
+ * - `virsh list --all --name`, `virsh list --name` (active only), `virsh dominfo <vm>`, `virsh domstate <vm>`,
  *   `virsh shutdown <vm>`, `virsh start <vm>`
  * - `virsh migrate --live --persistent --undefinesource <vm> qemu+ssh://<target>/system` (instant, unless
  *   `slowNextMigrations` asked for ones that take time; `cutShortNextMigrations` leaves stopped copies on the
@@ -285,7 +293,7 @@ export function hypervisorHandler(model: HypervisorModel): CommandHandler {
     if (cmd === 'virsh') {
       // As virsh prints them: one name per line, exactly as defined (blanks and all), then an empty line.
       if (a === 'list --all --name') return ok(`${model.namesOn(host).map((v) => `${v}\n`).join('')}\n`);
-      if (a === 'list --name') return ok(`${model.vmsOn(host).filter((v) => v.state === 'running').map((v) => `${v.name}\n`).join('')}\n`);
+      if (a === 'list --name') return ok(`${model.activeOn(host).map((v) => `${v}\n`).join('')}\n`);
       if ((args[0] === 'shutdown' || args[0] === 'start') && args.length === 2) {
         const failure = args[0] === 'shutdown' ? model.shutdown(args[1] as string, host) : model.start(args[1] as string, host);
         return failure === undefined ? ok(`Domain '${args[1]}' ${args[0] === 'shutdown' ? 'is being shutdown' : 'started'}\n\n`) : err(failure);

@@ -65,3 +65,14 @@ test('removing a stopped copy an interrupted migration left is not a failure: it
     ['migrate a'],
   );
 });
+
+test('a requirement that held with a non-zero exit (no marker to read) is not a failure; one the group failed on is', (t) => {
+  const journal = [
+    e('g1', 'disable:require', 'hv-1', 1), // `cat` of an absent marker: not disabled by another campaign
+    e('g1', 'disable', 'hv-1', 0),
+    e('g2', 'upgrade:require', 'hv-2', 1), // "host in maintenance": no marker — the group failed on it
+  ];
+  const errors: Record<string, string> = { g2: 'upgrade on hv-2: requirement "host in maintenance" does not hold (exit code 1, expected 0); seen: (no output).' };
+  const failed = failedEntries(journal, (g) => errors[g] ?? null).map((x) => `${x.group} ${x.step} ${x.host}`);
+  t.deepEqual(failed, ['g2 upgrade:require hv-2']);
+});
