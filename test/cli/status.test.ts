@@ -13,6 +13,7 @@ import { toPlanFile } from '../../src/plan/plan-file.ts';
 import { buildPlan } from '../../src/planner/plan.ts';
 import { campaignDir } from '../../src/store/paths.ts';
 import { CampaignStore } from '../../src/store/store.ts';
+import { CLEAR_MARKER_SCRIPT } from '../../src/sim/libvirt-commands.ts';
 import { startRig, type CampaignRig } from '../engine/campaign-fixture.ts';
 import type { CommandHandler } from '../helpers/ssh-fleet.ts';
 import { host, inventory, vm } from '../planner/fixtures.ts';
@@ -66,7 +67,7 @@ function moveByHandWhenSpareIsBack(rig: CampaignRig, vm: string): void {
   const fleet = rig.fleet as unknown as { handler: CommandHandler };
   const inner = fleet.handler;
   fleet.handler = async (host, argv, ctx) => {
-    if (host === 'hv-3' && argv.join(' ') === 'rm -f /var/lib/hvroll/maintenance') rig.fleet.model.vms.get(vm)!.host = 'hv-3';
+    if (host === 'hv-3' && argv[0] === 'sh' && argv[2] === CLEAR_MARKER_SCRIPT) rig.fleet.model.vms.get(vm)!.host = 'hv-3';
     return inner(host, argv, ctx);
   };
 }

@@ -4,6 +4,7 @@ import test from 'ava';
 import { runCampaign } from '../../src/engine/campaign-runner.ts';
 import { checkTargetRoom, describeShortage, overflow, whileDraining, type TargetLoad } from '../../src/engine/target-room.ts';
 import { HvrollError } from '../../src/model/errors.ts';
+import { CLEAR_MARKER_SCRIPT } from '../../src/sim/libvirt-commands.ts';
 import type { PlannedGroup } from '../../src/model/plan.ts';
 import type { CommandHandler } from '../helpers/ssh-fleet.ts';
 import { host, inventory, vm } from '../planner/fixtures.ts';
@@ -17,13 +18,16 @@ function group(rig: CampaignRig, name: string): PlannedGroup {
   return rig.deps.plan.groups.find((g) => g.name === name)!;
 }
 
-/** Calls `fn` on the first command `host` receives that matches `argv`. */
-function onFirst(rig: CampaignRig, host: string, argv: string, fn: () => void): void {
+/** The enable step's command: removes this campaign's maintenance marker (runbooks/libvirt.yaml). */
+const isEnable = (words: string[]) => words[0] === 'sh' && words[2] === CLEAR_MARKER_SCRIPT;
+
+/** Calls `fn` on the first command `host` receives that `matches`. */
+function onFirst(rig: CampaignRig, host: string, matches: (words: string[]) => boolean, fn: () => void): void {
   const fleet = rig.fleet as unknown as { handler: CommandHandler };
   const inner = fleet.handler;
   let fired = false;
   fleet.handler = async (h, words, ctx) => {
-    if (!fired && h === host && words.join(' ') === argv) {
+    if (!fired && h === host && matches(words)) {
       fired = true;
       fn();
     }
@@ -40,7 +44,7 @@ test('a VM placed on the target mid-campaign leaves no room: the groups stop bef
   t.teardown(() => rig.close());
   t.deepEqual(group(rig, 'hv-1').moves.map((m) => m.to), ['hv-3', 'hv-3']);
   // The spare's group has just put it back in the pool when a tenant's VM lands there.
-  onFirst(rig, 'hv-3', 'rm -f /var/lib/hvroll/maintenance', () => rig.fleet.model.addVm({ name: 'tenant-1', host: 'hv-3', vcpus: 2, memoryMiB: 3.5 * GiB }));
+  onFirst(rig, 'hv-3', isEnable, () => rig.fleet.model.addVm({ name: 'tenant-1', host: 'hv-3', vcpus: 2, memoryMiB: 3.5 * GiB }));
   const outcome = await runCampaign(rig.deps, { controlPollMs: 50 });
   t.deepEqual([...outcome.failed].sort(), ['hv-1', 'hv-2']);
   t.deepEqual(rig.fleet.model.migrations, [], 'nothing migrated');
@@ -64,7 +68,7 @@ test('two groups draining to one target at once count what the other still sends
   const rig = await startRig({ hosts: 3, vmsPerHost: 2 });
   t.teardown(() => rig.close());
   // Room for one group's two VMs (2560 + 1024 ≤ 4096), not for both groups' four (2560 + 2048).
-  onFirst(rig, 'hv-3', 'rm -f /var/lib/hvroll/maintenance', () => rig.fleet.model.addVm({ name: 'tenant-1', host: 'hv-3', vcpus: 1, memoryMiB: 2.5 * GiB }));
+  onFirst(rig, 'hv-3', isEnable, () => rig.fleet.model.addVm({ name: 'tenant-1', host: 'hv-3', vcpus: 1, memoryMiB: 2.5 * GiB }));
   const outcome = await runCampaign(rig.deps, { controlPollMs: 50 });
   t.true(outcome.failed.length >= 1, 'at least one group stopped');
   t.true(memoryOn(rig, 'hv-3') <= 4 * GiB, `hv-3 holds ${memoryOn(rig, 'hv-3')} MiB`);
