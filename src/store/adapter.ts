@@ -334,12 +334,14 @@ export class LogAdapter implements Adapter<CampaignDoc> {
     try {
       await file.append(bytes);
       await file.datasync();
-      // Only now is the write acknowledged: the marker never names a record that is not durable.
-      await this.marker!.write({ epoch: this.epoch, base: this.journalBase, seq: this.lastSeq, length: start + bytes.length, last: lineCrc(line) });
     } catch (e) {
       await this.rollBack(file, start);
       throw e;
     }
+    // The records are durable; the write is acknowledged once the marker names them. If the marker update
+    // fails, the records stay: the marker may name them or not (a failed fdatasync may still reach the disk),
+    // and the journal holds them either way.
+    await this.marker!.write({ epoch: this.epoch, base: this.journalBase, seq: this.lastSeq, length: start + bytes.length, last: lineCrc(line) });
     this.s.appendedBytes += bytes.length;
     this.s.appends++;
     this.s.journalBytes += bytes.length;
