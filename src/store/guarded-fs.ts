@@ -6,8 +6,8 @@
 import type { AppendFile, InPlaceFile, StoreFs } from './fs.ts';
 import { fsFailure, isFsFault } from './problems.ts';
 
-function guard<T>(call: () => Promise<T>, doing: () => string, dir: string): Promise<T> {
-  const mapped = (e: unknown) => (isFsFault(e) ? fsFailure(e, doing(), dir) : e);
+function guard<T>(call: () => Promise<T>, doing: () => string, dir: string, creating: boolean): Promise<T> {
+  const mapped = (e: unknown) => (isFsFault(e) ? fsFailure(e, doing(), dir, creating) : e);
   try {
     return call().catch((e: unknown) => {
       throw mapped(e);
@@ -17,9 +17,9 @@ function guard<T>(call: () => Promise<T>, doing: () => string, dir: string): Pro
   }
 }
 
-/** `dir`: the campaign directory (its name is the campaign id the fix names). */
-export function guardedFs(fs: StoreFs, dir: string): StoreFs {
-  const g = <T>(call: () => Promise<T>, doing: () => string) => guard(call, doing, dir);
+/** `dir`: the campaign directory (its name is the campaign id the fix names); `creating`: building a new store. */
+export function guardedFs(fs: StoreFs, dir: string, creating = false): StoreFs {
+  const g = <T>(call: () => Promise<T>, doing: () => string) => guard(call, doing, dir, creating);
   const appendFile = (f: AppendFile, path: string): AppendFile => ({
     append: (data) => g(() => f.append(data), () => `appending ${data.length} bytes to ${path}`),
     datasync: () => g(() => f.datasync(), () => `syncing ${path} to disk`),

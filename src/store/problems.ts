@@ -63,34 +63,34 @@ export function jsonProblem(text: string): string | undefined {
  * Errno codes that say the disk or filesystem under the store failed us, not that hvroll has a bug. (EACCES,
  * ENOTDIR and the like are a wrong --state path: the CLI reports those as such, src/cli/report-error.ts.)
  */
-const FS_FAULTS: Record<string, { what: (dir: string) => string; fix: (dir: string, id: string) => string }> = {
+const FS_FAULTS: Record<string, { what: (dir: string) => string; fix: (dir: string) => string }> = {
   ENOSPC: {
     what: (dir) => `the state directory ${dir} is full (no space left on device)`,
-    fix: (dir, id) => `free space on the filesystem holding ${dir} (df -h ${dir}), then continue with \`hvroll resume ${id}\``,
+    fix: (dir) => `free space on the filesystem holding ${dir} (df -h ${dir})`,
   },
   EDQUOT: {
     what: (dir) => `the disk quota for the state directory ${dir} is exhausted`,
-    fix: (dir, id) => `free space or raise the quota of the user running hvroll on the filesystem holding ${dir}, then continue with \`hvroll resume ${id}\``,
+    fix: (dir) => `free space or raise the quota of the user running hvroll on the filesystem holding ${dir}`,
   },
   EFBIG: {
     what: (dir) => `a file in the state directory ${dir} reached the file size limit`,
-    fix: (_dir, id) => `raise the file size limit (ulimit -f) of the user running hvroll, then continue with \`hvroll resume ${id}\``,
+    fix: () => 'raise the file size limit (ulimit -f) of the user running hvroll',
   },
   EIO: {
     what: (dir) => `an I/O error on the disk holding the state directory ${dir}`,
-    fix: (dir, id) => `check the disk (dmesg, smartctl) and the filesystem holding ${dir}; once it is repaired, or the state root is moved to a healthy disk (with its .marks directory), continue with \`hvroll resume ${id}\``,
+    fix: (dir) => `check the disk (dmesg, smartctl) and the filesystem holding ${dir}, and repair it or move the state root to a healthy disk (with its .marks directory)`,
   },
   EROFS: {
     what: (dir) => `the state directory ${dir} is on a read-only filesystem (a filesystem is remounted read-only after disk errors)`,
-    fix: (dir, id) => `check dmesg for disk errors, remount the filesystem holding ${dir} read-write, then continue with \`hvroll resume ${id}\``,
+    fix: (dir) => `check dmesg for disk errors and remount the filesystem holding ${dir} read-write`,
   },
   EMFILE: {
     what: () => 'hvroll has too many open files',
-    fix: (_dir, id) => `raise the open file limit (ulimit -n), then continue with \`hvroll resume ${id}\``,
+    fix: () => 'raise the open file limit (ulimit -n)',
   },
   ENFILE: {
     what: () => 'the system has too many open files',
-    fix: (_dir, id) => `close other programs' files or raise fs.file-max, then continue with \`hvroll resume ${id}\``,
+    fix: () => "close other programs' files or raise fs.file-max",
   },
 };
 
@@ -108,16 +108,17 @@ export function isFsFault(e: unknown): boolean {
 /**
  * A filesystem failure while the store reads or writes (`doing`: "appending to /s/c1/journal.ndjson"), as a
  * store error an operator can act on. `dir` is the campaign directory; its name is the campaign id.
+ * `creating`: the failure came while a new store was being built, so nothing exists to resume.
  */
-export function fsFailure(e: unknown, doing: string, dir: string): HvrollError {
+export function fsFailure(e: unknown, doing: string, dir: string, creating = false): HvrollError {
   const code = errnoCode(e) ?? 'unknown';
   const known = FS_FAULTS[code];
   const id = basename(dir);
   const what = known ? known.what(dir) : `the filesystem holding the state directory ${dir} failed (${code}: ${e instanceof Error ? e.message : String(e)})`;
-  const fix = known ? known.fix(dir, id) : `fix the filesystem holding ${dir}, then continue with \`hvroll resume ${id}\``;
-  return new HvrollError(
-    'store',
-    `${what}, while ${doing}. The write was not acknowledged, so nothing that depended on it ran, and every acknowledged record is intact: the store stays resumable once the cause is fixed.`,
-    { details: { code, dir, doing, fix }, cause: e },
-  );
+  const remedy = known ? known.fix(dir) : `fix the filesystem holding ${dir}`;
+  const fix = creating ? `${remedy}, then start the campaign again (hvroll run …)` : `${remedy}, then continue with \`hvroll resume ${id}\``;
+  const state = creating
+    ? 'Nothing was created: the campaign has not started, and no host was touched.'
+    : 'The write was not acknowledged, so nothing that depended on it ran, and every acknowledged record is intact: the store stays resumable once the cause is fixed.';
+  return new HvrollError('store', `${what}, while ${doing}. ${state}`, { details: { code, dir, doing, fix }, cause: e });
 }

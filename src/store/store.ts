@@ -120,7 +120,7 @@ export class CampaignStore {
 
   /** Makes a new store in `dir` (absent or empty) and opens it for writing. Refuses if anything is there. */
   static async create(dir: string, init: CreateInit, opts: StoreOptions = {}): Promise<CampaignStore> {
-    const fs = guardedFs(opts.fs ?? nodeFs, dir);
+    const fs = guardedFs(opts.fs ?? nodeFs, dir, true);
     const now = opts.now ?? (() => new Date());
     for (const k of ['campaignId', 'operator', 'planFingerprint', 'machineVersion'] as const) requireText(k, init[k]);
     if (init.plan === undefined) throw new HvrollError('internal', 'campaign store: plan is required');
