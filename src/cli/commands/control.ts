@@ -9,7 +9,7 @@ import { closest } from '../../inventory/suggest.ts';
 import { HvrollError } from '../../model/errors.ts';
 import type { PlanFile } from '../../model/plan.ts';
 import { campaignDir } from '../../store/paths.ts';
-import { breakLock, CampaignStore, listCampaigns } from '../../store/store.ts';
+import { adoptStore, breakLock, CampaignStore, listCampaigns } from '../../store/store.ts';
 import { operatorOf, stateRoot, withCampaignFlags, type CampaignFlags } from '../campaign-flags.ts';
 import type { CliIo } from '../io.ts';
 
@@ -111,11 +111,20 @@ export function unlockCommand(io: CliIo): Command {
   return withCampaignFlags(new Command('unlock'))
     .description('Break the lock of a campaign whose runner died (kill -9, crash, power loss); recorded in the audit trail')
     .argument('<campaign>')
-    .option('--force', 'also break a lock held on another machine (make sure nothing runs the campaign there)')
-    .action(async (id: string, flags: CampaignFlags & { force?: boolean }) => {
+    .option('--force', 'also break a lock held on another machine, which cannot be checked from here (make sure nothing runs the campaign there); never a runner alive on this machine')
+    .option('--adopt', 'accept the campaign directory as it is although its durability marker is missing or unreadable (moved here without it): only if you know it is the newest copy; recorded in the audit trail')
+    .option('--reason <text>', 'why, for the audit trail')
+    .action(async (id: string, flags: CampaignFlags & { force?: boolean; adopt?: boolean; reason?: string }) => {
       const root = stateRoot(flags, io);
-      const { previous } = await breakLock(campaignDir(root, id), operatorOf(flags, io), { force: flags.force === true });
-      const who = 'info' in previous ? `pid ${previous.info.pid} on ${previous.info.hostname}` : 'an unreadable lock';
-      io.stderr.write(`lock of campaign ${id} broken (was held by ${who}); continue with hvroll resume ${id}\n`);
+      const dir = campaignDir(root, id);
+      const opts = { force: flags.force === true, ...(flags.reason === undefined ? {} : { reason: flags.reason }) };
+      const operator = operatorOf(flags, io);
+      const { previous, adopted } = flags.adopt === true ? await adoptStore(dir, operator, opts) : { ...(await breakLock(dir, operator, opts)), adopted: null };
+      if (previous !== null) {
+        const who = 'info' in previous ? `pid ${previous.info.pid} on ${previous.info.hostname}` : 'an unreadable lock';
+        io.stderr.write(`lock of campaign ${id} broken (was held by ${who})\n`);
+      }
+      if (adopted !== null) io.stderr.write(`campaign store ${dir} adopted as it is (its durability marker was ${adopted}); a new marker starts at the end of its journal\n`);
+      io.stderr.write(`continue with hvroll resume ${id}\n`);
     });
 }
