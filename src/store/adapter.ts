@@ -17,6 +17,7 @@ import type { HvrollError } from '../model/errors.ts';
 import { applyOp, liveState, persistedState, type CampaignDoc, type CampaignMeta, type PersistedState } from './doc.ts';
 import { segmentOf, writeSegment, type EncodedSegment } from './history-file.ts';
 import type { AppendFile, StoreFs } from './fs.ts';
+import { mapFsFault } from './guarded-fs.ts';
 import { encodeRecord, lineCrc, parseJournal, parseRecords, writeFreshJournal } from './journal-file.ts';
 import { join } from 'node:path';
 import { checkMark, createMarker, markOf, missingMarker, openMarker, readMarker, type Mark, type MarkerWriter, type ReadMark } from './marker.ts';
@@ -120,12 +121,23 @@ export class LogAdapter implements Adapter<CampaignDoc> {
   private marker: MarkerWriter | null = null;
   private journalBase = 0;
   private readSeq = 0;
+  /** What the disk work under way is doing, for the message if it fails (the hot path's calls are not wrapped). */
+  private doing = '';
+  private readonly says: Record<'fence' | 'append' | 'sync' | 'mark' | 'cut' | 'close', string>;
   private readonly s: AdapterStats = { appendedBytes: 0, appends: 0, compactions: 0, snapshotBytes: 0, journalBytes: 0, journalRecords: 0 };
 
   constructor(fs: StoreFs, files: StoreFiles, policy: CompactionPolicy) {
     this.fs = fs;
     this.files = files;
     this.policy = policy;
+    this.says = {
+      fence: `checking the lock ${files.lock} and the size of ${files.journal}`,
+      append: `appending to ${files.journal}`,
+      sync: `syncing ${files.journal} to disk`,
+      mark: `updating the durability marker ${files.marker}`,
+      cut: `cutting the torn last line off ${files.journal}`,
+      close: `closing ${files.journal}`,
+    };
   }
 
   get stats(): Readonly<AdapterStats> {
@@ -248,6 +260,15 @@ export class LogAdapter implements Adapter<CampaignDoc> {
 
   /** Opens the journal for appending; drops a torn tail first (we hold the lock, and it was never acknowledged). */
   async openForAppend(): Promise<void> {
+    try {
+      await this.openFiles();
+    } catch (e) {
+      throw mapFsFault(e, this.doing, this.files.dir);
+    }
+  }
+
+  private async openFiles(): Promise<void> {
+    this.doing = this.says.cut;
     if (this.torn !== undefined) {
       const f = await this.fs.openAppend(this.files.journal);
       try {
@@ -259,6 +280,7 @@ export class LogAdapter implements Adapter<CampaignDoc> {
       this.torn = undefined;
     }
     this.file = await this.fs.openAppend(this.files.journal);
+    this.doing = this.says.mark;
     if (this.mark !== null) {
       this.marker = await openMarker(this.fs, this.files, this.mark);
     } else {
@@ -307,7 +329,8 @@ export class LogAdapter implements Adapter<CampaignDoc> {
       if (this.broken !== null) throw this.broken;
       try {
         return await task();
-      } catch (e) {
+      } catch (raw) {
+        const e = mapFsFault(raw, this.doing, this.files.dir);
         this.broken = e instanceof Error ? e : storeError(String(e));
         throw e;
       }
@@ -332,7 +355,9 @@ export class LogAdapter implements Adapter<CampaignDoc> {
     const bytes = Buffer.from(text);
     const start = this.s.journalBytes;
     try {
+      this.doing = this.says.append;
       await file.append(bytes);
+      this.doing = this.says.sync;
       await file.datasync();
     } catch (e) {
       await this.rollBack(file, start);
@@ -341,6 +366,7 @@ export class LogAdapter implements Adapter<CampaignDoc> {
     // The records are durable; the write is acknowledged once the marker names them. If the marker update
     // fails, the records stay: the marker may name them or not (a failed fdatasync may still reach the disk),
     // and the journal holds them either way.
+    this.doing = this.says.mark;
     await this.marker!.write({ epoch: this.epoch, base: this.journalBase, seq: this.lastSeq, length: start + bytes.length, last: lineCrc(line) });
     this.s.appendedBytes += bytes.length;
     this.s.appends++;
@@ -370,6 +396,7 @@ export class LogAdapter implements Adapter<CampaignDoc> {
 
   /** A superseded writer must not write late: the lock must still name us, and nobody else may have appended. */
   private async fence(file: AppendFile): Promise<void> {
+    this.doing = this.says.fence;
     const [, size] = await Promise.all([this.checkLock(), file.size()]);
     if (size === this.s.journalBytes) return;
     if (size < this.s.journalBytes) {
@@ -427,12 +454,14 @@ export class LogAdapter implements Adapter<CampaignDoc> {
     const fresh = await writeFreshJournal(this.fs, this.files.journal, { campaignId: doc.meta.campaignId, base: seq, marked: true });
     const old = this.file;
     this.file = await this.fs.openAppend(this.files.journal);
+    this.doing = this.says.close;
     await old.close();
     this.snapshotSeq = seq;
     this.journalBase = seq;
     this.s.snapshotBytes = snapBytes;
     this.s.journalBytes = fresh.length;
     // A crash before this leaves the old mark, whose record is in the new snapshot: still true.
+    this.doing = this.says.mark;
     await this.marker!.write({ epoch: this.epoch, base: seq, seq, length: fresh.length, last: fresh.crc });
     this.s.journalRecords = 0;
     this.s.compactions++;

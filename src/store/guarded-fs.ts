@@ -1,10 +1,19 @@
-// Every filesystem call of the store goes through this wrapper, so a full disk, a failed disk or a read-only
-// remount (ENOSPC, EDQUOT, EIO, EROFS, …) surfaces as a store error that names the state directory, the file
-// and the fix (exit 5) — never as "internal error", whichever write it hit. Other errors (EEXIST, ENOENT,
-// ENOTEMPTY: outcomes the store acts on; EACCES: a wrong path the CLI reports) pass through unchanged.
+// The store's filesystem calls go through this wrapper, so a full disk, a failed disk or a read-only remount
+// (ENOSPC, EDQUOT, EIO, EROFS, …) surfaces as a store error that names the state directory, the file and the
+// fix (exit 5) — never as "internal error", whichever write it hit. Other errors (EEXIST, ENOENT, ENOTEMPTY:
+// outcomes the store acts on; EACCES: a wrong path the CLI reports) pass through unchanged.
+//
+// Not wrapped: the calls made on every checkpoint — the open journal's and marker's methods, and the lock's
+// stat — where a promise per call doubled the store's CPU per checkpoint. The adapter maps their failures
+// itself (adapter.ts: `doing`, `run`), with `mapFsFault`.
 
-import type { AppendFile, InPlaceFile, StoreFs } from './fs.ts';
+import type { StoreFs } from './fs.ts';
 import { fsFailure, isFsFault } from './problems.ts';
+
+/** A store error for a filesystem fault (see above); any other error unchanged. */
+export function mapFsFault(e: unknown, doing: string, dir: string): unknown {
+  return isFsFault(e) ? fsFailure(e, doing, dir) : e;
+}
 
 function guard<T>(call: () => Promise<T>, doing: () => string, dir: string, creating: boolean): Promise<T> {
   const mapped = (e: unknown) => (isFsFault(e) ? fsFailure(e, doing(), dir, creating) : e);
@@ -20,24 +29,12 @@ function guard<T>(call: () => Promise<T>, doing: () => string, dir: string, crea
 /** `dir`: the campaign directory (its name is the campaign id the fix names); `creating`: building a new store. */
 export function guardedFs(fs: StoreFs, dir: string, creating = false): StoreFs {
   const g = <T>(call: () => Promise<T>, doing: () => string) => guard(call, doing, dir, creating);
-  const appendFile = (f: AppendFile, path: string): AppendFile => ({
-    append: (data) => g(() => f.append(data), () => `appending ${data.length} bytes to ${path}`),
-    datasync: () => g(() => f.datasync(), () => `syncing ${path} to disk`),
-    size: () => g(() => f.size(), () => `reading the size of ${path}`),
-    truncate: (length) => g(() => f.truncate(length), () => `cutting ${path} back to ${length} bytes`),
-    close: () => g(() => f.close(), () => `closing ${path}`),
-  });
-  const inPlaceFile = (f: InPlaceFile, path: string): InPlaceFile => ({
-    writeAt: (data, offset) => g(() => f.writeAt(data, offset), () => `updating ${path}`),
-    datasync: () => g(() => f.datasync(), () => `syncing ${path} to disk`),
-    close: () => g(() => f.close(), () => `closing ${path}`),
-  });
   return {
     readFile: (path) => g(() => fs.readFile(path), () => `reading ${path}`),
-    identity: (path) => g(() => fs.identity(path), () => `looking at ${path}`),
+    identity: (path) => fs.identity(path), // per checkpoint: mapped by the adapter
     writeNew: (path, data) => g(() => fs.writeNew(path, data), () => `writing ${path} (${data.length} bytes)`),
-    openAppend: (path) => g(() => fs.openAppend(path), () => `opening ${path}`).then((f) => appendFile(f, path)),
-    openInPlace: (path) => g(() => fs.openInPlace(path), () => `opening ${path}`).then((f) => inPlaceFile(f, path)),
+    openAppend: (path) => g(() => fs.openAppend(path), () => `opening ${path}`),
+    openInPlace: (path) => g(() => fs.openInPlace(path), () => `opening ${path}`),
     rename: (from, to) => g(() => fs.rename(from, to), () => `renaming ${from} to ${to}`),
     unlink: (path) => g(() => fs.unlink(path), () => `removing ${path}`),
     mkdir: (path) => g(() => fs.mkdir(path), () => `creating the directory ${path}`),

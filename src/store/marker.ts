@@ -44,10 +44,19 @@ export interface ReadMark extends Mark {
   n: number;
 }
 
-export function encodeSlot(m: Mark, n: number): Buffer {
-  const text = seal(JSON.stringify({ kind: 'hvroll-mark', format: STORE_FORMAT, n, epoch: m.epoch, base: m.base, seq: m.seq, length: m.length, last: m.last }));
+/** The slot's JSON text, sealed. Numbers and a hex checksum only, so a template is exact (and cheaper than JSON.stringify per append). */
+function slotText(m: Mark, n: number): string {
+  const text = seal(`{"kind":"hvroll-mark","format":${STORE_FORMAT},"n":${n},"epoch":${m.epoch},"base":${m.base},"seq":${m.seq},"length":${m.length},"last":"${m.last}"}`);
   if (text.length > SLOT_BYTES - 1) throw new Error(`marker slot overflow (${text.length} bytes)`);
-  return Buffer.from(`${text.padEnd(SLOT_BYTES - 1, ' ')}\n`);
+  return text;
+}
+
+/** One slot: the sealed text padded with spaces, ending in a newline. */
+export function encodeSlot(m: Mark, n: number, into: Buffer = Buffer.alloc(SLOT_BYTES)): Buffer {
+  into.fill(0x20);
+  into.write(slotText(m, n), 0, 'latin1');
+  into[SLOT_BYTES - 1] = 0x0a;
+  return into;
 }
 
 const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
@@ -81,6 +90,7 @@ export function decodeMarker(raw: Uint8Array): { mark: ReadMark } | { problem: s
 /** Writes marks into alternate slots of an open marker file, each durable before it resolves. */
 export class MarkerWriter {
   private n: number;
+  private readonly slot = Buffer.alloc(SLOT_BYTES);
   constructor(
     private readonly file: InPlaceFile,
     lastN: number,
@@ -90,7 +100,7 @@ export class MarkerWriter {
 
   async write(m: Mark): Promise<void> {
     const n = this.n + 1;
-    await this.file.writeAt(encodeSlot(m, n), (n % SLOTS) * SLOT_BYTES);
+    await this.file.writeAt(encodeSlot(m, n, this.slot), (n % SLOTS) * SLOT_BYTES);
     await this.file.datasync();
     this.n = n;
   }

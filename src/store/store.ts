@@ -25,7 +25,7 @@ import {
   type PersistedGroup,
 } from './doc.ts';
 import { isCode, nodeFs, type StoreFs } from './fs.ts';
-import { guardedFs } from './guarded-fs.ts';
+import { guardedFs, mapFsFault } from './guarded-fs.ts';
 import { readSegment, segmentSeq } from './history-file.ts';
 import { writeFreshJournal } from './journal-file.ts';
 import type { StepTally } from './live-journal.ts';
@@ -218,7 +218,7 @@ export class CampaignStore {
     } catch (e) {
       await adapter.close(false).catch(() => undefined);
       await releaseLock(fs, files.lock, lock).catch(() => undefined);
-      throw e;
+      throw mapFsFault(e, `opening campaign store ${dir} for writing`, dir);
     }
   }
 
@@ -469,7 +469,7 @@ async function takeOver(dir: string, operator: string, opts: BreakLockOptions, a
       throw new HvrollError('usage', `nothing to adopt: the durability marker ${files.marker} of ${dir} is readable (and the store is not locked). A store it refuses cannot be adopted: restore a newer copy of the campaign directory instead.`);
     }
   } else if (held === null) {
-    throw storeError(`there is no lock to break at ${lockPath}`, { dir });
+    throw storeError(`there is no lock to break at ${lockPath}`, { dir, noLock: true });
   }
   // The store must be readable first: never leave a damaged store unlocked with no record of why.
   const ro = await CampaignStore.open(dir, { ...opts, readOnly: true, acceptTornTail: true, adoptMarker: adopted !== null });

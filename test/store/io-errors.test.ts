@@ -42,7 +42,7 @@ const cases: Case[] = [
   { name: 'the disk quota is exhausted', call: 'append', path: /journal\.ndjson$/, fault: { code: 'EDQUOT', partial: 5 }, during: 'step', message: /disk quota .* exhausted/ },
   { name: 'the marker update fails with EIO (pwrite)', call: 'writeAt', path: /\.mark$/, fault: { code: 'EIO' }, during: 'step', message: /I\/O error .* while updating .*\.marks\/c1\.mark/ },
   { name: 'the marker update is torn, then fails', call: 'writeAt', path: /\.mark$/, fault: { code: 'EIO', partial: 60 }, during: 'step', message: /I\/O error .*c1\.mark/ },
-  { name: 'fdatasync of the marker fails', call: 'datasync', path: /\.mark$/, fault: { code: 'EIO' }, during: 'step', message: /I\/O error .* while syncing .*c1\.mark/ },
+  { name: 'fdatasync of the marker fails', call: 'datasync', path: /\.mark$/, fault: { code: 'EIO' }, during: 'step', message: /I\/O error .* while updating the durability marker .*c1\.mark/ },
   { name: 'compaction: the history segment cannot be written', call: 'writeNew', path: /history-\d+\.ndjson\.tmp-/, fault: { code: 'ENOSPC', partial: 100 }, during: 'compact', message: /is full .*history-/ },
   { name: 'compaction: the snapshot cannot be written', call: 'writeNew', path: /snapshot\.json\.tmp-/, fault: { code: 'EIO', partial: 10 }, during: 'compact', message: /I\/O error .*snapshot\.json/ },
   { name: 'compaction: the snapshot rename fails', call: 'rename', path: /snapshot\.json$/, fault: { code: 'EIO' }, during: 'compact', message: /I\/O error .* renaming/ },

@@ -66,7 +66,9 @@ test('unlock --adopt: a campaign directory moved without its marker is refused u
   t.is(status.code, 5);
   t.regex(status.stderr, /durability marker .*c1\.mark of campaign store .* is missing/);
   t.regex(status.stderr, /hvroll unlock c1 --adopt/);
-  t.is((await hvrollCli(['unlock', 'c1', '--state', root])).code, 5, 'there is no lock to break: plain unlock does not adopt');
+  const plain = await hvrollCli(['unlock', 'c1', '--state', root]);
+  t.is(plain.code, 5, 'plain unlock does not adopt: it checks the store, which is refused');
+  t.regex(plain.stderr, /durability marker .* is missing/);
   const r = await hvrollCli(['unlock', 'c1', '--state', root, '--adopt', '--operator', 'carol', '--reason', 'moved from runner-7']);
   t.is(r.code, 0, r.stderr);
   t.regex(r.stderr, /adopted as it is \(its durability marker was missing\)/);
@@ -74,4 +76,7 @@ test('unlock --adopt: a campaign directory moved without its marker is refused u
   t.like(again.audit().at(-1)!, { action: 'store-adopted', operator: 'carol', details: { marker: 'missing', reason: 'moved from runner-7' } });
   t.true(readFileSync(markerOf(dir)).length === 1024);
   t.is((await hvrollCli(['unlock', 'c1', '--state', root, '--adopt'])).code, 2, 'nothing to adopt any more');
+  const unlocked = await hvrollCli(['unlock', 'c1', '--state', root]);
+  t.is(unlocked.code, 0, 'unlock of a campaign that is not locked is a no-op');
+  t.regex(unlocked.stderr, /campaign c1 is not locked: nothing to break; continue with hvroll resume c1/);
 });

@@ -19,6 +19,12 @@ async function isRunning(root: string, id: string): Promise<boolean> {
   return c.lock?.state === 'alive' || c.lock?.state === 'remote';
 }
 
+async function isLocked(root: string, id: string): Promise<boolean> {
+  const c = (await listCampaigns(root)).find((x) => x.id === id);
+  if (!c) throw new HvrollError('usage', `no campaign ${id} in ${root} (see hvroll list)`);
+  return c.lock !== null;
+}
+
 /** Final states: the campaign machine never leaves them, so a resume would end at once (nothing to act on). */
 const CAMPAIGN_ENDED = new Set(['done', 'stopped', 'aborted']);
 const GROUP_ENDED = new Set(['done', 'failed', 'aborted']);
@@ -119,6 +125,12 @@ export function unlockCommand(io: CliIo): Command {
       const dir = campaignDir(root, id);
       const opts = { force: flags.force === true, ...(flags.reason === undefined ? {} : { reason: flags.reason }) };
       const operator = operatorOf(flags, io);
+      if (flags.adopt !== true && !(await isLocked(root, id))) {
+        // Nothing to break (e.g. a runner that stopped on a full disk released it): say so, after checking the store reads.
+        await (await CampaignStore.open(dir, { readOnly: true })).close();
+        io.stderr.write(`campaign ${id} is not locked: nothing to break; continue with hvroll resume ${id}\n`);
+        return;
+      }
       const { previous, adopted } = flags.adopt === true ? await adoptStore(dir, operator, opts) : { ...(await breakLock(dir, operator, opts)), adopted: null };
       if (previous !== null) {
         const who = 'info' in previous ? `pid ${previous.info.pid} on ${previous.info.hostname}` : 'an unreadable lock';
