@@ -8,15 +8,15 @@
 // itself (adapter.ts: `doing`, `run`), with `mapFsFault`.
 
 import type { StoreFs } from './fs.ts';
-import { fsFailure, isFsFault } from './problems.ts';
+import { fsFailure, isFsFault, type FsFailureKind } from './problems.ts';
 
 /** A store error for a filesystem fault (see above); any other error unchanged. */
-export function mapFsFault(e: unknown, doing: string, dir: string): unknown {
-  return isFsFault(e) ? fsFailure(e, doing, dir) : e;
+export function mapFsFault(e: unknown, doing: string, dir: string, kind: FsFailureKind = 'write'): unknown {
+  return isFsFault(e) ? fsFailure(e, doing, dir, kind) : e;
 }
 
-function guard<T>(call: () => Promise<T>, doing: () => string, dir: string, creating: boolean): Promise<T> {
-  const mapped = (e: unknown) => (isFsFault(e) ? fsFailure(e, doing(), dir, creating) : e);
+function guard<T>(call: () => Promise<T>, doing: () => string, dir: string, kind: FsFailureKind): Promise<T> {
+  const mapped = (e: unknown) => (isFsFault(e) ? fsFailure(e, doing(), dir, kind) : e);
   try {
     return call().catch((e: unknown) => {
       throw mapped(e);
@@ -28,9 +28,9 @@ function guard<T>(call: () => Promise<T>, doing: () => string, dir: string, crea
 
 /** `dir`: the campaign directory (its name is the campaign id the fix names); `creating`: building a new store. */
 export function guardedFs(fs: StoreFs, dir: string, creating = false): StoreFs {
-  const g = <T>(call: () => Promise<T>, doing: () => string) => guard(call, doing, dir, creating);
+  const g = <T>(call: () => Promise<T>, doing: () => string, read = false) => guard(call, doing, dir, creating ? 'create' : read ? 'read' : 'write');
   return {
-    readFile: (path) => g(() => fs.readFile(path), () => `reading ${path}`),
+    readFile: (path) => g(() => fs.readFile(path), () => `reading ${path}`, true),
     identity: (path) => fs.identity(path), // per checkpoint: mapped by the adapter
     writeNew: (path, data) => g(() => fs.writeNew(path, data), () => `writing ${path} (${data.length} bytes)`),
     openAppend: (path) => g(() => fs.openAppend(path), () => `opening ${path}`),
@@ -38,7 +38,7 @@ export function guardedFs(fs: StoreFs, dir: string, creating = false): StoreFs {
     rename: (from, to) => g(() => fs.rename(from, to), () => `renaming ${from} to ${to}`),
     unlink: (path) => g(() => fs.unlink(path), () => `removing ${path}`),
     mkdir: (path) => g(() => fs.mkdir(path), () => `creating the directory ${path}`),
-    readdir: (path) => g(() => fs.readdir(path), () => `listing ${path}`),
+    readdir: (path) => g(() => fs.readdir(path), () => `listing ${path}`, true),
     syncDir: (path) => g(() => fs.syncDir(path), () => `syncing the directory ${path} to disk`),
     removeTree: (path) => g(() => fs.removeTree(path), () => `removing ${path}`),
   };

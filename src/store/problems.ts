@@ -105,20 +105,29 @@ export function isFsFault(e: unknown): boolean {
   return code !== undefined && code in FS_FAULTS;
 }
 
+/** What the failed call was part of: a store write, building a new store, a read, or an operator's request file. */
+export type FsFailureKind = 'write' | 'create' | 'read' | 'request';
+
+const AFTER: Record<FsFailureKind, (id: string) => { state: string; then: string }> = {
+  write: (id) => ({
+    state: 'The write was not acknowledged, so nothing that depended on it ran, and every acknowledged record is intact: the store stays resumable once the cause is fixed.',
+    then: `then continue with \`hvroll resume ${id}\``,
+  }),
+  create: () => ({ state: 'Nothing was created: the campaign has not started, and no host was touched.', then: 'then start the campaign again (hvroll run …)' }),
+  read: () => ({ state: 'Nothing was changed on disk.', then: 'then try again' }),
+  request: () => ({ state: 'The request was not delivered: the campaign goes on as before.', then: 'then send the request again' }),
+};
+
 /**
  * A filesystem failure while the store reads or writes (`doing`: "appending to /s/c1/journal.ndjson"), as a
  * store error an operator can act on. `dir` is the campaign directory; its name is the campaign id.
- * `creating`: the failure came while a new store was being built, so nothing exists to resume.
  */
-export function fsFailure(e: unknown, doing: string, dir: string, creating = false): HvrollError {
+export function fsFailure(e: unknown, doing: string, dir: string, kind: FsFailureKind = 'write'): HvrollError {
   const code = errnoCode(e) ?? 'unknown';
   const known = FS_FAULTS[code];
-  const id = basename(dir);
   const what = known ? known.what(dir) : `the filesystem holding the state directory ${dir} failed (${code}: ${e instanceof Error ? e.message : String(e)})`;
   const remedy = known ? known.fix(dir) : `fix the filesystem holding ${dir}`;
-  const fix = creating ? `${remedy}, then start the campaign again (hvroll run …)` : `${remedy}, then continue with \`hvroll resume ${id}\``;
-  const state = creating
-    ? 'Nothing was created: the campaign has not started, and no host was touched.'
-    : 'The write was not acknowledged, so nothing that depended on it ran, and every acknowledged record is intact: the store stays resumable once the cause is fixed.';
-  return new HvrollError('store', `${what}, while ${doing}. ${state}`, { details: { code, dir, doing, fix }, cause: e });
+  const after = AFTER[kind](basename(dir));
+  const fix = `${remedy}, ${after.then}`;
+  return new HvrollError('store', `${what}, while ${doing}. ${after.state}`, { details: { code, dir, doing, fix }, cause: e });
 }

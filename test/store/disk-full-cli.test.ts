@@ -1,12 +1,13 @@
 // `hvroll run` over the in-process SSH hypervisors with --state on a REAL small filesystem (tmpfs) that keeps
 // filling up: the run, and every resume after it, stops with exit 5 "the state directory … is full" and the fix
 // (never "internal error"), at a different store write each time (creating the campaign, taking the lock,
-// journal appends, the closing compaction); once space is freed, `hvroll resume` — with no unlock — goes on,
+// journal appends, the closing compaction) — and so does a pause request sent meanwhile, while status still
+// reads the store; once space is freed, `hvroll resume` — with no unlock, or after a no-op one — goes on,
 // and the campaign ends exactly as an undisturbed one: every VM where the plan put it, every host upgraded and
 // rebooted once and back in the pool.
 import test from 'ava';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { PlanFile } from '../../src/model/plan.ts';
 import { cli, startCliRig, type CliRig, type CliResult } from '../engine/cli-rig.ts';
 import { cannotMount, mountTmpfs } from './tmpfs.ts';
@@ -53,9 +54,21 @@ tmpfsTest(`disk full again and again under --state: exit 5 with the fix each tim
   while (r.code !== 0 && rounds < 40) {
     rounds++;
     assertFullError(t, r, state, `round ${rounds}`);
-    stoppedAt.push((/, while (\w+) (?:\d+ bytes to )?\S*\/([^/\s]+?)(?:\.tmp-\S*)?[.\s]/.exec(r.stderr) ?? []).slice(1, 3).join(' ') || '?');
+    const at = /, while (\w+) (?:to )?(\S+)/.exec(r.stderr);
+    stoppedAt.push(at ? `${at[1]} ${basename(at[2]!).replace(/(\.tmp-\S*)?\.?$/, '')}` : '?');
     for (const [h, s] of rig.hosts.state) {
       t.true(s.upgrades <= 1 && s.reboots <= 1, `round ${rounds}: ${h} upgraded ${s.upgrades}, rebooted ${s.reboots} times`);
+    }
+    if (rounds === 1) {
+      // While it is full: status still reads the store; a pause request cannot be written, and says so.
+      fs.release();
+      fs.leave(0);
+      const status = await cli(['status', 'c1', '--state', state]);
+      t.is(status.code, 0, status.stderr);
+      const pause = await cli(['pause', 'c1', '--state', state]);
+      t.is(pause.code, 5, pause.stderr);
+      t.regex(pause.stderr, /is full \(no space left on device\), while writing the pause request .*The request was not delivered/);
+      t.notRegex(pause.stderr, /internal error/);
     }
     fs.release();
     if (rounds === 1) {

@@ -4,10 +4,11 @@
 
 import { Command } from 'commander';
 import { CAMPAIGN_KEY } from '../../engine/campaign-runner.ts';
-import { writeControlRequest, type ControlAction } from '../../engine/control.ts';
+import { writeControlRequest, type ControlAction, type ControlRequest } from '../../engine/control.ts';
 import { closest } from '../../inventory/suggest.ts';
 import { HvrollError } from '../../model/errors.ts';
 import type { PlanFile } from '../../model/plan.ts';
+import { mapFsFault } from '../../store/guarded-fs.ts';
 import { campaignDir } from '../../store/paths.ts';
 import { adoptStore, breakLock, CampaignStore, listCampaigns } from '../../store/store.ts';
 import { operatorOf, stateRoot, withCampaignFlags, type CampaignFlags } from '../campaign-flags.ts';
@@ -23,6 +24,15 @@ async function isLocked(root: string, id: string): Promise<boolean> {
   const c = (await listCampaigns(root)).find((x) => x.id === id);
   if (!c) throw new HvrollError('usage', `no campaign ${id} in ${root} (see hvroll list)`);
   return c.lock !== null;
+}
+
+/** A request file in the campaign directory; a full or failing disk there is a store error (exit 5), not a bug. */
+async function sendRequest(dir: string, req: ControlRequest): Promise<void> {
+  try {
+    await writeControlRequest(dir, req);
+  } catch (e) {
+    throw mapFsFault(e, `writing the ${req.action} request into ${dir}/control`, dir, 'request');
+  }
 }
 
 /** Final states: the campaign machine never leaves them, so a resume would end at once (nothing to act on). */
@@ -71,7 +81,7 @@ async function request(io: CliIo, flags: CampaignFlags, id: string, action: Cont
       if (plan.settings.twoPersonRule === true && operator === starter) {
         const reason = `the two-person rule is on: ${starter} started campaign ${id}, so another operator must approve ${group}`;
         // The refusal is an operator action too: recorded here, or by the runner (which refuses it again).
-        if (running) await writeControlRequest(campaignDir(root, id), { action, operator, at: new Date().toISOString(), group: group!, ...(comment ? { comment } : {}) });
+        if (running) await sendRequest(campaignDir(root, id), { action, operator, at: new Date().toISOString(), group: group!, ...(comment ? { comment } : {}) });
         else await store.recordAudit({ at: new Date().toISOString(), operator, action: 'approve', details: { group, result: `refused: ${reason}` } });
         throw new HvrollError('usage', `approval refused: ${reason} (hvroll approve ${id} ${group} --operator <someone else>)`);
       }
@@ -86,7 +96,7 @@ async function request(io: CliIo, flags: CampaignFlags, id: string, action: Cont
   } finally {
     await store.close();
   }
-  await writeControlRequest(campaignDir(root, id), { action, operator, at: new Date().toISOString(), ...(group ? { group } : {}), ...(comment ? { comment } : {}) });
+  await sendRequest(campaignDir(root, id), { action, operator, at: new Date().toISOString(), ...(group ? { group } : {}), ...(comment ? { comment } : {}) });
   io.stderr.write(running ? `${action} sent to campaign ${id}; it applies within a second (see hvroll status ${id})\n` : `campaign ${id} is not running: the ${action} applies when it is resumed (hvroll resume ${id})\n`);
 }
 
