@@ -285,7 +285,7 @@ export class LogAdapter implements Adapter<CampaignDoc> {
       this.marker = await openMarker(this.fs, this.files, this.mark);
     } else {
       // A store written before markers existed, or one being adopted: the marker starts at the journal's end.
-      this.marker = await createMarker(this.fs, this.files, this.endMark!);
+      this.marker = await createMarker(this.fs, this.files, this.doc!.meta.campaignId, this.endMark!);
       this.warnings.push(`${this.files.marker}: durability marker created at record ${this.endMark!.seq} (${this.endMark!.length} bytes of ${this.files.journal})`);
     }
   }

@@ -11,12 +11,13 @@
 //
 // The file is two fixed-size slots written alternately, each a sealed JSON line padded with spaces to 512
 // bytes (one disk sector):
-//   {"kind":"hvroll-mark","format":2,"n":42,"epoch":3,"base":120,"seq":161,"length":20480,"last":"1c291ca3","crc":"…"}
+//   {"kind":"hvroll-mark","format":2,"campaign":"5d1e2a0b","n":42,"epoch":3,"base":120,"seq":161,"length":20480,"last":"1c291ca3","crc":"…"}
+// (`campaign`: a checksum of the campaign id, so a marker copied to the wrong campaign is not believed.)
 // The valid slot with the highest `n` counts. A write torn by a power loss damages only the slot being
 // written; the other still holds the previous mark, which is older and so still true.
 
 import { basename, join } from 'node:path';
-import { seal, unseal } from './crc.ts';
+import { crcHex, seal, unseal } from './crc.ts';
 import { STORE_FORMAT } from './doc.ts';
 import type { InPlaceFile, StoreFs } from './fs.ts';
 import type { JournalRecord, ParsedJournal } from './journal-file.ts';
@@ -42,19 +43,26 @@ export interface Mark {
 export interface ReadMark extends Mark {
   /** Write counter: the slot is n % 2. */
   n: number;
+  /** Checksum of the campaign id. */
+  campaign: string;
+}
+
+/** What a marker calls its campaign. */
+export function campaignTag(campaignId: string): string {
+  return crcHex(campaignId);
 }
 
 /** The slot's JSON text, sealed. Numbers and a hex checksum only, so a template is exact (and cheaper than JSON.stringify per append). */
-function slotText(m: Mark, n: number): string {
-  const text = seal(`{"kind":"hvroll-mark","format":${STORE_FORMAT},"n":${n},"epoch":${m.epoch},"base":${m.base},"seq":${m.seq},"length":${m.length},"last":"${m.last}"}`);
+function slotText(m: Mark, n: number, campaign: string): string {
+  const text = seal(`{"kind":"hvroll-mark","format":${STORE_FORMAT},"campaign":"${campaign}","n":${n},"epoch":${m.epoch},"base":${m.base},"seq":${m.seq},"length":${m.length},"last":"${m.last}"}`);
   if (text.length > SLOT_BYTES - 1) throw new Error(`marker slot overflow (${text.length} bytes)`);
   return text;
 }
 
 /** One slot: the sealed text padded with spaces, ending in a newline. */
-export function encodeSlot(m: Mark, n: number, into: Buffer = Buffer.alloc(SLOT_BYTES)): Buffer {
+export function encodeSlot(m: Mark, n: number, campaign: string, into: Buffer = Buffer.alloc(SLOT_BYTES)): Buffer {
   into.fill(0x20);
-  into.write(slotText(m, n), 0, 'latin1');
+  into.write(slotText(m, n, campaign), 0, 'latin1');
   into[SLOT_BYTES - 1] = 0x0a;
   return into;
 }
@@ -67,9 +75,9 @@ function decodeSlot(bytes: Uint8Array): ReadMark | null {
   if (!u.ok) return null;
   try {
     const o = JSON.parse(u.body) as Record<string, unknown>;
-    if (o.kind !== 'hvroll-mark' || o.format !== STORE_FORMAT || typeof o.last !== 'string') return null;
+    if (o.kind !== 'hvroll-mark' || o.format !== STORE_FORMAT || typeof o.last !== 'string' || typeof o.campaign !== 'string') return null;
     if (![o.n, o.epoch, o.base, o.seq, o.length].every(isInt)) return null;
-    return { n: o.n as number, epoch: o.epoch as number, base: o.base as number, seq: o.seq as number, length: o.length as number, last: o.last };
+    return { n: o.n as number, campaign: o.campaign, epoch: o.epoch as number, base: o.base as number, seq: o.seq as number, length: o.length as number, last: o.last };
   } catch {
     return null;
   }
@@ -94,13 +102,14 @@ export class MarkerWriter {
   constructor(
     private readonly file: InPlaceFile,
     lastN: number,
+    private readonly campaign: string,
   ) {
     this.n = lastN;
   }
 
   async write(m: Mark): Promise<void> {
     const n = this.n + 1;
-    await this.file.writeAt(encodeSlot(m, n, this.slot), (n % SLOTS) * SLOT_BYTES);
+    await this.file.writeAt(encodeSlot(m, n, this.campaign, this.slot), (n % SLOTS) * SLOT_BYTES);
     await this.file.datasync();
     this.n = n;
   }
@@ -133,20 +142,21 @@ export function missingMarker(files: StoreFiles): Error {
 }
 
 /** Creates (or replaces) the marker file with `m` in both slots, durably, and opens it for writing. */
-export async function createMarker(fs: StoreFs, files: StoreFiles, m: Mark): Promise<MarkerWriter> {
-  await writeMarkerFile(fs, files, m);
-  return new MarkerWriter(await fs.openInPlace(files.marker), 1);
+export async function createMarker(fs: StoreFs, files: StoreFiles, campaignId: string, m: Mark): Promise<MarkerWriter> {
+  await writeMarkerFile(fs, files, campaignId, m);
+  return new MarkerWriter(await fs.openInPlace(files.marker), 1, campaignTag(campaignId));
 }
 
 /** Writes a complete marker file (n = 0 and 1, the same mark) atomically. */
-export async function writeMarkerFile(fs: StoreFs, files: StoreFiles, m: Mark): Promise<void> {
+export async function writeMarkerFile(fs: StoreFs, files: StoreFiles, campaignId: string, m: Mark): Promise<void> {
+  const tag = campaignTag(campaignId);
   await fs.mkdir(files.marks);
   await fs.syncDir(join(files.marks, '..'));
-  await writeBytesAtomic(fs, files.marker, Buffer.concat([encodeSlot(m, 0), encodeSlot(m, 1)]));
+  await writeBytesAtomic(fs, files.marker, Buffer.concat([encodeSlot(m, 0, tag), encodeSlot(m, 1, tag)]));
 }
 
 export async function openMarker(fs: StoreFs, files: StoreFiles, mark: ReadMark): Promise<MarkerWriter> {
-  return new MarkerWriter(await fs.openInPlace(files.marker), mark.n);
+  return new MarkerWriter(await fs.openInPlace(files.marker), mark.n, mark.campaign);
 }
 
 /** The mark for a journal as parsed: its last complete line. */
@@ -163,7 +173,13 @@ const FIX_BEHIND = (files: StoreFiles, seq: number) =>
  * Checks that the journal (with the snapshot it continues, at `snapSeq`) holds everything the marker says was
  * acknowledged. `reached` is the last sequence number replay reached.
  */
-export function checkMark(mark: Mark, j: ParsedJournal, snapSeq: number, reached: number, files: StoreFiles): Error | undefined {
+export function checkMark(mark: ReadMark, j: ParsedJournal, snapSeq: number, reached: number, files: StoreFiles): Error | undefined {
+  if (mark.campaign !== campaignTag(j.header.campaignId)) {
+    return corruptFile(
+      { file: files.marker, problem: `the durability marker belongs to another campaign than ${JSON.stringify(j.header.campaignId)} (copied or restored to the wrong name?)` },
+      `Put back the marker of campaign ${j.header.campaignId} (from the state root it was moved from, or a backup of it); or, if you are sure ${files.dir} is the newest copy, remove the wrong marker and adopt the store with \`hvroll unlock ${basename(files.dir)} --adopt\`.`,
+    );
+  }
   // Covered by the snapshot: the compaction that wrote it came after the mark (or the mark names a header).
   if (mark.seq <= snapSeq) return undefined;
   const lastLine = j.records.at(-1);

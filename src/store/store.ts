@@ -153,7 +153,7 @@ export class CampaignStore {
       await writeSealedAtomic(fs, t.snapshot, 'hvroll-snapshot', { seq: 0, epoch: 0 }, JSON.stringify(emptyState(0)));
       const header = await writeFreshJournal(fs, t.journal, { campaignId: init.campaignId, base: 0, marked: true });
       // The marker before the store appears: a crash never leaves a store that says it keeps one without it.
-      await writeMarkerFile(fs, storeFiles(dir), { epoch: 0, base: 0, seq: 0, length: header.length, last: header.crc });
+      await writeMarkerFile(fs, storeFiles(dir), init.campaignId, { epoch: 0, base: 0, seq: 0, length: header.length, last: header.crc });
       await fs.rename(tmp, dir);
     } catch (e) {
       await fs.removeTree(tmp).catch(() => undefined);

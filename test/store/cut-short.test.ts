@@ -160,7 +160,7 @@ test('a history segment cut at a line boundary or inside a line: resume still op
   }
 });
 
-test('the durability marker itself: missing, corrupt, cut short, older or newer than the journal', async (t) => {
+test('the durability marker itself: missing, corrupt, cut short, of another campaign, older or newer than the journal', async (t) => {
   const root = tempRoot(t);
   const base = await killedStore(root, 'base');
   const copy = (name: string) => {
@@ -194,6 +194,13 @@ test('the durability marker itself: missing, corrupt, cut short, older or newer 
     writeFileSync(markerOf(d), bytes);
     await refused(t, d, markerOf(d), /durability marker .* unreadable|empty/, `marker ${name}`);
   }
+
+  // Another campaign's marker (copied to the wrong name): not believed.
+  const other = join(root, 'other');
+  await (await CampaignStore.create(other, sampleInit('other'))).close();
+  const wrong = copy('wrong');
+  writeFileSync(markerOf(wrong), readFileSync(markerOf(other)));
+  await refused(t, wrong, markerOf(wrong), /belongs to another campaign than "c1"/, 'marker of another campaign');
 
   // One slot torn (a power loss mid-update): the other holds an older, still true, mark.
   for (const slot of [0, 1]) {
