@@ -1,6 +1,7 @@
 // Campaign store cost per checkpoint at 1k vs 20k groups. A checkpoint = one awaited saveGroupSnapshot
-// (append + fdatasync). Also reports what is paid rarely: compaction (whole snapshot) and open (replay).
-// Not wired into a runner; call benchStore().
+// (append + fdatasync, then the durability marker's pwrite + fdatasync). Also reports what is paid rarely:
+// compaction (whole snapshot) and open (replay), and how much of a checkpoint the marker takes.
+// `npm run bench -- --only store`.
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,12 +9,25 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CampaignStore, nodeFs, type StoreFs } from '../src/store/index.ts';
 
-const CHECKPOINTS = 200;
+const CHECKPOINTS = 1000;
 
-function countingFs(): { fs: StoreFs; written: () => number } {
+function countingFs(): { fs: StoreFs; written: () => number; markerMs: () => number } {
   let n = 0;
+  let markerMs = 0;
+  const timed = async (work: () => Promise<void>) => {
+    const t0 = performance.now();
+    try {
+      await work();
+    } finally {
+      markerMs += performance.now() - t0;
+    }
+  };
   const fs: StoreFs = {
     ...nodeFs,
+    async openInPlace(path) {
+      const f = await nodeFs.openInPlace(path);
+      return { ...f, writeAt: (data, offset) => timed(() => f.writeAt(data, offset)), datasync: () => timed(() => f.datasync()) };
+    },
     async writeNew(path, data) {
       n += data.length;
       await nodeFs.writeNew(path, data);
@@ -29,7 +43,7 @@ function countingFs(): { fs: StoreFs; written: () => number } {
       };
     },
   };
-  return { fs, written: () => n };
+  return { fs, written: () => n, markerMs: () => markerMs };
 }
 
 /** Roughly what xstate persists for one group machine (~1.3 KB). */
@@ -72,12 +86,14 @@ async function measure(groups: number): Promise<Record<string, number>> {
     const snapshotBytes = store.stats().snapshotBytes;
 
     const b0 = counter.written();
+    const m0 = counter.markerMs();
     t0 = performance.now();
     for (let i = 0; i < CHECKPOINTS; i++) {
       const g = (i * 7919) % groups;
       await store.saveGroupSnapshot(`g${String(g).padStart(5, '0')}`, groupSnapshot(g, i + 1));
     }
     const ms = (performance.now() - t0) / CHECKPOINTS;
+    const markerMs = (counter.markerMs() - m0) / CHECKPOINTS;
     const bytes = (counter.written() - b0) / CHECKPOINTS;
     await store.close();
 
@@ -88,6 +104,7 @@ async function measure(groups: number): Promise<Record<string, number>> {
     return {
       [`store.checkpoint.bytes.${tag}`]: Math.round(bytes),
       [`store.checkpoint.ms.${tag}`]: Number(ms.toFixed(3)),
+      [`store.checkpoint.marker.ms.${tag}`]: Number(markerMs.toFixed(3)),
       [`store.compact.ms.${tag}`]: Math.round(compactMs),
       [`store.snapshot.bytes.${tag}`]: snapshotBytes,
       [`store.open.ms.${tag}`]: Math.round(openMs),

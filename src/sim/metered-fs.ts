@@ -15,7 +15,7 @@ export interface FsMeter {
   appends: number;
   /** Wall ms spent in append, datasync and whole-file writes. */
   ms: number;
-  /** The part of `ms` spent in appends and their datasyncs (the per-checkpoint cost; the rest is compaction). */
+  /** The part of `ms` spent in appends, their datasyncs and the durability marker's update (the per-checkpoint cost; the rest is compaction). */
   appendMs: number;
 }
 
@@ -63,6 +63,14 @@ export function meteredFs(durable: boolean): { fs: StoreFs; meter: FsMeter } {
             meter.appends++;
             return f.append(data);
           }, true),
+        datasync: () => (durable ? timed(() => f.datasync(), true) : Promise.resolve()),
+      };
+    },
+    async openInPlace(path) {
+      const f = await nodeFs.openInPlace(path);
+      return {
+        ...f,
+        writeAt: (data, offset) => timed(() => f.writeAt(data, offset), true),
         datasync: () => (durable ? timed(() => f.datasync(), true) : Promise.resolve()),
       };
     },

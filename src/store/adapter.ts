@@ -1,8 +1,12 @@
 // The lowdb Adapter behind `Low<CampaignDoc>`. lowdb's own JSONFile rewrites the whole document on every
 // write (O(fleet) per step); this one keeps a snapshot file plus an append-only journal of ops:
-//   read()  = verify campaign.json, plan.json, snapshot.json + replay journal.ndjson (never the history)
-//   write() = append the ops queued since the last write (one line each), fdatasync, then resolve
-// so one checkpoint costs the size of its op, whatever the size of the campaign. When the journal
+//   read()  = verify campaign.json, plan.json, snapshot.json + replay journal.ndjson (never the history),
+//             and check that the journal still holds the last record the durability marker names
+//   write() = append the ops queued since the last write (one line each), fdatasync, rewrite the marker
+//             in place (pwrite + fdatasync), then resolve
+// so one checkpoint costs the size of its op, whatever the size of the campaign. A write that fails (disk
+// full, I/O error) cuts the journal back to its last acknowledged record when it can; when it cannot, the
+// marker still tells that unacknowledged tail from damage on the next open. When the journal
 // outgrows the snapshot, a compaction writes the finished entries of settled groups to a new history file
 // (history-<seq>.ndjson), then the snapshot of the live state (which lists the history files), then an
 // empty journal; its cost is amortised over at least as many journal bytes as it writes, and the snapshot
@@ -13,8 +17,10 @@ import type { HvrollError } from '../model/errors.ts';
 import { applyOp, liveState, persistedState, type CampaignDoc, type CampaignMeta, type PersistedState } from './doc.ts';
 import { segmentOf, writeSegment, type EncodedSegment } from './history-file.ts';
 import type { AppendFile, StoreFs } from './fs.ts';
-import { encodeRecord, parseJournal, parseRecords, writeFreshJournal } from './journal-file.ts';
+import { mapFsFault } from './guarded-fs.ts';
+import { encodeRecord, lineCrc, parseJournal, parseRecords, writeFreshJournal } from './journal-file.ts';
 import { join } from 'node:path';
+import { checkMark, createMarker, markOf, missingMarker, openMarker, readMarker, type Mark, type MarkerWriter, type ReadMark } from './marker.ts';
 import type { StoreFiles } from './paths.ts';
 import { corruptFile, missingStore, storeError } from './problems.ts';
 import { readSealed, writeSealedAtomic } from './sealed-file.ts';
@@ -89,6 +95,12 @@ export class LogAdapter implements Adapter<CampaignDoc> {
    * truncated later: damage, refused. The store sets this from the lock's presence (or breakLock's).
    */
   allowTornTail = false;
+  /**
+   * Accept a missing or unreadable durability marker and write a new one at the journal's end (an operator's
+   * explicit, audited `hvroll unlock --adopt`). A valid marker is still checked: adoption never accepts a
+   * journal that ends before a record the marker says was acknowledged.
+   */
+  adoptMarker = false;
   /** Called before every append and compaction; throws when this writer has been superseded. */
   checkLock: () => Promise<void> = () => Promise.resolve();
 
@@ -104,12 +116,29 @@ export class LogAdapter implements Adapter<CampaignDoc> {
   private lastSeq = 0;
   private snapshotSeq = 0;
   private torn: { offset: number; length: number } | undefined;
+  /** The marker as read (null: none, or adopted), the mark of the journal's end, and the open marker file. */
+  private mark: ReadMark | null = null;
+  private endMark: Mark | null = null;
+  private marker: MarkerWriter | null = null;
+  private journalBase = 0;
+  private readSeq = 0;
+  /** What the disk work under way is doing, for the message if it fails (the hot path's calls are not wrapped). */
+  private doing = '';
+  private readonly says: Record<'fence' | 'append' | 'sync' | 'mark' | 'cut' | 'close', string>;
   private readonly s: AdapterStats = { appendedBytes: 0, appends: 0, compactions: 0, snapshotBytes: 0, journalBytes: 0, journalRecords: 0 };
 
   constructor(fs: StoreFs, files: StoreFiles, policy: CompactionPolicy) {
     this.fs = fs;
     this.files = files;
     this.policy = policy;
+    this.says = {
+      fence: `checking the lock ${files.lock} and the size of ${files.journal}`,
+      append: `appending to ${files.journal}`,
+      sync: `syncing ${files.journal} to disk`,
+      mark: `updating the durability marker ${files.marker}`,
+      cut: `cutting the torn last line off ${files.journal}`,
+      close: `closing ${files.journal}`,
+    };
   }
 
   get stats(): Readonly<AdapterStats> {
@@ -118,8 +147,10 @@ export class LogAdapter implements Adapter<CampaignDoc> {
 
   async read(): Promise<CampaignDoc> {
     const { fs, files } = this;
-    // Journal before snapshot: if a writer compacts in between, the newer snapshot covers every record of
-    // the older journal, so a reader never sees a gap.
+    // Marker, then journal, then snapshot. A writer rewrites the marker only once its journal write is
+    // durable, so the journal read next holds at least what this mark names; and if a writer compacts in
+    // between, the newer snapshot covers every record of the older journal, so a reader never sees a gap.
+    const mark = await this.readMark();
     const journalRaw = await fs.readFile(files.journal);
     const snap = await readSealed(fs, files.snapshot, 'hvroll-snapshot');
     const meta = await readSealed(fs, files.meta, 'hvroll-campaign');
@@ -183,7 +214,16 @@ export class LogAdapter implements Adapter<CampaignDoc> {
       seq = r.seq;
       applied = true;
     }
-    if (j.torn !== undefined && !this.allowTornTail) {
+    if (mark !== null) {
+      const behind = checkMark(mark, j, snapSeq, seq, files);
+      if (behind !== undefined) throw behind;
+    } else if (j.header.marked && !this.adoptMarker) {
+      throw missingMarker(files);
+    }
+    // With a marker, a torn last line follows the last acknowledged record (checked just above): an
+    // interrupted write, whoever holds the lock. Without one (a store written before markers), only a
+    // crashed writer's lock left behind says so.
+    if (j.torn !== undefined && mark === null && !this.allowTornTail) {
       throw corruptFile(
         { file: files.journal, offset: j.torn.offset, problem: `the last line is cut short (${j.torn.length} bytes, no newline) although no writer holds the campaign lock, so it is not an interrupted write: the file was truncated` },
         `Restore ${files.journal} from a backup. Only if you know hvroll was killed while writing and its lock file was removed by hand, reopen accepting the torn line (acceptTornTail) — it was never acknowledged.`,
@@ -195,8 +235,12 @@ export class LogAdapter implements Adapter<CampaignDoc> {
       );
     }
     this.lastSeq = seq;
+    this.readSeq = seq;
     this.snapshotSeq = snapSeq;
     this.torn = j.torn;
+    this.mark = mark;
+    this.endMark = markOf(j, state.epoch);
+    this.journalBase = j.header.base;
     this.s.snapshotBytes = snap.bytes;
     this.s.journalBytes = j.validLength;
     this.s.journalRecords = j.records.length;
@@ -204,8 +248,28 @@ export class LogAdapter implements Adapter<CampaignDoc> {
     return this.doc;
   }
 
+  /** The marker, or null when there is none (or it is unreadable and being adopted). */
+  private async readMark(): Promise<ReadMark | null> {
+    try {
+      return await readMarker(this.fs, this.files);
+    } catch (e) {
+      if (!this.adoptMarker) throw e;
+      this.warnings.push(`${this.files.marker}: unreadable, replaced by a new marker at the end of ${this.files.journal} (adopted)`);
+      return null;
+    }
+  }
+
   /** Opens the journal for appending; drops a torn tail first (we hold the lock, and it was never acknowledged). */
   async openForAppend(): Promise<void> {
+    try {
+      await this.openFiles();
+    } catch (e) {
+      throw mapFsFault(e, this.doing, this.files.dir);
+    }
+  }
+
+  private async openFiles(): Promise<void> {
+    this.doing = this.says.cut;
     if (this.torn !== undefined) {
       const f = await this.fs.openAppend(this.files.journal);
       try {
@@ -217,6 +281,14 @@ export class LogAdapter implements Adapter<CampaignDoc> {
       this.torn = undefined;
     }
     this.file = await this.fs.openAppend(this.files.journal);
+    this.doing = this.says.mark;
+    if (this.mark !== null) {
+      this.marker = await openMarker(this.fs, this.files, this.mark);
+    } else {
+      // A store written before markers existed, or one being adopted: the marker starts at the journal's end.
+      this.marker = await createMarker(this.fs, this.files, this.doc!.meta.campaignId, this.endMark!);
+      this.warnings.push(`${this.files.marker}: durability marker created at record ${this.endMark!.seq} (${this.endMark!.length} bytes of ${this.files.journal})`);
+    }
   }
 
   /** Queues one op (its JSON text); the next write() makes it durable. */
@@ -240,8 +312,11 @@ export class LogAdapter implements Adapter<CampaignDoc> {
       else await this.chain;
     } finally {
       const f = this.file;
+      const m = this.marker;
       this.file = null;
-      if (f !== null) await f.close();
+      this.marker = null;
+      if (f !== null) await f.close().catch(() => undefined);
+      if (m !== null) await m.close().catch(() => undefined);
     }
   }
 
@@ -255,7 +330,8 @@ export class LogAdapter implements Adapter<CampaignDoc> {
       if (this.broken !== null) throw this.broken;
       try {
         return await task();
-      } catch (e) {
+      } catch (raw) {
+        const e = mapFsFault(raw, this.doing, this.files.dir);
         this.broken = e instanceof Error ? e : storeError(String(e));
         throw e;
       }
@@ -275,10 +351,24 @@ export class LogAdapter implements Adapter<CampaignDoc> {
     const ops = this.pending;
     this.pending = [];
     let text = '';
-    for (const op of ops) text += encodeRecord(++this.lastSeq, this.epoch, op);
+    let line = '';
+    for (const op of ops) text += line = encodeRecord(++this.lastSeq, this.epoch, op);
     const bytes = Buffer.from(text);
-    await file.append(bytes);
-    await file.datasync();
+    const start = this.s.journalBytes;
+    try {
+      this.doing = this.says.append;
+      await file.append(bytes);
+      this.doing = this.says.sync;
+      await file.datasync();
+    } catch (e) {
+      await this.rollBack(file, start);
+      throw e;
+    }
+    // The records are durable; the write is acknowledged once the marker names them. If the marker update
+    // fails, the records stay: the marker may name them or not (a failed fdatasync may still reach the disk),
+    // and the journal holds them either way.
+    this.doing = this.says.mark;
+    await this.marker!.write({ epoch: this.epoch, base: this.journalBase, seq: this.lastSeq, length: start + bytes.length, last: lineCrc(line) });
     this.s.appendedBytes += bytes.length;
     this.s.appends++;
     this.s.journalBytes += bytes.length;
@@ -291,8 +381,23 @@ export class LogAdapter implements Adapter<CampaignDoc> {
     }
   }
 
+  /**
+   * After a failed append: cut the journal back to its last acknowledged record (a partial line would
+   * otherwise stay behind). Best effort — on a failing disk the cut may fail too, and then the marker tells
+   * the unacknowledged tail from damage on the next open.
+   */
+  private async rollBack(file: AppendFile, length: number): Promise<void> {
+    try {
+      await this.checkLock(); // never cut a journal another writer has taken over
+      if ((await file.size()) > length) await file.truncate(length);
+    } catch (e) {
+      this.warnings.push(`${this.files.journal}: could not cut the unacknowledged tail back to ${length} bytes (${e instanceof Error ? e.message : String(e)}); the durability marker tells it apart on the next open`);
+    }
+  }
+
   /** A superseded writer must not write late: the lock must still name us, and nobody else may have appended. */
   private async fence(file: AppendFile): Promise<void> {
+    this.doing = this.says.fence;
     const [, size] = await Promise.all([this.checkLock(), file.size()]);
     if (size === this.s.journalBytes) return;
     if (size < this.s.journalBytes) {
@@ -347,18 +452,28 @@ export class LogAdapter implements Adapter<CampaignDoc> {
       doc.segments = segments;
     }
     const snapBytes = await writeSealedAtomic(this.fs, this.files.snapshot, 'hvroll-snapshot', { seq, epoch }, stateJson);
-    const journalBytes = await writeFreshJournal(this.fs, this.files.journal, { campaignId: doc.meta.campaignId, base: seq });
+    const fresh = await writeFreshJournal(this.fs, this.files.journal, { campaignId: doc.meta.campaignId, base: seq, marked: true });
     const old = this.file;
     this.file = await this.fs.openAppend(this.files.journal);
+    this.doing = this.says.close;
     await old.close();
     this.snapshotSeq = seq;
+    this.journalBase = seq;
     this.s.snapshotBytes = snapBytes;
-    this.s.journalBytes = journalBytes;
+    this.s.journalBytes = fresh.length;
+    // A crash before this leaves the old mark, whose record is in the new snapshot: still true.
+    this.doing = this.says.mark;
+    await this.marker!.write({ epoch: this.epoch, base: seq, seq, length: fresh.length, last: fresh.crc });
     this.s.journalRecords = 0;
     this.s.compactions++;
   }
 
   get sequence(): { last: number; snapshot: number } {
     return { last: this.lastSeq, snapshot: this.snapshotSeq };
+  }
+
+  /** The last sequence number the journal reached when it was read (before this writer added anything). */
+  get reachedOnRead(): number {
+    return this.readSeq;
   }
 }

@@ -1,6 +1,7 @@
 // The few filesystem calls the store makes, behind an interface so a test can inject a filesystem that
-// loses unsynced data on a simulated crash. Everything durable goes through append+datasync or
-// writeNew (fsync) + rename + syncDir.
+// loses unsynced data on a simulated crash (or fails with EIO). Everything durable goes through
+// append+datasync, writeAt+datasync (the durability marker, rewritten in place) or writeNew (fsync) +
+// rename + syncDir.
 //
 // The calls made on every checkpoint besides the fdatasync — stat of the lock, fstat of the journal, and the
 // append of a few hundred bytes to the page cache — are synchronous: each takes microseconds, where a trip
@@ -23,6 +24,15 @@ export interface AppendFile {
   close(): Promise<void>;
 }
 
+/** A small file rewritten in place at fixed offsets (pwrite): the durability marker (marker.ts). */
+export interface InPlaceFile {
+  /** pwrite(2) of `data` at `offset`; the file keeps its size when the range is inside it. */
+  writeAt(data: Uint8Array, offset: number): Promise<void>;
+  /** fdatasync: the written bytes survive power loss once this resolves. */
+  datasync(): Promise<void>;
+  close(): Promise<void>;
+}
+
 /** What identifies one version of a file: a replaced (renamed over) or rewritten file changes at least one field. */
 export interface FileIdentity {
   ino: number;
@@ -36,9 +46,14 @@ export interface StoreFs {
   readFile(path: string): Promise<Uint8Array | null>;
   /** stat(2) of a path, or null when it does not exist (one cheap call: the lock check before every append). */
   identity(path: string): Promise<FileIdentity | null>;
-  /** Creates a new file with this content and fsyncs it; fails with code EEXIST if it exists (O_EXCL). */
+  /**
+   * Creates a new file with this content and fsyncs it; fails with code EEXIST if it exists (O_EXCL). A write
+   * or sync that fails (ENOSPC, EIO) removes the file it created: no half-written file is left behind.
+   */
   writeNew(path: string, data: Uint8Array): Promise<void>;
   openAppend(path: string): Promise<AppendFile>;
+  /** Opens an existing file for in-place writes (no create, no truncate, no O_APPEND). */
+  openInPlace(path: string): Promise<InPlaceFile>;
   /** rename(2): atomic replace of a file, or of an empty directory by a directory. */
   rename(from: string, to: string): Promise<void>;
   /** Removes a file; a missing file is not an error. */
@@ -74,9 +89,13 @@ export const nodeFs: StoreFs = {
     try {
       await fh.writeFile(data);
       await fh.sync();
-    } finally {
-      await fh.close();
+    } catch (e) {
+      // We created it (O_EXCL), so it is ours to remove: an empty lock or a partial temp file would outlive us.
+      await fh.close().catch(() => undefined);
+      await fsp.unlink(path).catch(() => undefined);
+      throw e;
     }
+    await fh.close();
   },
   async openAppend(path) {
     // No O_CREAT: the journal is created only by `create` or by a rotation; a missing one is an error.
@@ -92,6 +111,18 @@ export const nodeFs: StoreFs = {
         await fh.truncate(length);
         await fh.sync();
       },
+      close: () => fh.close(),
+    };
+  },
+  async openInPlace(path) {
+    const fh = await fsp.open(path, constants.O_WRONLY);
+    return {
+      // Synchronous like append: a few hundred bytes into the page cache.
+      async writeAt(data, offset) {
+        let off = 0;
+        while (off < data.length) off += writeSync(fh.fd, data, off, data.length - off, offset + off);
+      },
+      datasync: () => fh.datasync(),
       close: () => fh.close(),
     };
   },

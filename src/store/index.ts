@@ -1,6 +1,6 @@
 // Public surface of the campaign store.
-export { CampaignStore, breakLock, listCampaigns, stepKey } from './store.ts';
-export type { BreakLockOptions, CampaignSummary, CreateInit, JournalFilter, OpenOptions, StoreOptions } from './store.ts';
+export { CampaignStore, adoptStore, breakLock, listCampaigns, stepKey } from './store.ts';
+export type { BreakLockOptions, CampaignSummary, CreateInit, JournalFilter, OpenOptions, StoreOptions, TakeOver } from './store.ts';
 export type {
   Approval,
   AuditEvent,

@@ -1,9 +1,11 @@
 // journal.ndjson: one sealed JSON object per line. Line 1 is a header naming the campaign and the snapshot
 // sequence number the journal continues from; every later line is one op:
-//   {"kind":"hvroll-journal","format":2,"campaignId":"c1","base":120,"crc":"…"}
+//   {"kind":"hvroll-journal","format":2,"campaignId":"c1","base":120,"marked":true,"crc":"…"}
 //   {"seq":121,"epoch":3,"op":{"t":"group",…},"crc":"…"}
 // Appends are whole lines; a crash mid-append leaves at most one torn LAST line (no newline), which was
-// never acknowledged and is ignored. Anything else that does not verify is damage and is refused.
+// never acknowledged and is ignored. Anything else that does not verify is damage and is refused. How far
+// the journal must reach — its last acknowledged record — is kept outside it, in the durability marker
+// (marker.ts): `"marked":true` says this store keeps one (journals written before it have no such field).
 
 import { dirname } from 'node:path';
 import { seal, unseal } from './crc.ts';
@@ -16,6 +18,8 @@ export interface JournalHeader {
   campaignId: string;
   /** Sequence number of the snapshot this journal continues; its first record is base + 1 (or lower, already in the snapshot). */
   base: number;
+  /** The store keeps a durability marker (absent in journals written before markers existed: false). */
+  marked: boolean;
 }
 
 export interface JournalRecord {
@@ -25,10 +29,16 @@ export interface JournalRecord {
   /** 1-based line number and byte offset, for error messages. */
   line: number;
   offset: number;
+  /** Byte offset just past its newline, and its checksum (what the durability marker names). */
+  end: number;
+  crc: string;
 }
 
 export interface ParsedJournal {
   header: JournalHeader;
+  /** The header line's checksum, and the offset just past it. */
+  headerCrc: string;
+  headerEnd: number;
   records: JournalRecord[];
   /** Bytes up to the end of the last complete line. */
   validLength: number;
@@ -39,16 +49,28 @@ export interface ParsedJournal {
 const NEWLINE = 0x0a;
 
 export function encodeHeader(h: JournalHeader): string {
-  return `${seal(JSON.stringify({ kind: 'hvroll-journal', format: STORE_FORMAT, campaignId: h.campaignId, base: h.base }))}\n`;
+  const fields = { kind: 'hvroll-journal', format: STORE_FORMAT, campaignId: h.campaignId, base: h.base, ...(h.marked ? { marked: true } : {}) };
+  return `${seal(JSON.stringify(fields))}\n`;
 }
 
 export function encodeRecord(seq: number, epoch: number, opJson: string): string {
   return `${seal(`{"seq":${seq},"epoch":${epoch},"op":${opJson}}`)}\n`;
 }
 
-/** Replaces the journal by a fresh one holding only the header (atomic; used by create and compaction). */
-export async function writeFreshJournal(fs: StoreFs, path: string, h: JournalHeader): Promise<number> {
-  const bytes = Buffer.from(encodeHeader(h));
+/** The checksum of an encoded line (with its newline): `…,"crc":"1c291ca3"}\n`. */
+export function lineCrc(line: string): string {
+  return line.slice(-11, -3);
+}
+
+/** The checksum of a verified line's bytes (without its newline). */
+function crcOfLine(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset + bytes.byteLength - 10, 8).toString('latin1');
+}
+
+/** Replaces the journal by a fresh one holding only the header (atomic; used by create and compaction). Returns its length and checksum. */
+export async function writeFreshJournal(fs: StoreFs, path: string, h: JournalHeader): Promise<{ length: number; crc: string }> {
+  const text = encodeHeader(h);
+  const bytes = Buffer.from(text);
   const tmp = tempName(path);
   try {
     await fs.writeNew(tmp, bytes);
@@ -58,7 +80,7 @@ export async function writeFreshJournal(fs: StoreFs, path: string, h: JournalHea
     throw e;
   }
   await fs.syncDir(dirname(path));
-  return bytes.length;
+  return { length: bytes.length, crc: lineCrc(text) };
 }
 
 function isInt(x: unknown): x is number {
@@ -93,12 +115,12 @@ export function decodeLine(bytes: Uint8Array, path: string, line: number, offset
   return parsed as Record<string, unknown>;
 }
 
-function toRecord(o: Record<string, unknown>, path: string, line: number, offset: number): JournalRecord {
+function toRecord(o: Record<string, unknown>, path: string, line: number, offset: number, end: number, crc: string): JournalRecord {
   const op = o.op as { t?: unknown } | undefined;
   if (!isInt(o.seq) || !isInt(o.epoch) || typeof op !== 'object' || op === null || typeof op.t !== 'string') {
     throw corruptFile({ file: path, line, offset, problem: 'the line is not a journal record (needs seq, epoch, op)' });
   }
-  return { seq: o.seq, epoch: o.epoch, op: op as Op, line, offset };
+  return { seq: o.seq, epoch: o.epoch, op: op as Op, line, offset, end, crc };
 }
 
 /**
@@ -117,7 +139,8 @@ export function parseRecords(
   for (;;) {
     const nl = raw.indexOf(NEWLINE, pos);
     if (nl < 0) break;
-    records.push(toRecord(decodeLine(raw.subarray(pos, nl), path, line, pos), path, line, pos));
+    const bytes = raw.subarray(pos, nl);
+    records.push(toRecord(decodeLine(bytes, path, line, pos), path, line, pos, nl + 1, crcOfLine(bytes)));
     pos = nl + 1;
     line++;
   }
@@ -137,7 +160,8 @@ export function parseJournal(raw: Uint8Array, path: string): ParsedJournal {
     const nul = nulProblem(raw);
     throw corruptFile({ file: path, line: 1, offset: 0, problem: nul ?? 'the header line is incomplete: the file was truncated' });
   }
-  const h = decodeLine(raw.subarray(0, nl), path, 1, 0);
+  const headerBytes = raw.subarray(0, nl);
+  const h = decodeLine(headerBytes, path, 1, 0);
   if (h.kind !== 'hvroll-journal' || typeof h.campaignId !== 'string' || !isInt(h.base)) {
     throw corruptFile({ file: path, line: 1, offset: 0, problem: 'the first line is not a journal header' });
   }
@@ -148,5 +172,5 @@ export function parseJournal(raw: Uint8Array, path: string): ParsedJournal {
     );
   }
   const body = parseRecords(raw, path, nl + 1, 2);
-  return { header: { campaignId: h.campaignId, base: h.base }, ...body };
+  return { header: { campaignId: h.campaignId, base: h.base, marked: h.marked === true }, headerCrc: crcOfLine(headerBytes), headerEnd: nl + 1, ...body };
 }

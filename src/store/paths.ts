@@ -1,7 +1,7 @@
 // Where stores live. One directory per campaign; `--state <dir>` (CLI) replaces the root.
 
 import { homedir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import { HvrollError } from '../model/errors.ts';
 
 /** `$XDG_DATA_HOME/hvroll/campaigns`, else `~/.local/share/hvroll/campaigns` (XDG says: ignore a relative XDG_DATA_HOME). */
@@ -25,7 +25,10 @@ export function campaignDir(root: string, campaignId: string): string {
 
 /**
  * The files of one store. Written once: campaign.json, plan.json, and each history-<seq>.ndjson (history-file.ts).
- * Rewritten atomically: snapshot.json. Appended: journal.ndjson.
+ * Rewritten atomically: snapshot.json. Appended: journal.ndjson. Rewritten in place after every append: the
+ * durability marker, which lives outside the campaign directory, in the state root (<root>/.marks/<id>.mark,
+ * marker.ts), so that neither a cut journal nor a campaign directory restored from an older backup can take
+ * it along.
  */
 export const FILES = {
   meta: 'campaign.json',
@@ -35,6 +38,9 @@ export const FILES = {
   lock: 'lock',
 } as const;
 
+/** Directory of the durability markers, in the state root (hidden: `hvroll list` skips dot names). */
+export const MARKS_DIR = '.marks';
+
 export function storeFiles(dir: string) {
   return {
     dir,
@@ -43,6 +49,8 @@ export function storeFiles(dir: string) {
     snapshot: join(dir, FILES.snapshot),
     journal: join(dir, FILES.journal),
     lock: join(dir, FILES.lock),
+    marks: join(dirname(dir), MARKS_DIR),
+    marker: join(dirname(dir), MARKS_DIR, `${basename(dir)}.mark`),
   };
 }
 

@@ -1,5 +1,6 @@
 // Store errors an operator can act on: which file, what is wrong, what to do. All are HvrollError('store').
 
+import { basename } from 'node:path';
 import { HvrollError } from '../model/errors.ts';
 
 const KEEP = 'Nothing was changed on disk.';
@@ -56,4 +57,77 @@ export function jsonProblem(text: string): string | undefined {
   } catch (e) {
     return parseProblem(e);
   }
+}
+
+/**
+ * Errno codes that say the disk or filesystem under the store failed us, not that hvroll has a bug. (EACCES,
+ * ENOTDIR and the like are a wrong --state path: the CLI reports those as such, src/cli/report-error.ts.)
+ */
+const FS_FAULTS: Record<string, { what: (dir: string) => string; fix: (dir: string) => string }> = {
+  ENOSPC: {
+    what: (dir) => `the state directory ${dir} is full (no space left on device)`,
+    fix: (dir) => `free space on the filesystem holding ${dir} (df -h ${dir})`,
+  },
+  EDQUOT: {
+    what: (dir) => `the disk quota for the state directory ${dir} is exhausted`,
+    fix: (dir) => `free space or raise the quota of the user running hvroll on the filesystem holding ${dir}`,
+  },
+  EFBIG: {
+    what: (dir) => `a file in the state directory ${dir} reached the file size limit`,
+    fix: () => 'raise the file size limit (ulimit -f) of the user running hvroll',
+  },
+  EIO: {
+    what: (dir) => `an I/O error on the disk holding the state directory ${dir}`,
+    fix: (dir) => `check the disk (dmesg, smartctl) and the filesystem holding ${dir}, and repair it or move the state root to a healthy disk (with its .marks directory)`,
+  },
+  EROFS: {
+    what: (dir) => `the state directory ${dir} is on a read-only filesystem (a filesystem is remounted read-only after disk errors)`,
+    fix: (dir) => `check dmesg for disk errors and remount the filesystem holding ${dir} read-write`,
+  },
+  EMFILE: {
+    what: () => 'hvroll has too many open files',
+    fix: () => 'raise the open file limit (ulimit -n)',
+  },
+  ENFILE: {
+    what: () => 'the system has too many open files',
+    fix: () => "close other programs' files or raise fs.file-max",
+  },
+};
+
+export function errnoCode(e: unknown): string | undefined {
+  const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** True for an errno failure of the disk or filesystem (ENOSPC, EIO, EROFS, …), as opposed to a logic outcome (EEXIST, ENOENT). */
+export function isFsFault(e: unknown): boolean {
+  const code = errnoCode(e);
+  return code !== undefined && code in FS_FAULTS;
+}
+
+/** What the failed call was part of: a store write, building a new store, a read, or an operator's request file. */
+export type FsFailureKind = 'write' | 'create' | 'read' | 'request';
+
+const AFTER: Record<FsFailureKind, (id: string) => { state: string; then: string }> = {
+  write: (id) => ({
+    state: 'The write was not acknowledged, so nothing that depended on it ran, and every acknowledged record is intact: the store stays resumable once the cause is fixed.',
+    then: `then continue with \`hvroll resume ${id}\``,
+  }),
+  create: () => ({ state: 'Nothing was created: the campaign has not started, and no host was touched.', then: 'then start the campaign again (hvroll run …)' }),
+  read: () => ({ state: 'Nothing was changed on disk.', then: 'then try again' }),
+  request: () => ({ state: 'The request was not delivered: the campaign goes on as before.', then: 'then send the request again' }),
+};
+
+/**
+ * A filesystem failure while the store reads or writes (`doing`: "appending to /s/c1/journal.ndjson"), as a
+ * store error an operator can act on. `dir` is the campaign directory; its name is the campaign id.
+ */
+export function fsFailure(e: unknown, doing: string, dir: string, kind: FsFailureKind = 'write'): HvrollError {
+  const code = errnoCode(e) ?? 'unknown';
+  const known = FS_FAULTS[code];
+  const what = known ? known.what(dir) : `the filesystem holding the state directory ${dir} failed (${code}: ${e instanceof Error ? e.message : String(e)})`;
+  const remedy = known ? known.fix(dir) : `fix the filesystem holding ${dir}`;
+  const after = AFTER[kind](basename(dir));
+  const fix = `${remedy}, ${after.then}`;
+  return new HvrollError('store', `${what}, while ${doing}. ${after.state}`, { details: { code, dir, doing, fix }, cause: e });
 }

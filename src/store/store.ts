@@ -26,10 +26,12 @@ import {
   type PersistedGroup,
 } from './doc.ts';
 import { isCode, nodeFs, type StoreFs } from './fs.ts';
+import { guardedFs, mapFsFault } from './guarded-fs.ts';
 import { readSegment, segmentSeq } from './history-file.ts';
 import { writeFreshJournal } from './journal-file.ts';
 import type { StepTally } from './live-journal.ts';
 import { LockSeen, acquireLock, checkLock, defaultLockEnv, describeLock, newLock, readLock, releaseLock, rewriteLock, type LockEnv, type LockInfo, type LockState } from './lock.ts';
+import { readMarker, writeMarkerFile } from './marker.ts';
 import { FILES, storeFiles, tempName } from './paths.ts';
 import { missingStore, storeError } from './problems.ts';
 import { readSealed, sealedData, writeSealedAtomic } from './sealed-file.ts';
@@ -47,9 +49,12 @@ export interface OpenOptions extends StoreOptions {
   readOnly?: boolean;
   /**
    * Accept a torn last journal line even though no lock shows a crashed writer (the operator knows one
-   * was killed mid-write). breakLock sets it: it has just removed that writer's lock.
+   * was killed mid-write). breakLock sets it: it has just removed that writer's lock. (Only stores without a
+   * durability marker need this: with one, the marker tells an interrupted write from a cut journal.)
    */
   acceptTornTail?: boolean;
+  /** Accept a missing or unreadable durability marker and start a new one (see `adoptStore`). */
+  adoptMarker?: boolean;
 }
 
 export interface CreateInit {
@@ -120,7 +125,7 @@ export class CampaignStore {
 
   /** Makes a new store in `dir` (absent or empty) and opens it for writing. Refuses if anything is there. */
   static async create(dir: string, init: CreateInit, opts: StoreOptions = {}): Promise<CampaignStore> {
-    const fs = opts.fs ?? nodeFs;
+    const fs = guardedFs(opts.fs ?? nodeFs, dir, true);
     const now = opts.now ?? (() => new Date());
     for (const k of ['campaignId', 'operator', 'planFingerprint', 'machineVersion'] as const) requireText(k, init[k]);
     if (init.plan === undefined) throw new HvrollError('internal', 'campaign store: plan is required');
@@ -152,7 +157,9 @@ export class CampaignStore {
       await writeSealedAtomic(fs, t.meta, 'hvroll-campaign', {}, JSON.stringify(meta));
       await writeSealedAtomic(fs, t.plan, 'hvroll-plan', {}, init.planJson ?? JSON.stringify(init.plan));
       await writeSealedAtomic(fs, t.snapshot, 'hvroll-snapshot', { seq: 0, epoch: 0 }, JSON.stringify(emptyState(0)));
-      await writeFreshJournal(fs, t.journal, { campaignId: init.campaignId, base: 0 });
+      const header = await writeFreshJournal(fs, t.journal, { campaignId: init.campaignId, base: 0, marked: true });
+      // The marker before the store appears: a crash never leaves a store that says it keeps one without it.
+      await writeMarkerFile(fs, storeFiles(dir), init.campaignId, { epoch: 0, base: 0, seq: 0, length: header.length, last: header.crc });
       await fs.rename(tmp, dir);
     } catch (e) {
       await fs.removeTree(tmp).catch(() => undefined);
@@ -167,12 +174,13 @@ export class CampaignStore {
 
   /** Opens an existing store; for writing (default) it takes the lock and bumps the epoch. Never creates one. */
   static async open(dir: string, opts: OpenOptions = {}): Promise<CampaignStore> {
-    const fs = opts.fs ?? nodeFs;
+    const fs = guardedFs(opts.fs ?? nodeFs, dir);
     const env = opts.lockEnv ?? defaultLockEnv;
     const now = opts.now ?? (() => new Date());
     const files = storeFiles(dir);
     const policy = { ...DEFAULT_COMPACTION, ...opts.compaction };
     const adapter = new LogAdapter(fs, files, policy);
+    adapter.adoptMarker = opts.adoptMarker === true;
     // lowdb needs default data; read() either returns the stored document or throws, so it is never used.
     const db = new Low<CampaignDoc>(adapter, { meta: {} as CampaignMeta, plan: null, ...liveState(emptyState(0)) });
 
@@ -216,7 +224,7 @@ export class CampaignStore {
     } catch (e) {
       await adapter.close(false).catch(() => undefined);
       await releaseLock(fs, files.lock, lock).catch(() => undefined);
-      throw e;
+      throw mapFsFault(e, `opening campaign store ${dir} for writing`, dir);
     }
   }
 
@@ -376,6 +384,11 @@ export class CampaignStore {
     return this.adapter.stats;
   }
 
+  /** The last journal record there was when the store was opened (before this writer added any). */
+  get openedAtRecord(): number {
+    return this.adapter.reachedOnRead;
+  }
+
   /** Rewrites the snapshot and empties the journal. */
   compact(): Promise<void> {
     if (this.lock === null) return Promise.reject(storeError('the campaign store is open read-only; it cannot compact'));
@@ -416,9 +429,32 @@ export class CampaignStore {
 }
 
 export interface BreakLockOptions extends StoreOptions {
-  /** Also break a lock whose holder is alive or on another host (the operator vouches it is gone). */
+  /**
+   * Also break a lock held on another host, whose process cannot be checked from here (the operator vouches
+   * it is gone). Never a lock whose holder is alive on this host: that one is refused, force or not.
+   */
   force?: boolean;
   reason?: string;
+}
+
+/** Refuses to break a lock whose holder may still run: alive here (always), or on another host (unless forced). */
+function refuseLiveHolder(held: LockState, lockPath: string, force: boolean): void {
+  if (held.state === 'alive') {
+    const pid = held.info.pid;
+    const fix = `stop that process first — \`hvroll pause\` lets its groups finish their current step; \`kill ${pid}\` only if it hangs — then unlock. --force is for a holder on another host, which cannot be checked from here.`;
+    throw storeError(`refusing to break the lock: ${describeLock(held, lockPath)} Process ${pid} is alive on this host, so the campaign is not orphaned, and --force does not override that: ${fix}`, { lock: held, fix });
+  }
+  if (held.state === 'remote' && !force) {
+    throw storeError(`refusing to break a lock that may be in use: ${describeLock(held, lockPath)}`, { lock: held });
+  }
+}
+
+/** What an unlock found and did. */
+export interface TakeOver {
+  /** The lock that was broken, or null when there was none (adopt only). */
+  previous: LockState | null;
+  /** Why the durability marker was replaced (adopt), or null when it was kept. */
+  adopted: 'missing' | 'unreadable' | null;
 }
 
 /**
@@ -426,39 +462,71 @@ export interface BreakLockOptions extends StoreOptions {
  * first act of a new writer epoch, which fences off the old holder if it ever wakes up).
  */
 export async function breakLock(dir: string, operator: string, opts: BreakLockOptions = {}): Promise<{ previous: LockState }> {
-  const fs = opts.fs ?? nodeFs;
+  const r = await takeOver(dir, operator, opts, false);
+  return { previous: r.previous! };
+}
+
+/**
+ * `hvroll unlock --adopt`: accepts a store whose durability marker is missing (moved here without it) or
+ * unreadable, as it is, and starts a new marker at its journal's end — audited, with the operator's name.
+ * Breaks the lock too if there is one (same rules as breakLock). A marker that reads fine is never replaced:
+ * a journal that ends before what it names stays refused.
+ */
+export async function adoptStore(dir: string, operator: string, opts: BreakLockOptions = {}): Promise<TakeOver> {
+  return takeOver(dir, operator, opts, true);
+}
+
+async function takeOver(dir: string, operator: string, opts: BreakLockOptions, adopt: boolean): Promise<TakeOver> {
+  const fs = guardedFs(opts.fs ?? nodeFs, dir);
   const env = opts.lockEnv ?? defaultLockEnv;
   const now = opts.now ?? (() => new Date());
-  const lockPath = storeFiles(dir).lock;
+  const files = storeFiles(dir);
+  const lockPath = files.lock;
   requireText('operator', operator);
   const held = await readLock(fs, lockPath, env);
-  if (held === null) throw storeError(`there is no lock to break at ${lockPath}`, { dir });
-  if ((held.state === 'alive' || held.state === 'remote') && opts.force !== true) {
-    throw storeError(`refusing to break a lock that may be in use: ${describeLock(held, lockPath)}`, { lock: held });
+  if (held !== null) refuseLiveHolder(held, lockPath, opts.force === true);
+  let adopted: TakeOver['adopted'] = null;
+  if (adopt) {
+    adopted = await readMarker(fs, files).then(
+      (m) => (m === null ? 'missing' : null),
+      () => 'unreadable' as const,
+    );
+    if (adopted === null && held === null) {
+      throw new HvrollError('usage', `nothing to adopt: the durability marker ${files.marker} of ${dir} is readable (and the store is not locked). A store it refuses cannot be adopted: restore a newer copy of the campaign directory instead.`);
+    }
+  } else if (held === null) {
+    throw storeError(`there is no lock to break at ${lockPath}`, { dir, noLock: true });
   }
   // The store must be readable first: never leave a damaged store unlocked with no record of why.
-  const ro = await CampaignStore.open(dir, { ...opts, readOnly: true, acceptTornTail: true });
+  const ro = await CampaignStore.open(dir, { ...opts, readOnly: true, acceptTornTail: true, adoptMarker: adopted !== null });
   await ro.close();
-  const again = await readLock(fs, lockPath, env);
-  const same =
-    again !== null &&
-    (again.state === 'unreadable' ? held.state === 'unreadable' && again.raw === held.raw : held.state !== 'unreadable' && again.info.token === held.info.token);
-  if (!same) throw storeError(`the lock ${lockPath} changed while breaking it; look at it again (hvroll status)`, { before: held, after: again });
-  await fs.unlink(lockPath);
-  await fs.syncDir(dir);
+  if (held !== null) {
+    const again = await readLock(fs, lockPath, env);
+    const same =
+      again !== null &&
+      (again.state === 'unreadable' ? held.state === 'unreadable' && again.raw === held.raw : held.state !== 'unreadable' && again.info.token === held.info.token);
+    if (!same) throw storeError(`the lock ${lockPath} changed while breaking it; look at it again (hvroll status)`, { before: held, after: again });
+    await fs.unlink(lockPath);
+    await fs.syncDir(dir);
+  }
   // The broken lock's holder may have died mid-append: its torn last line is expected, never acknowledged.
-  const store = await CampaignStore.open(dir, { ...opts, acceptTornTail: true });
+  const store = await CampaignStore.open(dir, { ...opts, acceptTornTail: true, adoptMarker: adopted !== null });
   try {
-    await store.recordAudit({
-      at: now().toISOString(),
-      operator,
-      action: 'lock-broken',
-      details: { previous: held.state === 'unreadable' ? { unreadable: held.raw } : { ...held.info, state: held.state }, force: opts.force === true, reason: opts.reason ?? null },
-    });
+    if (held !== null) {
+      await store.recordAudit({
+        at: now().toISOString(),
+        operator,
+        action: 'lock-broken',
+        details: { previous: held.state === 'unreadable' ? { unreadable: held.raw } : { ...held.info, state: held.state }, force: opts.force === true, reason: opts.reason ?? null },
+      });
+    }
+    if (adopted !== null) {
+      await store.recordAudit({ at: now().toISOString(), operator, action: 'store-adopted', details: { marker: adopted, markerFile: files.marker, journalEndsAtRecord: store.openedAtRecord, reason: opts.reason ?? null } });
+    }
   } finally {
     await store.close();
   }
-  return { previous: held };
+  return { previous: held, adopted };
 }
 
 export interface CampaignSummary {

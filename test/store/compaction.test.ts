@@ -1,8 +1,8 @@
 import test from 'ava';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CampaignStore } from '../../src/store/index.ts';
-import { countingFs, crashCopy, sampleInit, tempRoot } from './helpers.ts';
+import { copyStore, countingFs, crashCopy, sampleInit, tempRoot } from './helpers.ts';
 
 function journalLines(dir: string): number {
   return readFileSync(join(dir, 'journal.ndjson'), 'utf8').split('\n').filter(Boolean).length;
@@ -52,7 +52,7 @@ test('a crash between the snapshot rename and the journal rotation replays witho
   await store.close();
   // State after "snapshot renamed, crash before the fresh journal": new snapshot, old journal.
   const crashed = join(root, 'crashed');
-  cpSync(dir, crashed, { recursive: true });
+  copyStore(dir, crashed);
   writeFileSync(join(crashed, 'journal.ndjson'), oldJournal);
   const r = await CampaignStore.open(crashed);
   t.is((await r.journal()).length, 5);

@@ -5,7 +5,7 @@ import { HvrollError } from '../../src/model/errors.ts';
 import { seal } from '../../src/store/crc.ts';
 import { CampaignStore, breakLock } from '../../src/store/index.ts';
 import type { LockEnv } from '../../src/store/index.ts';
-import { crashCopy, fingerprint, sampleInit, tempRoot } from './helpers.ts';
+import { crashCopy, fingerprint, makeLegacy, markerOf, sampleInit, tempRoot } from './helpers.ts';
 import { hostname } from 'node:os';
 
 /** A store as a crash leaves it: a compacted snapshot with content, plus journal records after it. */
@@ -143,16 +143,35 @@ test('torn last line (crash mid-append, lock left behind): ignored with a warnin
   t.is(after.audit().at(-1)?.action, 'lock-broken');
 });
 
-test('a cut-off last line with no lock behind it is refused: it cannot be an interrupted write', async (t) => {
+test('a store without a durability marker (written before markers): a cut-off last line with no lock behind it is refused', async (t) => {
   const dir = await crashedStore(tempRoot(t));
+  makeLegacy(dir);
   appendFileSync(join(dir, 'journal.ndjson'), '{"seq":13,"epo');
   const before = fingerprint(dir);
   await t.throwsAsync(CampaignStore.open(dir, { readOnly: true }), { message: /cut short .* no writer holds the campaign lock/ });
   await t.throwsAsync(CampaignStore.open(dir), { message: /cut short/ });
   t.deepEqual(fingerprint(dir), before);
+  t.false(existsSync(markerOf(dir)), 'a refused open creates no marker');
   const accepted = await CampaignStore.open(dir, { acceptTornTail: true });
   t.regex(accepted.warnings().join('\n'), /cut off the torn last line/);
+  t.regex(accepted.warnings().join('\n'), /durability marker created at record/);
   await accepted.close();
+  t.true(existsSync(markerOf(dir)), 'the first writer gives an old store its marker');
+});
+
+test('with a durability marker, a cut-off line after the last acknowledged record is an unacknowledged write, lock or not: dropped with a warning', async (t) => {
+  const dir = await crashedStore(tempRoot(t));
+  const expected = await CampaignStore.open(dir, { readOnly: true });
+  const journalBefore = await expected.journal();
+  await expected.close();
+  appendFileSync(join(dir, 'journal.ndjson'), '{"seq":13,"epo');
+  const ro = await CampaignStore.open(dir, { readOnly: true });
+  t.deepEqual(await ro.journal(), journalBefore);
+  t.regex(ro.warnings().join('\n'), /torn last line/);
+  const w = await CampaignStore.open(dir);
+  t.regex(w.warnings().join('\n'), /cut off the torn last line/);
+  await w.close();
+  t.true(readFileSync(join(dir, 'journal.ndjson'), 'utf8').endsWith('\n'));
 });
 
 test('a deleted store never looks like a new campaign: open refuses, and creates nothing', async (t) => {

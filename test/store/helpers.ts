@@ -2,13 +2,14 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ExecutionContext } from 'ava';
 import { nodeFs, type StoreFs } from '../../src/store/index.ts';
 import type { CreateInit } from '../../src/store/index.ts';
+import { encodeHeader } from '../../src/store/journal-file.ts';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -35,9 +36,41 @@ export function fingerprint(dir: string): Record<string, string> {
   return out;
 }
 
+/** The durability marker of the store in `dir` (in its state root). */
+export function markerOf(dir: string): string {
+  return join(dirname(dir), '.marks', `${basename(dir)}.mark`);
+}
+
+/** Copies a store's durability marker along with a copy of its directory (as an operator moving it would). */
+export function copyMarker(dir: string, to: string): void {
+  if (!existsSync(markerOf(dir))) return;
+  mkdirSync(dirname(markerOf(to)), { recursive: true });
+  cpSync(markerOf(dir), markerOf(to));
+}
+
+/**
+ * Turns a store into one as hvroll wrote it before durability markers: a journal header without `marked`, and
+ * no marker. Its records stay as they are.
+ */
+export function makeLegacy(dir: string): void {
+  const path = join(dir, 'journal.ndjson');
+  const text = readFileSync(path, 'utf8');
+  const nl = text.indexOf('\n');
+  const h = JSON.parse(text.slice(0, nl)) as { campaignId: string; base: number };
+  writeFileSync(path, encodeHeader({ campaignId: h.campaignId, base: h.base, marked: false }) + text.slice(nl + 1));
+  rmSync(markerOf(dir), { force: true });
+}
+
+/** A copy of a store's directory and its marker. */
+export function copyStore(dir: string, to: string): string {
+  cpSync(dir, to, { recursive: true });
+  copyMarker(dir, to);
+  return to;
+}
+
 /** What a kill -9 right now would leave on disk (every acknowledged write is synced): a copy without the live lock. */
 export function crashCopy(dir: string, to: string, keepLock = false): string {
-  cpSync(dir, to, { recursive: true });
+  copyStore(dir, to);
   if (!keepLock) rmSync(join(to, 'lock'), { force: true });
   return to;
 }

@@ -8,7 +8,7 @@ import { HvrollError } from '../../src/model/errors.ts';
 import { breakLock, CampaignStore } from '../../src/store/index.ts';
 import type { LockEnv } from '../../src/store/lock.ts';
 import { CrashableFs } from './crashable-fs.ts';
-import { crashCopy, fingerprint, sampleInit, tempRoot } from './helpers.ts';
+import { copyStore, crashCopy, fingerprint, sampleInit, tempRoot } from './helpers.ts';
 
 /** One group's whole life: an intent and outcome per step, then its final snapshot, settled. */
 async function groupLife(store: CampaignStore, g: number, steps = 3): Promise<void> {
@@ -114,7 +114,7 @@ test('a deleted history file is refused at open; a damaged one when the journal 
   const path = join(dir, file!);
 
   const deleted = join(root, 'deleted');
-  cpSync(dir, deleted, { recursive: true });
+  copyStore(dir, deleted);
   rmSync(join(deleted, file!));
   const before = fingerprint(deleted);
   for (const readOnly of [false, true]) {
@@ -132,7 +132,7 @@ test('a deleted history file is refused at open; a damaged one when the journal 
   };
   for (const [name, [damage, problem]] of Object.entries(damages)) {
     const d = join(root, name.replace(/\W/g, '-'));
-    cpSync(dir, d, { recursive: true });
+    copyStore(dir, d);
     writeFileSync(join(d, file!), damage(readFileSync(path)));
     const r = await CampaignStore.open(d, { readOnly: true });
     const err = await t.throwsAsync(r.journal(), { instanceOf: HvrollError });

@@ -15,7 +15,8 @@ test('lock: a second opener is refused while the first lives, and gets in once i
   t.truthy(lock.hostname && lock.startedAt);
   const err = await t.throwsAsync(CampaignStore.open(dir), { instanceOf: HvrollError, message: new RegExp(`in use by pid ${process.pid}`) });
   t.is(err?.kind, 'store');
-  await t.throwsAsync(breakLock(dir, 'bob'), { message: /refusing to break a lock that may be in use/ });
+  await t.throwsAsync(breakLock(dir, 'bob'), { message: /refusing to break the lock.*is alive on this host/ });
+  await t.throwsAsync(breakLock(dir, 'bob', { force: true }), { message: /--force does not override that/ }, 'force is for holders on other hosts');
   const reader = await CampaignStore.open(dir, { readOnly: true });
   t.is(reader.meta().campaignId, 'c1', 'readers do not need the lock');
   await first.close();
@@ -56,8 +57,9 @@ test('stale-epoch writer: a writer whose lock was broken cannot write late, and 
   const dir = join(tempRoot(t), 'c1');
   const old = await CampaignStore.create(dir, sampleInit());
   await old.recordAudit({ at: 't1', operator: 'alice', action: 'before-stop' });
-  // The old writer is "SIGSTOPped": the operator breaks its lock (force: its pid is alive) and a new writer starts.
-  await breakLock(dir, 'bob', { force: true, reason: 'runner frozen' });
+  // The old writer runs on another machine (seen from here), frozen: the operator breaks its lock with force
+  // (its process cannot be checked from here) and a new writer starts.
+  await breakLock(dir, 'bob', { force: true, reason: 'runner frozen', lockEnv: { hostname: 'elsewhere', pid: 1, isAlive: () => false } });
   const fresh = await CampaignStore.open(dir);
   t.true(fresh.epoch > old.epoch);
 

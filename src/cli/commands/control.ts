@@ -4,13 +4,14 @@
 
 import { Command } from 'commander';
 import { CAMPAIGN_KEY } from '../../engine/campaign-runner.ts';
-import { writeControlRequest, type ControlAction } from '../../engine/control.ts';
+import { writeControlRequest, type ControlAction, type ControlRequest } from '../../engine/control.ts';
 import { checkStoredPlan } from '../../engine/stored-plan.ts';
 import { closest } from '../../inventory/suggest.ts';
 import { HvrollError } from '../../model/errors.ts';
 import type { PlanFile } from '../../model/plan.ts';
+import { mapFsFault } from '../../store/guarded-fs.ts';
 import { campaignDir } from '../../store/paths.ts';
-import { breakLock, CampaignStore, listCampaigns } from '../../store/store.ts';
+import { adoptStore, breakLock, CampaignStore, listCampaigns } from '../../store/store.ts';
 import { operatorOf, stateRoot, withCampaignFlags, type CampaignFlags } from '../campaign-flags.ts';
 import type { CliIo } from '../io.ts';
 
@@ -18,6 +19,21 @@ async function isRunning(root: string, id: string): Promise<boolean> {
   const c = (await listCampaigns(root)).find((x) => x.id === id);
   if (!c) throw new HvrollError('usage', `no campaign ${id} in ${root} (see hvroll list)`);
   return c.lock?.state === 'alive' || c.lock?.state === 'remote';
+}
+
+async function isLocked(root: string, id: string): Promise<boolean> {
+  const c = (await listCampaigns(root)).find((x) => x.id === id);
+  if (!c) throw new HvrollError('usage', `no campaign ${id} in ${root} (see hvroll list)`);
+  return c.lock !== null;
+}
+
+/** A request file in the campaign directory; a full or failing disk there is a store error (exit 5), not a bug. */
+async function sendRequest(dir: string, req: ControlRequest): Promise<void> {
+  try {
+    await writeControlRequest(dir, req);
+  } catch (e) {
+    throw mapFsFault(e, `writing the ${req.action} request into ${dir}/control`, dir, 'request');
+  }
 }
 
 /** Final states: the campaign machine never leaves them, so a resume would end at once (nothing to act on). */
@@ -68,7 +84,7 @@ async function request(io: CliIo, flags: CampaignFlags, id: string, action: Cont
       if (plan.settings.twoPersonRule === true && operator === starter) {
         const reason = `the two-person rule is on: ${starter} started campaign ${id}, so another operator must approve ${group}`;
         // The refusal is an operator action too: recorded here, or by the runner (which refuses it again).
-        if (running) await writeControlRequest(campaignDir(root, id), { action, operator, at: new Date().toISOString(), group: group!, ...(comment ? { comment } : {}) });
+        if (running) await sendRequest(campaignDir(root, id), { action, operator, at: new Date().toISOString(), group: group!, ...(comment ? { comment } : {}) });
         else await store.recordAudit({ at: new Date().toISOString(), operator, action: 'approve', details: { group, result: `refused: ${reason}` } });
         throw new HvrollError('usage', `approval refused: ${reason} (hvroll approve ${id} ${group} --operator <someone else>)`);
       }
@@ -83,7 +99,7 @@ async function request(io: CliIo, flags: CampaignFlags, id: string, action: Cont
   } finally {
     await store.close();
   }
-  await writeControlRequest(campaignDir(root, id), { action, operator, at: new Date().toISOString(), ...(group ? { group } : {}), ...(comment ? { comment } : {}) });
+  await sendRequest(campaignDir(root, id), { action, operator, at: new Date().toISOString(), ...(group ? { group } : {}), ...(comment ? { comment } : {}) });
   io.stderr.write(running ? `${action} sent to campaign ${id}; it applies within a second (see hvroll status ${id})\n` : `campaign ${id} is not running: the ${action} applies when it is resumed (hvroll resume ${id})\n`);
 }
 
@@ -114,11 +130,26 @@ export function unlockCommand(io: CliIo): Command {
   return withCampaignFlags(new Command('unlock'))
     .description('Break the lock of a campaign whose runner died (kill -9, crash, power loss); recorded in the audit trail')
     .argument('<campaign>')
-    .option('--force', 'also break a lock held on another machine (make sure nothing runs the campaign there)')
-    .action(async (id: string, flags: CampaignFlags & { force?: boolean }) => {
+    .option('--force', 'also break a lock held on another machine, which cannot be checked from here (make sure nothing runs the campaign there); never a runner alive on this machine')
+    .option('--adopt', 'accept the campaign directory as it is although its durability marker is missing or unreadable (moved here without it): only if you know it is the newest copy; recorded in the audit trail')
+    .option('--reason <text>', 'why, for the audit trail')
+    .action(async (id: string, flags: CampaignFlags & { force?: boolean; adopt?: boolean; reason?: string }) => {
       const root = stateRoot(flags, io);
-      const { previous } = await breakLock(campaignDir(root, id), operatorOf(flags, io), { force: flags.force === true });
-      const who = 'info' in previous ? `pid ${previous.info.pid} on ${previous.info.hostname}` : 'an unreadable lock';
-      io.stderr.write(`lock of campaign ${id} broken (was held by ${who}); continue with hvroll resume ${id}\n`);
+      const dir = campaignDir(root, id);
+      const opts = { force: flags.force === true, ...(flags.reason === undefined ? {} : { reason: flags.reason }) };
+      const operator = operatorOf(flags, io);
+      if (flags.adopt !== true && !(await isLocked(root, id))) {
+        // Nothing to break (e.g. a runner that stopped on a full disk released it): say so, after checking the store reads.
+        await (await CampaignStore.open(dir, { readOnly: true })).close();
+        io.stderr.write(`campaign ${id} is not locked: nothing to break; continue with hvroll resume ${id}\n`);
+        return;
+      }
+      const { previous, adopted } = flags.adopt === true ? await adoptStore(dir, operator, opts) : { ...(await breakLock(dir, operator, opts)), adopted: null };
+      if (previous !== null) {
+        const who = 'info' in previous ? `pid ${previous.info.pid} on ${previous.info.hostname}` : 'an unreadable lock';
+        io.stderr.write(`lock of campaign ${id} broken (was held by ${who})\n`);
+      }
+      if (adopted !== null) io.stderr.write(`campaign store ${dir} adopted as it is (its durability marker was ${adopted}); a new marker starts at the end of its journal\n`);
+      io.stderr.write(`continue with hvroll resume ${id}\n`);
     });
 }
