@@ -26,6 +26,7 @@ import type { Runbook } from '../runbook/model.ts';
 import { campaignDir } from '../store/paths.ts';
 import { CampaignStore } from '../store/store.ts';
 import { systemClock, type Clock } from './clock.ts';
+import { crashPoint } from './crash-point.ts';
 import type { EngineDeps } from './deps.ts';
 import { MigrationLimiter } from './limiter.ts';
 import { checkStoredPlan } from './stored-plan.ts';
@@ -164,12 +165,14 @@ async function start(o: StartOptions): Promise<Session> {
       planJson: sealed.json,
       planFingerprint: plan.fingerprint,
       planSeal: sealed.seal,
+      start: { plan: o.planPath, runbook: runbookPath, runbookSha: sha256(runbook.text), vars },
       machineVersion: GROUP_MACHINE_VERSION,
     });
   } catch (e) {
     await executor.close();
     throw e;
   }
+  crashPoint('created');
   try {
     await store.recordAudit({
       at: new Date().toISOString(),
@@ -229,7 +232,8 @@ export async function resumeCampaign(o: ResumeOptions): Promise<Session> {
   let executor: Executor | null = null;
   try {
     const plan = store.plan() as PlanFile;
-    const run = store.audit().find((a) => a.action === 'run')?.details as RunRecord | undefined;
+    // campaign.json holds it since it was written with the store; older stores have only the run record.
+    const run = store.meta().start ?? (store.audit().find((a) => a.action === 'run')?.details as RunRecord | undefined);
     if (!run) throw new HvrollError('store', `campaign ${o.campaignId} has no record of how it was started; it cannot be resumed safely`);
     await checkStoredPlan(store, o.campaignId);
     const runbook = await loadRunbook(o.runbookPath ?? run.runbook);

@@ -29,7 +29,9 @@ export async function checkStoredPlan(store: CampaignStore, id: string, o: { uns
       'finish the campaign with the hvroll version that started it, or plan the hosts left again and start a new campaign',
     );
   }
-  if (run?.planSeal !== sealed) {
+  // The run record repeats the seal (a second place to alter); it may be missing only when campaign.json
+  // holds how the campaign started (a full disk refused the record right after the store was created).
+  if (run === undefined ? store.meta().start === undefined : run.planSeal !== sealed) {
     throw refuse(`the plan seal in ${files.meta} (${sealed}) is not the one in the run record of campaign ${id} (${run?.planSeal ?? 'none'}): the store was altered.`, RESTORE_STORE);
   }
   // The stored bytes give the seal at once; only if they do not is the plan serialised again (a plan.json

@@ -48,6 +48,11 @@ function isObject(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
+function isStart(x: unknown): boolean {
+  const s = x as Record<string, unknown>;
+  return isObject(x) && typeof s.plan === 'string' && typeof s.runbook === 'string' && typeof s.runbookSha === 'string' && isObject(s.vars) && Object.values(s.vars).every((v) => typeof v === 'string');
+}
+
 function checkMeta(data: unknown, file: string): CampaignMeta {
   const m = data as Partial<CampaignMeta>;
   if (
@@ -57,9 +62,10 @@ function checkMeta(data: unknown, file: string): CampaignMeta {
     typeof m.operator !== 'string' ||
     typeof m.planFingerprint !== 'string' ||
     typeof m.machineVersion !== 'string' ||
-    (m.planSeal !== undefined && typeof m.planSeal !== 'string')
+    (m.planSeal !== undefined && typeof m.planSeal !== 'string') ||
+    (m.start !== undefined && !isStart(m.start))
   ) {
-    throw corruptFile({ file, problem: 'campaign metadata is incomplete (needs campaignId, createdAt, operator, planFingerprint, machineVersion; planSeal, when present, a string)' });
+    throw corruptFile({ file, problem: 'campaign metadata is incomplete (needs campaignId, createdAt, operator, planFingerprint, machineVersion; planSeal and start, when present, well formed)' });
   }
   return m as CampaignMeta;
 }

@@ -19,6 +19,18 @@ export interface CampaignMeta {
   machineVersion: string;
   /** `sha256:` of the plan's canonical body (src/plan/seal.ts), set by `run`; resume checks plan.json against it. */
   planSeal?: string;
+  /**
+   * How `run` started the campaign (plan path, runbook, its hash, the variables), written with the store itself:
+   * resume needs it, so it must not depend on a later write (the `run` audit record) that a full disk can refuse.
+   */
+  start?: CampaignStart;
+}
+
+export interface CampaignStart {
+  plan: string;
+  runbook: string;
+  runbookSha: string;
+  vars: Record<string, string>;
 }
 
 /** What the engine saves per group: xstate's persisted snapshot, opaque to the store. */

@@ -16,6 +16,7 @@ import {
   type AuditEvent,
   type CampaignDoc,
   type CampaignMeta,
+  type CampaignStart,
   type HostRelease,
   type IntentEntry,
   type JournalEntry,
@@ -66,6 +67,8 @@ export interface CreateInit {
   planFingerprint: string;
   /** Recorded in the metadata (campaign.json); see CampaignMeta.planSeal. */
   planSeal?: string;
+  /** Recorded in the metadata (campaign.json); see CampaignMeta.start. */
+  start?: CampaignStart;
   machineVersion: string;
 }
 
@@ -153,6 +156,7 @@ export class CampaignStore {
         planFingerprint: init.planFingerprint,
         machineVersion: init.machineVersion,
         ...(init.planSeal === undefined ? {} : { planSeal: init.planSeal }),
+        ...(init.start === undefined ? {} : { start: init.start }),
       };
       await writeSealedAtomic(fs, t.meta, 'hvroll-campaign', {}, JSON.stringify(meta));
       await writeSealedAtomic(fs, t.plan, 'hvroll-plan', {}, init.planJson ?? JSON.stringify(init.plan));

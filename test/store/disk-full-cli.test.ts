@@ -6,7 +6,7 @@
 // and the campaign ends exactly as an undisturbed one: every VM where the plan put it, every host upgraded and
 // rebooted once and back in the pool.
 import test from 'ava';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { PlanFile } from '../../src/model/plan.ts';
 import { cli, startCliRig, type CliRig, type CliResult } from '../engine/cli-rig.ts';
@@ -32,7 +32,6 @@ tmpfsTest(`disk full again and again under --state: exit 5 with the fix each tim
   rig = await startCliRig(3, 2);
   const fs = mountTmpfs(t, 1024 * 1024);
   const state = join(fs.dir, 'state');
-  const journal = join(state, 'c1', 'journal.ndjson');
   const run = ['run', '--plan', rig.plan, '--set', 'version=2.0', '--state', state, '--campaign', 'c1', ...rig.sshFlags];
 
   // Not even the campaign fits: nothing is created, and the fix says to start it again.
@@ -45,11 +44,10 @@ tmpfsTest(`disk full again and again under --state: exit 5 with the fix each tim
   fs.release();
 
   // Then a few pages at a time: each round stops at the next store write that finds the disk full.
-  let pages = 7;
+  let pages = 5;
   fs.leave(pages);
   let r = await cli(run);
   let rounds = 0;
-  let lastSize = -1;
   const stoppedAt: string[] = [];
   while (r.code !== 0 && rounds < 40) {
     rounds++;
@@ -77,9 +75,9 @@ tmpfsTest(`disk full again and again under --state: exit 5 with the fix each tim
       t.is(unlock.code, 0, unlock.stderr);
       t.regex(unlock.stderr, /is not locked: nothing to break/);
     }
-    const size = existsSync(journal) ? statSync(journal).size : 0;
-    if (size === lastSize) pages += 4; // the next write (the closing compaction) needs more room
-    lastSize = size;
+    // The same write failing again (the closing compaction's history file outgrows the pages left): more room.
+    // The journal's size says nothing here: every resume appends its epoch and audit records first.
+    if (stoppedAt.length > 1 && stoppedAt.at(-1) === stoppedAt.at(-2)) pages += 4;
     fs.leave(pages);
     r = await cli(['resume', 'c1', '--state', state, ...rig.sshFlags]);
   }
