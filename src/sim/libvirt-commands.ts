@@ -86,6 +86,8 @@ export class LibvirtCommands {
         ms: this.timing.upgradeMs(h.name),
         finish: () => {
           h.version = install[2]!;
+          if (this.timing.upgradeFails(h.name)) return this.postinstFailed(h, install[2]!);
+          h.packageStatus = 'installed';
           h.upgrades++;
           if (this.timing.verifyFails(h.name)) h.libvirtd = false;
           return ok(`Setting up ${vars.package} (${install[2]}) ...\n`);
@@ -140,6 +142,17 @@ export class LibvirtCommands {
         this.jobs.delete(vm.name);
         fleet.finishMigration(vm, false);
       },
+    };
+  }
+
+  /** What apt-get says when the package's postinst exits 1: dpkg leaves it half-configured at the new version. */
+  private postinstFailed(h: SimHost, version: string): CommandOutput {
+    h.packageStatus = 'half-configured';
+    const pkg = this.vars.package;
+    return {
+      stdout: `Setting up ${pkg} (${version}) ...\n`,
+      stderr: `dpkg: error processing package ${pkg} (--configure):\n installed ${pkg} package post-installation script subprocess returned error exit status 1\nErrors were encountered while processing:\n ${pkg}\nE: Sub-process /usr/bin/dpkg returned an error code (1)\n`,
+      code: 100,
     };
   }
 

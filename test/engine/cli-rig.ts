@@ -55,9 +55,13 @@ export interface CliRigOptions {
   retryDelays?: Record<string, number>;
   /** The operator key pair the hosts accept (e.g. one encrypted with a passphrase); default a fresh plain one. */
   clientKey?: { private: string; public: string };
+  /** Hosts holding VMs (the first ones); default all but the last. */
+  loadedHosts?: number;
+  /** Inventory rules over the rig's (concurrency.groups 1, failure budget 0), e.g. `{ failureBudget: 2 }`. */
+  rules?: Record<string, unknown>;
 }
 
-/** `hostCount` hosts; all but the last hold `vmsPerHost` VMs, the last is a spare. */
+/** `hostCount` hosts; all but the last hold `vmsPerHost` VMs (or the first `loadedHosts`), the others are spares. */
 export async function startCliRig(hostCount = 3, vmsPerHost = 2, o: CliRigOptions = {}): Promise<CliRig> {
   const names = Array.from({ length: hostCount }, (_, i) => `hv-${i + 1}`);
   const addresses = Object.fromEntries(names.map((n, i) => [n, `127.0.1.${i + 10}`]));
@@ -65,7 +69,7 @@ export async function startCliRig(hostCount = 3, vmsPerHost = 2, o: CliRigOption
   const model = new HypervisorModel();
   for (const n of names) model.addHost(n);
   const initial = new Map<string, string>();
-  names.slice(0, -1).forEach((h, i) => {
+  names.slice(0, o.loadedHosts ?? hostCount - 1).forEach((h, i) => {
     for (let j = 0; j < vmsPerHost; j++) {
       const vm = `vm-${i}-${j}`;
       model.addVm({ name: vm, host: h, vcpus: 1, memoryMiB: 512 });
@@ -82,7 +86,7 @@ export async function startCliRig(hostCount = 3, vmsPerHost = 2, o: CliRigOption
   const inventory = {
     hosts: names.map((n) => ({ name: n, address: addresses[n], ssh: { user: 'hvroll', port: fleet.host(n).port }, labels: { rack: 'r1' }, capacity: { vcpus: 8, memoryMiB: 4096 } })),
     vms: [...initial].map(([vm, h]) => ({ name: vm, host: h, vcpus: 1, memoryMiB: 512, labels: { tier: 'web' } })),
-    rules: { concurrency: { groups: 1, migrations: 2, migrationsPerHost: 1 } },
+    rules: { concurrency: { groups: 1, migrations: 2, migrationsPerHost: 1 }, ...o.rules },
   };
   writeFileSync(join(dir, 'inventory.yaml'), stringify(inventory));
   let runbook = 'runbooks/libvirt.yaml';
@@ -110,6 +114,7 @@ export async function startCliRig(hostCount = 3, vmsPerHost = 2, o: CliRigOption
       model.cutShortNextMigrations();
       hosts.state.clear();
       hosts.changes.length = 0;
+      hosts.upgradeFaults.clear();
     },
     stop: () => fleet.stop(),
   };

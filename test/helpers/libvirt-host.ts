@@ -10,6 +10,8 @@ import { hypervisorHandler, type HypervisorModel } from './ssh-hypervisor.ts';
 export interface HostState {
   marker: boolean;
   version: string;
+  /** dpkg's status of the package: a postinst that failed leaves it half-configured (iF), its version already the new one. */
+  packageStatus: 'installed' | 'half-configured';
   bootId: string;
   upgrades: number;
   reboots: number;
@@ -24,6 +26,13 @@ export interface LibvirtFleetOptions {
   hostByAddress: (address: string) => string | undefined;
 }
 
+/**
+ * How a host's upgrade goes wrong: `verify` — the package installs but libvirtd does not come back (its
+ * verification fails); `postinst` — the package's postinst exits 1 on every attempt, apt-get exits 100 and dpkg
+ * leaves the package half-configured at the new version (`${Version}` already says the new one).
+ */
+export type UpgradeFault = 'verify' | 'postinst';
+
 const ok = (stdout = ''): CommandOutput => ({ stdout, stderr: '', code: 0 });
 const fail = (stderr: string, code = 1): CommandOutput => ({ stdout: '', stderr: `${stderr}\n`, code });
 
@@ -34,6 +43,8 @@ export class LibvirtFleet {
   fleet: SshFleet | null = null;
   /** The next `n` migrations answer success without moving the VM (a lying hypervisor). */
   lyingMigrations = 0;
+  /** Hosts whose upgrade goes wrong, and how. */
+  readonly upgradeFaults = new Map<string, UpgradeFault>();
   private readonly base: CommandHandler;
 
   constructor(
@@ -45,7 +56,7 @@ export class LibvirtFleet {
 
   host(name: string): HostState {
     let s = this.state.get(name);
-    if (!s) this.state.set(name, (s = { marker: false, version: '1.0', bootId: randomUUID(), upgrades: 0, reboots: 0, libvirtd: true }));
+    if (!s) this.state.set(name, (s = { marker: false, version: '1.0', packageStatus: 'installed', bootId: randomUUID(), upgrades: 0, reboots: 0, libvirtd: true }));
     return s;
   }
 
@@ -74,9 +85,12 @@ export class LibvirtFleet {
     if (a === 'env DEBIAN_FRONTEND=noninteractive apt-get update -q') return ok('Reading package lists...\n');
     const install = /^env DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Dpkg::Options::=--force-confold (\S+)=(\S+)$/.exec(a);
     if (install && install[1] === this.pkg) {
-      s.upgrades++;
-      this.changes.push(`${host} upgrade ${install[2]}`);
       s.version = install[2]!;
+      if (this.upgradeFaults.get(host) === 'postinst') return this.postinstFailed(s, install[2]!);
+      s.packageStatus = 'installed';
+      s.upgrades++;
+      if (this.upgradeFaults.get(host) === 'verify') s.libvirtd = false;
+      this.changes.push(`${host} upgrade ${install[2]}`);
       return ok(`Setting up ${this.pkg} (${install[2]}) ...\n`);
     }
     if (a === 'cat /proc/sys/kernel/random/boot_id') return ok(`${s.bootId}\n`);
@@ -104,6 +118,16 @@ export class LibvirtFleet {
     }
     return this.base(host, argv, ctx);
   };
+
+  private postinstFailed(s: HostState, version: string): CommandOutput {
+    s.packageStatus = 'half-configured';
+    const pkg = this.pkg;
+    return {
+      stdout: `Setting up ${pkg} (${version}) ...\n`,
+      stderr: `dpkg: error processing package ${pkg} (--configure):\n installed ${pkg} package post-installation script subprocess returned error exit status 1\nErrors were encountered while processing:\n ${pkg}\nE: Sub-process /usr/bin/dpkg returned an error code (1)\n`,
+      code: 100,
+    };
+  }
 
   private async reboot(host: string): Promise<void> {
     const h = this.fleet!.host(host);
