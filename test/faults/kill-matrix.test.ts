@@ -8,14 +8,13 @@
 // fails): the kill then also lands between the cut and its cleanup, and between the cleanup's destroy and
 // undefine.
 //
-// Then the same campaign machinery with upgrades that go wrong (failure budget 2, two groups at once): one host
-// fails its verification (libvirtd does not come back), another's upgrade fails (the postinst exits 1, apt-get
-// exits 100, the package is left half-configured at the new version). Kill chains: every run and resume is
-// killed right after its first side effect (after-effect:1), or right before its second (before-effect:2: the
-// one it re-sends goes through, the next is killed before it is sent), until a resume ends on its own; so a kill
-// lands next to every side effect, the failures included, and each resume starts from the failed groups the
-// last one recorded. After each kill and at the end: I1–I7 (the broken hosts out of the pool, named, never
-// re-enabled; a failed group's hosts counting against the limits until they are back).
+// Then a campaign whose upgrades go wrong (failure budget 2, two groups at once): one host fails its
+// verification (libvirtd does not come back), another's upgrade fails (the postinst exits 1, apt-get exits 100,
+// the package is left half-configured at the new version). It runs once without a kill, then is killed at each
+// of its side effects in turn, before it is sent (odd n) or after it ran (even n), and resumed: the resume
+// starts from the failed groups the killed run recorded, or finds the failure again. After each kill and at
+// the end: I1–I7 (the broken hosts out of the pool, named, never re-enabled; a failed group's hosts counting
+// against the limits until they are back).
 import test from 'ava';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
