@@ -87,7 +87,7 @@ export class LibvirtCommands {
         finish: () => {
           h.version = install[2]!;
           if (this.timing.upgradeFails(h.name)) return this.postinstFailed(h, install[2]!);
-          h.packageStatus = 'installed';
+          h.status = 'ii ';
           h.upgrades++;
           if (this.timing.verifyFails(h.name)) h.libvirtd = false;
           return ok(`Setting up ${vars.package} (${install[2]}) ...\n`);
@@ -147,7 +147,7 @@ export class LibvirtCommands {
 
   /** What apt-get says when the package's postinst exits 1: dpkg leaves it half-configured at the new version. */
   private postinstFailed(h: SimHost, version: string): CommandOutput {
-    h.packageStatus = 'half-configured';
+    h.status = 'iF ';
     const pkg = this.vars.package;
     return {
       stdout: `Setting up ${pkg} (${version}) ...\n`,

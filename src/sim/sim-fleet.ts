@@ -14,8 +14,8 @@ export interface SimHost {
   boots: number;
   marker: boolean;
   version: string;
-  /** dpkg's status of the package: a postinst that failed leaves it half-configured (iF), its version already the new one. */
-  packageStatus: 'installed' | 'half-configured';
+  /** dpkg's `${db:Status-Abbrev}` of the package: "ii " installed and configured, "iF " half-configured (a failed postinst). */
+  status: string;
   libvirtd: boolean;
   vms: Set<string>;
   /** Commands that changed it, for "never twice" checks. */
@@ -58,7 +58,7 @@ export class SimFleet {
     initialVersion = '1.0',
   ) {
     for (const h of inventory.hosts) {
-      this.hosts.set(h.name, { name: h.name, address: h.address, up: true, upAt: 0, boots: 0, marker: false, version: initialVersion, packageStatus: 'installed', libvirtd: true, vms: new Set(), upgrades: 0, reboots: 0 });
+      this.hosts.set(h.name, { name: h.name, address: h.address, up: true, upAt: 0, boots: 0, marker: false, version: initialVersion, status: 'ii ', libvirtd: true, vms: new Set(), upgrades: 0, reboots: 0 });
       this.byAddress.set(h.address, h.name);
     }
     for (const v of inventory.vms) {

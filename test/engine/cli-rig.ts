@@ -114,7 +114,6 @@ export async function startCliRig(hostCount = 3, vmsPerHost = 2, o: CliRigOption
       model.cutShortNextMigrations();
       hosts.state.clear();
       hosts.changes.length = 0;
-      hosts.upgradeFaults.clear();
     },
     stop: () => fleet.stop(),
   };

@@ -202,20 +202,24 @@ test('I7: an enable sent to a broken host, a broken host back in the pool, a bro
   checker.command('a', ['rm', '-f', '/m']);
   t.is(checker.counts.I7, 1);
   t.regex(checker.violations[0]!.message, /a: `rm -f \/m` sent to a broken host \(package half-configured\)/);
+  checker.command('b', ['sh', '-c', 'test "$(cat -- "$1")" != "$2" || rm -f -- "$1"', 'sh', '/m', 'hvroll:c1:g-b']);
+  t.is(checker.counts.I7, 2, 'an enable written as a script is an enable too');
+  t.regex(checker.violations[1]!.message, /^b: `sh -c .*` sent to a broken host \(libvirtd down\)/);
   h('a').disabled = false;
   checker.state([...journal, entry(3, 'enable', 'a')]);
   checker.state([...journal, entry(3, 'enable', 'a')]);
-  t.is(checker.counts.I7, 2, 'back in the pool broken: counted once');
+  t.is(checker.counts.I7, 3, 'back in the pool broken: counted once');
   checker.final({ done: false, reportedOutOfPool: ['b'] });
-  t.is(checker.counts.I7, 3, 'a is in the pool at the end');
+  t.is(checker.counts.I7, 4, 'a is in the pool at the end');
   checker.final({ done: false, reportedOutOfPool: [] });
   t.true(checker.violations.some((v) => v.invariant === 'I7' && v.message === 'b is broken (libvirtd down) and out of the pool at the end, but the campaign did not name it'));
 });
 
 test('I4 and I2: installing again over a half-configured package is the retry, not a redo; a failed install is not an upgrade', (t) => {
   const { checker, h } = rig();
-  Object.assign(h('a'), { version: '2.0', packageConfigured: false });
+  Object.assign(h('a'), { version: '2.0', packageConfigured: false, upgrades: 1 });
   checker.command('a', ['env', 'X=1', 'apt-get', 'install', 'p=2.0']);
+  h('a').upgrades = 2; // a model that counts every install
   checker.state([]);
   t.is(checker.counts.I4, 0);
   t.is(checker.counts.I2, 0);

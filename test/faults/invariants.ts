@@ -33,7 +33,7 @@ export interface HostFacts {
   packageConfigured: boolean;
   libvirtd: boolean;
   bootId: string;
-  /** Upgrades that completed (a failed one is not counted). */
+  /** Upgrades: installs of the package (a model may count the failed ones; I2 then looks only at configured hosts). */
   upgrades: number;
   reboots: number;
 }
@@ -183,11 +183,11 @@ export class InvariantChecker {
     if (!h) return this.fail('I6', `a command reached ${host}, a host the world does not know: ${argv.join(' ')}`);
     const a = argv.join(' ');
     const redo = (what: string) => this.fail('I4', `${host}: \`${a}\` sent although ${what}`);
+    if (this.enables(argv) && broken(h)) this.fail('I7', `${host}: \`${a}\` sent to a broken host (${brokenWhy(h)}): it would rejoin the pool unverified`);
     if (a === `touch ${this.o.marker}` || a === 'mkdir -p /var/lib/hvroll') {
       if (h.disabled) redo('the host is already disabled');
     } else if (a === `rm -f ${this.o.marker}`) {
       if (!h.disabled) redo('the host is already enabled');
-      if (broken(h)) this.fail('I7', `${host}: \`${a}\` sent to a broken host (${brokenWhy(h)}): it would rejoin the pool unverified`);
     } else if (argv[0] === 'env' && argv.includes('apt-get')) {
       // A half-configured package is not upgraded yet: installing again is the retry, not a redo.
       if (h.version === this.o.targetVersion && h.packageConfigured) redo(`the host already runs ${this.o.targetVersion}`);
@@ -204,7 +204,13 @@ export class InvariantChecker {
     }
   }
 
-  /** After a journalled event: I1, I2, I3, I5 against the world and `journal` (null: not readable now, I3 skipped). */
+  /** Whether `argv` puts a host back in the pool: removes the maintenance marker, bare or from a script. */
+  private enables(argv: readonly string[]): boolean {
+    if (argv.join(' ') === `rm -f ${this.o.marker}`) return true;
+    return argv[0] === 'sh' && argv[1] === '-c' && /\brm\b/.test(argv[2] ?? '') && argv.includes(this.o.marker);
+  }
+
+  /** After a journalled event: I1, I2, I3, I5, I7 against the world and `journal` (null: not readable now, I3 skipped). */
   state(journal: readonly JournalFacts[] | null): void {
     this.checks++;
     const hosts = this.o.world.hosts();
@@ -225,7 +231,8 @@ export class InvariantChecker {
       versions.add(h.version);
       if (boots.size > 2) this.fail('I2', `${h.name} booted ${boots.size - 1} times during the campaign`);
       if (versions.size > 2 || (versions.size === 2 && !versions.has(this.o.targetVersion))) this.fail('I2', `${h.name} went through versions ${[...versions].join(' → ')}`);
-      if (h.upgrades > 1) this.fail('I2', `${h.name} was upgraded ${h.upgrades} times`);
+      // A half-configured package is installed again by the step's retry: not a second upgrade.
+      if (h.upgrades > 1 && h.packageConfigured) this.fail('I2', `${h.name} was upgraded ${h.upgrades} times`);
       if (h.reboots > 1) this.fail('I2', `${h.name} was rebooted ${h.reboots} times`);
     }
     // I3

@@ -146,8 +146,8 @@ test.serial('upgrades that fail (a verification, a postinst leaving the package 
     const kind = n % 2 === 1 ? 'before-effect' : 'after-effect';
     const label = n === 0 ? 'no kill' : `${kind} ${n}`;
     const checker = start(r, false);
-    rig.hosts.upgradeFaults.set(r.verifyFault, 'verify');
-    rig.hosts.upgradeFaults.set(r.postinstFault, 'postinst');
+    rig.hosts.host(r.verifyFault).failVerify = true;
+    rig.hosts.host(r.postinstFault).failPostinst = 99;
     const state = mkdtempSync(join(rig.dir, `faults-${n}-`));
     const run = await cli(['run', '--plan', rig.plan, '--set', 'version=2.0', '--state', state, '--campaign', 'c1', ...rig.sshFlags], n === 0 ? {} : { HVROLL_CRASH_AT: `${kind}:${n}` });
     let last = run;

@@ -148,7 +148,7 @@ function simWorld(fleet: SimFleet): World {
         name: h.name,
         disabled: h.marker,
         version: h.version,
-        packageConfigured: h.packageStatus === 'installed',
+        packageConfigured: h.status === 'ii ',
         libvirtd: h.libvirtd,
         bootId: fleet.bootId(h),
         upgrades: h.upgrades,

@@ -11,7 +11,7 @@ export function libvirtWorld(hosts: LibvirtFleet, names: readonly string[]): Wor
     hosts: () =>
       names.map((name) => {
         const s = hosts.host(name);
-        return { name, disabled: s.marker, version: s.version, packageConfigured: s.packageStatus === 'installed', libvirtd: s.libvirtd, bootId: s.bootId, upgrades: s.upgrades, reboots: s.reboots };
+        return { name, disabled: s.marker, version: s.version, packageConfigured: s.status === 'ii ', libvirtd: s.libvirtd, bootId: s.bootId, upgrades: s.upgrades, reboots: s.reboots };
       }),
     vms: () =>
       [...hosts.model.vms.values()].map((v) => {

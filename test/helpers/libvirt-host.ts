@@ -10,12 +10,16 @@ import { hypervisorHandler, type HypervisorModel } from './ssh-hypervisor.ts';
 export interface HostState {
   marker: boolean;
   version: string;
-  /** dpkg's status of the package: a postinst that failed leaves it half-configured (iF), its version already the new one. */
-  packageStatus: 'installed' | 'half-configured';
+  /** dpkg's `${db:Status-Abbrev}` of the package: "ii " installed and configured, "iF " half-configured. */
+  status: string;
   bootId: string;
   upgrades: number;
   reboots: number;
   libvirtd: boolean;
+  /** The next `failPostinst` installs fail in the postinst: apt-get exits 100, the package is left half-configured ("iF ") at the new version. */
+  failPostinst: number;
+  /** The upgrade installs, but libvirtd does not come back: verification fails. */
+  failVerify: boolean;
 }
 
 export interface LibvirtFleetOptions {
@@ -25,13 +29,6 @@ export interface LibvirtFleetOptions {
   /** Resolve the host named in a qemu+ssh URI (tests give every host its own address). */
   hostByAddress: (address: string) => string | undefined;
 }
-
-/**
- * How a host's upgrade goes wrong: `verify` — the package installs but libvirtd does not come back (its
- * verification fails); `postinst` — the package's postinst exits 1 on every attempt, apt-get exits 100 and dpkg
- * leaves the package half-configured at the new version (`${Version}` already says the new one).
- */
-export type UpgradeFault = 'verify' | 'postinst';
 
 const ok = (stdout = ''): CommandOutput => ({ stdout, stderr: '', code: 0 });
 const fail = (stderr: string, code = 1): CommandOutput => ({ stdout: '', stderr: `${stderr}\n`, code });
@@ -43,8 +40,6 @@ export class LibvirtFleet {
   fleet: SshFleet | null = null;
   /** The next `n` migrations answer success without moving the VM (a lying hypervisor). */
   lyingMigrations = 0;
-  /** Hosts whose upgrade goes wrong, and how. */
-  readonly upgradeFaults = new Map<string, UpgradeFault>();
   private readonly base: CommandHandler;
 
   constructor(
@@ -56,7 +51,7 @@ export class LibvirtFleet {
 
   host(name: string): HostState {
     let s = this.state.get(name);
-    if (!s) this.state.set(name, (s = { marker: false, version: '1.0', packageStatus: 'installed', bootId: randomUUID(), upgrades: 0, reboots: 0, libvirtd: true }));
+    if (!s) this.state.set(name, (s = { marker: false, version: '1.0', status: 'ii ', bootId: randomUUID(), upgrades: 0, reboots: 0, libvirtd: true, failPostinst: 0, failVerify: false }));
     return s;
   }
 
@@ -86,10 +81,10 @@ export class LibvirtFleet {
     const install = /^env DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Dpkg::Options::=--force-confold (\S+)=(\S+)$/.exec(a);
     if (install && install[1] === this.pkg) {
       s.version = install[2]!;
-      if (this.upgradeFaults.get(host) === 'postinst') return this.postinstFailed(s, install[2]!);
-      s.packageStatus = 'installed';
-      s.upgrades++;
-      if (this.upgradeFaults.get(host) === 'verify') s.libvirtd = false;
+      if (s.failPostinst > 0) return this.postinstFailed(s, install[2]!);
+      s.status = 'ii ';
+      s.upgrades++; // a completed upgrade: a failed install is not one
+      if (s.failVerify) s.libvirtd = false;
       this.changes.push(`${host} upgrade ${install[2]}`);
       return ok(`Setting up ${this.pkg} (${install[2]}) ...\n`);
     }
@@ -120,7 +115,8 @@ export class LibvirtFleet {
   };
 
   private postinstFailed(s: HostState, version: string): CommandOutput {
-    s.packageStatus = 'half-configured';
+    s.failPostinst--;
+    s.status = 'iF ';
     const pkg = this.pkg;
     return {
       stdout: `Setting up ${pkg} (${version}) ...\n`,
