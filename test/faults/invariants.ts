@@ -1,4 +1,4 @@
-// The fault matrix's independent checker of invariants I1–I6. It knows nothing of the engine's machines,
+// The fault matrix's independent checker of invariants I1–I7. It knows nothing of the engine's machines,
 // limiter or outcome: only what the hosts report (a World view over a host model: the simulated fleet or the
 // in-process SSH hypervisors), the commands that reach the hosts, and the journal read back from the store.
 // Call `command` when a command reaches a host (before it acts) and `state` after every journalled event.

@@ -69,7 +69,7 @@ async function journalOf(state: string): Promise<JournalFacts[]> {
 for (const cut of [false, true]) {
   for (const kind of ['before-effect', 'after-effect'] as const) {
     const what = cut ? ', every migration cut short (a paused copy left on its source)' : '';
-    test.serial(`kill -9 ${kind === 'before-effect' ? 'before' : 'after'} every side effect${what}, then unlock + resume: I1–I6 hold, same final state`, async (t) => {
+    test.serial(`kill -9 ${kind === 'before-effect' ? 'before' : 'after'} every side effect${what}, then unlock + resume: I1–I7 hold, same final state`, async (t) => {
       t.timeout(900_000);
       const r = await rigFor(cut);
       const { rig, plan } = r;

@@ -19,7 +19,7 @@ function summary(r: CrashRunReport): string {
   return `${r.kills} kills (${r.killsBefore} before a command, ${r.killsAfter} after, ${r.killsInWrites} at a store append; ${r.openIntentsAtResume} intents left open), ${r.commands} commands, ${r.leftoverCommands} removing stopped copies, ${r.checker.checks} checks, outcome ${r.outcome.state}`;
 }
 
-test('seeded random kill -9 loop over the simulated example campaign: every resume succeeds, I1–I6 hold after every journalled event', async (t) => {
+test('seeded random kill -9 loop over the simulated example campaign: every resume succeeds, I1–I7 hold after every journalled event', async (t) => {
   t.timeout(600_000);
   const seeds = [101, 202, 303, 404, 505, 606];
   let kills = 0;
