@@ -2,7 +2,8 @@
 // the real engine and store; it is killed -9 (see sim-crash.ts) at random command boundaries, before or after
 // the command (and, in half the campaigns, right before or after a store append), and resumed each time,
 // until it ends. 5 % of migration attempts fail, and 5 % are cut short in their last phase (the VM moves, a
-// paused copy stays on the source), so kills also land between such a cut and the removal of that copy. I1–I5 are checked after every journalled event and at the end; I6's argv check at the end.
+// paused copy stays on the source), so kills also land between such a cut and the removal of that copy. I1–I5
+// and I7 are checked after every journalled event and at the end; I6's argv check at the end.
 // At least 200 kills over the seeds. Then a tight three-AZ fleet whose upgrades go wrong (hosts failing their
 // verification, postinsts leaving the package half-configured) under the same kills: I1–I7 and the simulator's
 // own checker (headroom, limits counting the hosts failed groups left out of the pool) after every event.
