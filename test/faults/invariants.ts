@@ -1,7 +1,8 @@
 // The fault matrix's independent checker of invariants I1–I7. It knows nothing of the engine's machines,
 // limiter or outcome: only what the hosts report (a World view over a host model: the simulated fleet or the
 // in-process SSH hypervisors), the commands that reach the hosts, the journal read back from the store, and
-// the plan's groups and limits with the inventory's headroom (what `run` promises to keep). Call `command` when a command reaches a host (before it acts) and `state` after every journalled event.
+// the plan's groups and limits with the inventory's headroom (what `run` promises to keep). Call `command`
+// when a command reaches a host (before it acts) and `state` after every journalled event.
 //
 //   I1 every VM on exactly one host, none lost, none new; no destroy/undefine reaches the host where a VM runs;
 //      a stopped copy an interrupted migration left behind is allowed meanwhile, but none is left at the end
