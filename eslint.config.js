@@ -33,4 +33,17 @@ export default tseslint.config(
     files: ['src/planner/**/*.ts', 'src/machines/**/*.ts', 'src/model/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', effectfulModules] },
   },
+  {
+    // The admission policy is shared by the planner and the engine: pure, and it depends on the model only.
+    files: ['src/policy/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          ...effectfulModules,
+          patterns: [...effectfulModules.patterns, { group: ['../*', '!../model'], message: 'src/policy/ imports only src/model/ (and itself): both the planner and the engine use it.' }],
+        },
+      ],
+    },
+  },
 );

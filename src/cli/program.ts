@@ -7,6 +7,7 @@ import { reportCommand } from './commands/report.ts';
 import { abortCommand, approveCommand, pauseCommand, unlockCommand } from './commands/control.ts';
 import { discoverCommand } from './commands/discover.ts';
 import { planCommand } from './commands/plan.ts';
+import { releaseCommand } from './commands/release.ts';
 import { resumeCommand, runCommand } from './commands/run.ts';
 import { simulateCommand } from './commands/simulate.ts';
 import { listCommand, statusCommand } from './commands/status.ts';
@@ -32,6 +33,7 @@ export function createProgram(io: CliIo): Command {
   program.addCommand(pauseCommand(io));
   program.addCommand(abortCommand(io));
   program.addCommand(approveCommand(io));
+  program.addCommand(releaseCommand(io));
   program.addCommand(unlockCommand(io));
   program.addCommand(auditCommand(io));
   program.addCommand(reportCommand(io));

@@ -1,17 +1,24 @@
 // Runs a planned campaign: the campaign machine's scheduling pass starts each group as soon as the groups it
 // depends on (`after` in the plan) are done and the limits allow it (src/engine/admission.ts), never by wave
-// barrier; operator requests (pause, resume, abort, approve) are polled and applied; every snapshot goes to
-// the store. Resume is the same call on a store that already holds snapshots.
+// barrier; operator requests (pause, resume, abort, approve, release) are polled and applied; every snapshot
+// goes to the store. Resume is the same call on a store that already holds snapshots.
+//
+// Hosts a failed or aborted group left out of the pool keep holding its slots until they are back; the pass
+// restores who holds what from the store (group snapshots minus releases). A release request frees its host's
+// slot at once. When nothing runs and the groups left wait only for such hosts, the campaign pauses and says
+// which: an operator checks them, releases them (`hvroll release`), and resumes.
 
 import { createActor, fromPromise, waitFor, type SnapshotFrom } from 'xstate';
 import { CAMPAIGN_MACHINE_VERSION, campaignMachine, type BlockedGroup, type RunGroupsInput, type RunGroupsOutput } from '../machines/campaign-machine.ts';
 import { Admission } from './admission.ts';
 import { HvrollError } from '../model/errors.ts';
-import { takeControlRequests, type ControlRequest } from './control.ts';
+import { takeControlRequests, writeControlResult, type ControlRequest, type ControlResult } from './control.ts';
 import type { EngineDeps } from './deps.ts';
 import { withEta, type EtaOptions } from './eta.ts';
 import type { CampaignTotals, EngineListener } from './events.ts';
 import { savedSnapshot, startGroup, type GroupResult, type LiveGroup } from './group-runner.ts';
+import { hostsOutOfPool, type OutOfPoolHost } from './out-of-pool.ts';
+import { releaseHost } from './release.ts';
 import { groupOf } from './steps.ts';
 
 /** Key under which the campaign machine's own snapshot is stored (not a valid group name). */
@@ -25,7 +32,10 @@ export interface CampaignOutcome {
   aborted: string[];
   /** Groups that could never start: a group they wait for failed, was aborted or is blocked. */
   blocked: BlockedGroup[];
-  outOfPool: { host: string; why: string }[];
+  /** Hosts left out of the pool and not released: they hold their group's slots. */
+  outOfPool: OutOfPoolHost[];
+  /** Paused because the groups left wait only for these hosts to be released (null otherwise). */
+  waitingForRelease: { groups: string[]; hosts: OutOfPoolHost[] } | null;
 }
 
 export interface RunCampaignOptions {
@@ -45,6 +55,10 @@ export async function runCampaign(deps: EngineDeps, options: RunCampaignOptions 
   let fatal: unknown = null;
   let pauseRequested = false;
   let abortRequested = false;
+  let waitingForRelease: CampaignOutcome['waitingForRelease'] = null;
+  /** The scheduling pass under way, told of every host released meanwhile. */
+  let pass: { released(host: string): void; settled(): void } | null = null;
+  const releasing = new Set<Promise<void>>();
   const onFatal = (e: unknown) => {
     if (fatal !== null) return;
     fatal = e;
@@ -54,7 +68,16 @@ export async function runCampaign(deps: EngineDeps, options: RunCampaignOptions 
 
   const runGroups = (): Promise<RunGroupsOutput> => {
     const budget = deps.plan.settings.failureBudget;
-    const admission = new Admission(deps.plan);
+    const overcommit = deps.plan.settings.cpuOvercommit;
+    const admission = new Admission(deps.plan, {
+      hostCapacity: (name) => {
+        const c = deps.hosts.get(name)?.capacity;
+        return c && { memoryMiB: c.memoryMiB, vcpus: c.vcpus * overcommit };
+      },
+    });
+    const released = new Set(deps.store.releases().map((r) => r.host));
+    /** A failed or aborted group's hosts left out of the pool, not released since, hold its slots. */
+    const holdLeftOut = (name: string, outOfPool: readonly { host: string }[]) => admission.leftOut(name, outOfPool.map((o) => o.host).filter((h) => !released.has(h)));
     const results = new Map<string, GroupResult>();
     // A group restored mid-step resumes first, whatever the limits say now: it met them when it started.
     const resumed: string[] = [];
@@ -65,6 +88,7 @@ export async function runCampaign(deps: EngineDeps, options: RunCampaignOptions 
         const ctx = saved!.context;
         results.set(g.name, { group: g.name, state: state as GroupResult['state'], error: ctx.error?.message ?? null, outOfPool: ctx.outOfPool });
         admission.set(g.name, state as 'done' | 'failed' | 'aborted');
+        holdLeftOut(g.name, ctx.outOfPool);
       } else if (state !== 'pending') resumed.push(g.name);
     }
     let failed = [...results.values()].filter((r) => r.state === 'failed').length;
@@ -74,8 +98,19 @@ export async function runCampaign(deps: EngineDeps, options: RunCampaignOptions 
 
     return new Promise<RunGroupsOutput>((resolve, reject) => {
       const finish = () => {
+        pass = null;
         if (fatal !== null) return reject(fatal instanceof Error ? fatal : new Error(String(fatal)));
-        const stoppedEarly = stopNew();
+        let stoppedEarly = stopNew();
+        const held = stoppedEarly ? [] : admission.waitingForRelease();
+        if (held.length > 0) {
+          // Nothing runs, and what waits would start if the hosts left out of the pool were back: only an
+          // operator can tell whether they are fine. Pause, and say so.
+          const hosts = hostsOutOfPool(deps.store, deps.plan);
+          waitingForRelease = { groups: held, hosts };
+          deps.log.warn({ groups: held, hosts: hosts.map((h) => h.host) }, `pausing: ${held.length} group(s) wait for hosts left out of the pool (${hosts.map((h) => h.host).join(', ')}); check them, hvroll release ${deps.campaignId} <host>, then hvroll resume ${deps.campaignId}`);
+          campaign.send({ type: 'PAUSE' });
+          interrupted = stoppedEarly = true;
+        }
         // Nothing runs and nothing can start: what still waits can never start in this campaign.
         if (!stoppedEarly) for (const g of admission.waiting()) admission.set(g.name, 'blocked', 'could not start: an earlier group of the plan order never finished');
         const all = [...results.values()];
@@ -83,7 +118,7 @@ export async function runCampaign(deps: EngineDeps, options: RunCampaignOptions 
           failed: all.filter((r) => r.state === 'failed').map((r) => r.group),
           aborted: all.filter((r) => r.state === 'aborted').map((r) => r.group),
           blocked: admission.blocked(),
-          outOfPool: all.flatMap((r) => r.outOfPool),
+          outOfPool: all.flatMap((r) => r.outOfPool).filter((o) => !released.has(o.host)),
           interrupted: (interrupted || stoppedEarly) && !(failed > budget),
         });
       };
@@ -111,7 +146,10 @@ export async function runCampaign(deps: EngineDeps, options: RunCampaignOptions 
             if (r.state === 'paused') {
               interrupted = true;
               admission.set(name, 'waiting');
-            } else admission.set(name, r.state);
+            } else {
+              admission.set(name, r.state);
+              holdLeftOut(name, r.outOfPool);
+            }
             if (r.state === 'failed') {
               failed++;
               if (failed === budget + 1) listener({ type: 'budget.reached', failed, budget });
@@ -125,10 +163,18 @@ export async function runCampaign(deps: EngineDeps, options: RunCampaignOptions 
           },
         );
       };
-      // Start what may start; when nothing runs any more, the pass is over.
+      // Start what may start; when nothing runs any more (and no release is under way), the pass is over.
       const pump = () => {
+        if (pass === null) return;
         if (!stopNew()) for (const name of admission.next()) launch(name);
-        if (live.size === 0) finish();
+        if (live.size === 0 && releasing.size === 0) finish();
+      };
+      pass = {
+        released: (host) => {
+          released.add(host);
+          admission.release(host);
+        },
+        settled: pump,
       };
       if (!stopNew()) for (const name of resumed) launch(name);
       pump();
@@ -153,7 +199,32 @@ export async function runCampaign(deps: EngineDeps, options: RunCampaignOptions 
   });
   listener({ type: 'campaign.started', campaignId: deps.campaignId, resumed: snapshot !== undefined, waves: deps.plan.waves.length, groups: deps.plan.groups.length });
 
+  /** Verify and rejoin a host in the background (a pause or abort is not held up by it); answer the sender. */
+  const release = (req: ControlRequest) => {
+    const work = (async () => {
+      let answer: ControlResult;
+      try {
+        if (!req.host) throw new HvrollError('usage', 'a release request names no host');
+        const r = await releaseHost(deps, { host: req.host, operator: req.operator, ...(req.comment ? { comment: req.comment } : {}) });
+        if (r.result === 'released') pass?.released(r.host);
+        answer = { result: r.result, message: r.message };
+      } catch (e) {
+        const kind = e instanceof HvrollError ? e.kind : 'internal';
+        if (kind !== 'usage') deps.log.error({ err: e, host: req.host }, 'release failed');
+        answer = { result: 'error', kind, message: e instanceof Error ? e.message : String(e) };
+      }
+      if (req.id) await writeControlResult(deps.store.dir, req.id, answer).catch((e: unknown) => deps.log.error({ err: e }, 'could not answer a release request'));
+    })();
+    releasing.add(work);
+    void work.finally(() => {
+      releasing.delete(work);
+      pass?.settled();
+    });
+  };
+
   const apply = async (req: ControlRequest) => {
+    // Audited by the release itself, with its result.
+    if (req.action === 'release') return release(req);
     const refused = approvalRefusal(deps, req);
     await deps.store.recordAudit({ at: req.at, operator: req.operator, action: req.action, details: { ...(req.group ? { group: req.group } : {}), result: refused ? `refused: ${refused}` : 'applied' } });
     if (refused) {
@@ -193,12 +264,15 @@ export async function runCampaign(deps: EngineDeps, options: RunCampaignOptions 
     const final = await waitFor(campaign, (s) => s.status === 'done' || s.value === 'paused' || fatal !== null, { timeout: Infinity });
     await saving;
     if (fatal !== null) throw fatal;
+    await Promise.all(releasing);
     const outcome: CampaignOutcome = {
       state: String(final.value) as CampaignFinal,
       failed: final.context.failed,
       aborted: final.context.aborted,
       blocked: final.context.blocked,
-      outOfPool: final.context.outOfPool,
+      // From the store, not the machine's context: hosts released since they were left out are back.
+      outOfPool: hostsOutOfPool(deps.store, deps.plan),
+      waitingForRelease: String(final.value) === 'paused' ? waitingForRelease : null,
     };
     listener({ type: 'campaign.finished', state: outcome.state, failed: outcome.failed, outOfPool: outcome.outOfPool, totals: totals(deps), durationMs: deps.clock.now() - startedAt });
     return outcome;
@@ -206,6 +280,7 @@ export async function runCampaign(deps: EngineDeps, options: RunCampaignOptions 
     stopPolling.abort();
     campaign.stop();
     await poll;
+    await Promise.all(releasing);
   }
 }
 

@@ -155,6 +155,8 @@ export async function startCampaign(o: StartOptions): Promise<Session> {
 export interface ResumeOptions extends SessionOptions {
   campaignId: string;
   runbookPath?: string;
+  /** false: open the campaign to act on it without resuming it (`hvroll release` audits its own action). */
+  auditResume?: boolean;
 }
 
 interface RunRecord {
@@ -181,7 +183,7 @@ export async function resumeCampaign(o: ResumeOptions): Promise<Session> {
     const hostsFromPlan = inventory ? new Map(inventory.hosts.map((h) => [h.name, h])) : null;
     if (!inventory || !hostsFromPlan) throw new HvrollError('usage', `cannot read the inventory of campaign ${o.campaignId} (${plan.inputs.inventory.join(', ')}): hvroll needs it for host addresses`);
     const executor = sshExecutor(o);
-    await store.recordAudit({ at: new Date().toISOString(), operator: o.operator, action: 'resume' });
+    if (o.auditResume !== false) await store.recordAudit({ at: new Date().toISOString(), operator: o.operator, action: 'resume' });
     return {
       deps: deps(o, o.campaignId, plan, runbook, run.vars, store, executor, hostsFromPlan),
       notifications: inventory.rules.notifications ?? [],

@@ -7,10 +7,10 @@
 // decides precedence by order, e.g. canary before web); a group takes the most sensitive class of its VMs.
 
 import type { OrderTier, SensitivityClass, Vm } from '../model/inventory.ts';
+import { TIER_POSITION } from '../model/tiers.ts';
 import { LabelIndex, matchingIndices } from './match.ts';
 
 export const DEFAULT_CLASS = 'default';
-export const TIER_INDEX: Record<OrderTier, number> = { first: 0, normal: 1, last: 2 };
 
 export interface ClassInfo {
   name: string;
@@ -33,13 +33,13 @@ export interface Classification {
 export function classify(vms: readonly Vm[], sensitivity: readonly SensitivityClass[], index?: LabelIndex): Classification {
   const n = sensitivity.length;
   const classes: ClassInfo[] = [
-    { name: DEFAULT_CLASS, tier: 'normal', rank: TIER_INDEX.normal * (n + 1), approval: false, maxConcurrentGroups: Infinity, listIndex: -1 },
+    { name: DEFAULT_CLASS, tier: 'normal', rank: TIER_POSITION.normal * (n + 1), approval: false, maxConcurrentGroups: Infinity, listIndex: -1 },
   ];
   sensitivity.forEach((c, i) => {
     classes.push({
       name: c.class,
       tier: c.order,
-      rank: TIER_INDEX[c.order] * (n + 1) + (n - i),
+      rank: TIER_POSITION[c.order] * (n + 1) + (n - i),
       approval: c.approval,
       maxConcurrentGroups: c.maxConcurrentGroups ?? Infinity,
       listIndex: i,

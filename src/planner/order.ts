@@ -4,7 +4,8 @@
 
 import type { Inventory } from '../model/inventory.ts';
 import type { GroupTier } from '../model/plan.ts';
-import { TIER_INDEX, type Classification } from './classes.ts';
+import { TIER_POSITION } from '../model/tiers.ts';
+import type { Classification } from './classes.ts';
 import type { FormedGroup } from './groups.ts';
 import { naturalCompare } from './natural.ts';
 
@@ -18,8 +19,6 @@ export interface OrderedGroup extends FormedGroup {
 function tierOf(g: FormedGroup, cls: Classification): GroupTier {
   return g.klass === -1 ? 'spare' : cls.classes[g.klass]!.tier;
 }
-
-const TIER_POSITION: Record<GroupTier, number> = { spare: -1, ...TIER_INDEX };
 
 function describeLabels(labels: Record<string, string>): string {
   const entries = Object.entries(labels).slice(0, 3);

@@ -1,8 +1,9 @@
 // The campaign's schedule, pipelined: the planner walks an estimated timeline and starts a group as soon as
-// (a) a concurrency slot is free and the class / failure-domain / headroom limits allow it, (b) the order
-// allows it (tiers are barriers: canaries done before normal groups start, normal done before critical; within
-// a tier a group starts before an earlier one only if both are of the same class), and, for the upgrade-aware
-// strategy, (c) every VM it holds fits on hosts already upgraded and back in service, so it moves once.
+// (a) the admission policy allows it (src/policy/, the same rules `hvroll run` applies: concurrency, tier
+// barriers, class and failure-domain limits, the groups it waits for), (b) within a tier no earlier group of
+// another class still waits, (c) its failure domains keep their headroom — checked here on the exact fleet
+// state once it is drained and its VMs placed, which only the planner knows — and, for the upgrade-aware
+// strategy, (d) every VM it holds fits on hosts already upgraded and back in service, so it moves once.
 // Each group records the groups it must wait for (`after`): those that upgraded the hosts its VMs go to, and
 // those that parked VMs on its hosts. `hvroll run` starts groups by these dependencies and the same limits,
 // so a group never waits for an unrelated slow one (no wave barrier).
@@ -11,6 +12,8 @@
 // no more started then (`closedBy`).
 
 import type { PlanProblem, PlacementStrategy } from '../model/plan.ts';
+import { TIER_POSITION } from '../model/tiers.ts';
+import { admissionWait, concurrencyWait, OutOfService, TierBarrier, type AdmissionState, type Candidate } from '../policy/index.ts';
 import type { Classification } from './classes.ts';
 import { diagnoseNoTarget } from './diagnose.ts';
 import type { FleetState } from './fleet-state.ts';
@@ -60,10 +63,6 @@ const MAX_PROBLEMS_PER_GROUP = 5;
 /** Failed placement attempts per migration domain and instant before that domain waits (bounds the work). */
 const LOOKAHEAD = 4;
 const EPS = 1e-6;
-/** Tiers that are barriers: every group of them is done before a group of a later tier starts. */
-const BARRIER_TIERS = new Set(['first', 'normal']);
-const TIER_POS: Record<string, number> = { spare: 0, first: 1, normal: 2, last: 3 };
-const TIER_NAMES = Object.keys(TIER_POS);
 
 interface Attempt {
   ok: boolean;
@@ -101,11 +100,11 @@ export function schedule(
   const done = new Uint8Array(G);
   /** Per host not yet drained: groups that parked VMs on it (its group waits for them). */
   const parkedBy = new Map<number, Set<number>>();
-  /** Groups of a barrier tier not yet done (or given up). */
-  const tierLeft = [0, 0, 0, 0];
-  for (const g of groups) if (g.hosts.length > 0) tierLeft[TIER_POS[g.tier]!]!++;
-  const classCount = new Map<number, number>();
-  const domainCount = new Map<number, number>();
+  /** Groups not yet done (or given up), per tier: the order's barriers. */
+  const tiers = new TierBarrier();
+  for (const g of groups) if (g.hosts.length > 0) tiers.add(g.tier);
+  /** Hosts of the groups in flight: what every limit counts. */
+  const outOfService = new OutOfService();
   const inflight: number[] = [];
   // Groups not started yet, in campaign order; removed lazily (a flag, and a head that skips started ones).
   const order = groups.map((_, gi) => gi).filter((gi) => groups[gi]!.hosts.length > 0);
@@ -124,32 +123,38 @@ export function schedule(
   let now = 0;
 
   /** Groups of one key (tier and class) may start in any order among themselves; keys start in order. */
-  const keyOf = groups.map((g) => TIER_POS[g.tier]! * 65536 + g.klass + 1);
+  const keyOf = groups.map((g) => TIER_POSITION[g.tier] * 65536 + g.klass + 1);
 
-  /** Why `g` cannot start now for a reason no placement changes, or null. `stop`: later groups cannot either. */
-  const limitReached = (gi: number): { why: string; stop: boolean } | null => {
-    const g = groups[gi]!;
-    for (let t = 0; t < TIER_POS[g.tier]!; t++) {
-      const name = TIER_NAMES[t]!;
-      if (BARRIER_TIERS.has(name) && tierLeft[t]! > 0) return { why: `order: ${name} groups finish before ${g.tier} groups start`, stop: true };
-    }
-    if (g.klass >= 0) {
-      const max = cls.classes[g.klass]!.maxConcurrentGroups;
-      if ((classCount.get(g.klass) ?? 0) >= max) return { why: `class ${g.className} allows ${max} group(s) at once`, stop: true };
-    }
-    const perDomain = concurrency.groupsPerDomain;
-    if (perDomain !== undefined) {
-      for (const d of domains[gi]!) {
-        if ((domainCount.get(d) ?? 0) >= perDomain) return { why: `concurrency.groupsPerDomain = ${perDomain} (${state.failure.names[d]})`, stop: false };
-      }
-    }
-    for (const h of g.hosts) {
-      for (const p of parkedBy.get(h) ?? []) {
-        if (!done[p]) return { why: `group ${g.name} holds VMs parked by ${groups[p]!.name}, still running`, stop: false };
-      }
-    }
-    return null;
+  // The admission policy over the estimated timeline. Its headroom is checked by `attempt` below, on the exact
+  // fleet state with the group drained and its VMs placed; its dependencies are the groups that parked VMs on
+  // its hosts and are still running.
+  const policy: AdmissionState = {
+    limits: {
+      groups: concurrency.groups,
+      classMax: (k) => {
+        const max = (k as number) >= 0 ? cls.classes[k as number]!.maxConcurrentGroups : Infinity;
+        return Number.isFinite(max) ? max : undefined;
+      },
+      groupsPerDomain: concurrency.groupsPerDomain ?? null,
+    },
+    out: outOfService,
+    tiers,
+    isDone: (gi) => done[gi as number] === 1,
+    domainName: (d) => state.failure.names[d as number]!,
+    dependencyWhy: (g, p) => `group ${g.name} holds VMs parked by ${groups[p as number]!.name}, still running`,
+    headroom: null,
   };
+  const candidate = (gi: number): Candidate => {
+    const g = groups[gi]!;
+    const waitsFor: number[] = [];
+    for (const h of g.hosts) for (const p of parkedBy.get(h) ?? []) waitsFor.push(p);
+    return { name: g.name, tier: g.tier, klass: g.klass, className: g.className, domains: domains[gi]!, waitsFor };
+  };
+  /** Why `g` cannot start now for a reason no placement changes, or null. `stop`: later groups cannot either. */
+  const limitReached = (gi: number): { why: string; stop: boolean } | null => admissionWait(candidate(gi), policy);
+  /** What group `gi` takes out of service while it runs. */
+  const serviceHosts = (gi: number) =>
+    groups[gi]!.hosts.map((h) => ({ host: h, domain: state.failure.ofHost[h]!, memoryMiB: inv.hosts[h]!.capacity.memoryMiB, vcpus: inv.hosts[h]!.capacity.vcpus * inv.rules.cpuOvercommit }));
 
   const attempt = (gi: number, allowOld: boolean): Attempt => {
     const g = groups[gi]!;
@@ -262,8 +267,7 @@ export function schedule(
     out.order.push(gi);
     inflight.push(gi);
     laneInflight[laneOf[gi]!]!++;
-    if (g.klass >= 0) classCount.set(g.klass, (classCount.get(g.klass) ?? 0) + 1);
-    for (const d of domains[gi]!) domainCount.set(d, (domainCount.get(d) ?? 0) + 1);
+    outOfService.hold(gi, g.klass, serviceHosts(gi));
   };
 
   const finish = (gi: number) => {
@@ -271,9 +275,8 @@ export function schedule(
     done[gi] = 1;
     laneInflight[laneOf[gi]!]!--;
     placer.rejoin(g.hosts);
-    tierLeft[TIER_POS[g.tier]!]!--;
-    if (g.klass >= 0) classCount.set(g.klass, classCount.get(g.klass)! - 1);
-    for (const d of domains[gi]!) domainCount.set(d, domainCount.get(d)! - 1);
+    tiers.finish(g.tier);
+    outOfService.free(gi);
   };
 
   const giveUp = (gi: number, problems: PlanProblem[]) => {
@@ -283,7 +286,7 @@ export function schedule(
     for (const h of groups[gi]!.hosts) hostGroup[h] = -1;
     out.problems.push(...problems);
     done[gi] = 1;
-    tierLeft[TIER_POS[groups[gi]!.tier]!]!--;
+    tiers.finish(groups[gi]!.tier);
   };
 
   // Lanes: groups are taken per migration domain, the domain least far along first, so that every domain
@@ -329,8 +332,9 @@ export function schedule(
       /** Per lane, its first group that waits for upgraded capacity. */
       const parkable = new Map<number, number>();
       while (!stop) {
-        if (inflight.length >= concurrency.groups) {
-          closedBy ||= `concurrency.groups = ${concurrency.groups}`;
+        const full = concurrencyWait(policy);
+        if (full) {
+          closedBy ||= full.why;
           break;
         }
         let lane = -1;
@@ -378,7 +382,7 @@ export function schedule(
       // A lane with nothing in flight gains no upgraded capacity by waiting (its VMs never leave it): its first
       // group that waits parks VMs on hosts not yet upgraded (they move again later), as few as placement allows.
       for (const [lane, gi] of parkable) {
-        if (stop || laneInflight[lane]! > 0 || inflight.length >= concurrency.groups || limitReached(gi) !== null) continue;
+        if (stop || laneInflight[lane]! > 0 || limitReached(gi) !== null) continue;
         const result = attempt(gi, true);
         if (!result.ok) continue;
         if (leftBehind.has(lane) && lanes.get(lane)!.list[lanes.get(lane)!.head] !== gi) out.broughtForward[gi] = 1;
@@ -388,7 +392,7 @@ export function schedule(
         laneStarted[lane]! += groups[gi]!.hosts.length;
         if (result.moves.some((m) => !state.upgraded[m.to])) closedBy = `no upgraded host had room for all VMs of ${groups[gi]!.name}: some move twice`;
       }
-      if (blocked || stop || inflight.length >= concurrency.groups) break;
+      if (blocked || stop || concurrencyWait(policy) !== null) break;
     }
     if (started.length > 0) {
       out.waves.push({ groups: started, startSeconds: now, closedBy: closedBy || (pendingCount === 0 ? 'end of campaign' : 'no other group can start yet') });

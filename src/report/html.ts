@@ -85,6 +85,7 @@ export function renderReport(r: CampaignReport): string {
     ['Migrations', `${r.plan.migrations} planned`],
     ['Duration', `planned ${dur(r.plan.estimatedSeconds)} · actual ${dur(r.actualSeconds)}`],
     ['Failures', String(r.failures.length)],
+    ['Out of the pool', r.outOfPool.length === 0 ? 'none' : r.outOfPool.map((o) => o.host).join(', ')],
     ['Two-person rule', r.plan.twoPersonRule ? 'on' : 'off'],
     ['Plan', `${r.plan.fingerprint} (made ${r.plan.generatedAt})`],
   ];
@@ -107,6 +108,14 @@ export function renderReport(r: CampaignReport): string {
     r.migrations.map((m) => [esc(m.vm), esc(m.from), esc(m.to), esc(m.group), `<span class="${m.result === 'failed' ? 'bad' : ''}">${esc(m.result)}</span>`, dur(m.plannedSeconds), dur(m.seconds), m.repeat ? 'moves again (landed on a host upgraded later)' : '']),
     'no migrations',
   );
+  const pool = table(
+    ['host', 'group', 'state', 'why, or who released it'],
+    [
+      ...r.outOfPool.map((o) => [esc(o.host), esc(o.group), '<span class="bad">out of the pool</span>', esc(o.why)]),
+      ...r.released.map((x) => [esc(x.host), esc(x.group), 'released', esc(`by ${x.operator} at ${x.at}${x.comment ? `: ${x.comment}` : ''}`)]),
+    ],
+    r.campaign ? 'no host left out of the pool' : 'a plan has left no host out yet',
+  );
   const audit = table(
     ['when', 'who', 'kind', 'action', 'group', 'host', 'what', 'result'],
     r.audit.map((a) => [esc(a.at), esc(a.operator), a.kind, esc(a.action), esc(a.group ?? ''), esc(a.host ?? ''), `<code>${esc(a.what)}</code>`, esc(a.result)]),
@@ -127,6 +136,7 @@ export function renderReport(r: CampaignReport): string {
 <h2 id="groups">Groups</h2>${groups}
 <h2 id="failures">Failures</h2>${failures}
 <h2 id="migrations">Migrations per VM</h2>${migrations}
+<h2 id="out-of-pool">Hosts out of the pool</h2>${pool}
 <h2 id="audit">Audit trail</h2>${audit}
 <h2 id="notifications">Notifications</h2>${notes}
 </body></html>

@@ -4,8 +4,9 @@
 
 import { auditTrail, type AuditEntry } from '../audit/trail.ts';
 import { failedEntries } from './failures.ts';
+import type { OutOfPoolHost } from '../engine/out-of-pool.ts';
 import type { PlanFile } from '../model/plan.ts';
-import type { AuditEvent, CampaignMeta, JournalEntry, NotificationRecord } from '../store/doc.ts';
+import type { AuditEvent, CampaignMeta, HostRelease, JournalEntry, NotificationRecord } from '../store/doc.ts';
 
 export type Phase = 'disable' | 'drain' | 'upgrade' | 'reboot' | 'verify' | 'enable' | 'rollback';
 export const PHASES: readonly Phase[] = ['disable', 'drain', 'upgrade', 'reboot', 'verify', 'enable', 'rollback'];
@@ -76,6 +77,9 @@ export interface CampaignReport {
   groups: GroupReport[];
   failures: Failure[];
   migrations: VmMigration[];
+  /** Hosts the campaign left out of the pool and not released, and those released (`hvroll release`). */
+  outOfPool: OutOfPoolHost[];
+  released: HostRelease[];
   audit: AuditEntry[];
   notifications: NotificationRecord[];
 }
@@ -87,6 +91,9 @@ export interface StoreView {
   notifications: NotificationRecord[];
   /** Final or current machine state per group (from its snapshot). */
   groupState: (group: string) => { state: string; error: string | null } | undefined;
+  /** Hosts left out of the pool now (engine/out-of-pool.ts), and releases. */
+  outOfPool?: OutOfPoolHost[];
+  releases?: HostRelease[];
 }
 
 const secs = (iso: string, t0: number) => (Date.parse(iso) - t0) / 1000;
@@ -185,6 +192,8 @@ export function buildReport(plan: PlanFile, store: StoreView | null, now = new D
     groups,
     failures,
     migrations,
+    outOfPool: store?.outOfPool ?? [],
+    released: store?.releases ?? [],
     audit: store ? auditTrail(store.audit, store.journal) : [],
     notifications: store?.notifications ?? [],
   };

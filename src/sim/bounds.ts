@@ -17,6 +17,7 @@
 
 import type { Inventory } from '../model/inventory.ts';
 import type { Plan } from '../model/plan.ts';
+import { CLASS_TIERS } from '../model/tiers.ts';
 import type { SimTiming } from './timing.ts';
 
 export interface LowerBound {
@@ -33,8 +34,6 @@ export interface LowerBound {
   /** Per order tier (spare groups excluded: they may overlap anything): its own bound and the class chain that sets it. */
   tiers: { tier: string; seconds: number; groups: number; chain: { class: string; limit: number; seconds: number } | null }[];
 }
-
-const SEQUENTIAL_TIERS = ['first', 'normal', 'last'] as const;
 
 export function lowerBound(plan: Plan, inventory: Inventory, timing: SimTiming): LowerBound {
   const c = plan.settings.concurrency;
@@ -84,7 +83,8 @@ export function lowerBound(plan: Plan, inventory: Inventory, timing: SimTiming):
 
 function tierBounds(plan: Plan, drain: ReadonlyMap<string, number>, maintenance: number, k: number): LowerBound['tiers'] {
   const limits = plan.settings.concurrency.classes ?? {};
-  return SEQUENTIAL_TIERS.map((tier) => {
+  // Spare groups hold no VMs and may overlap anything; the class tiers run one after another.
+  return CLASS_TIERS.map((tier) => {
     let work = 0;
     let longest = 0;
     let groups = 0;

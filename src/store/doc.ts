@@ -68,6 +68,16 @@ export interface Approval {
   comment?: string;
 }
 
+/** An operator put a host the campaign had left out of the pool back in it (`hvroll release`: verified, then enabled). */
+export interface HostRelease {
+  host: string;
+  /** The group that left it out of the pool. */
+  group: string;
+  operator: string;
+  at: string;
+  comment?: string;
+}
+
 export interface NotificationRecord {
   channel: string;
   event: string;
@@ -104,6 +114,7 @@ export interface CampaignState {
   audit: AuditEvent[];
   /** History segments, oldest first. */
   segments: SegmentRef[];
+  releases: HostRelease[];
 }
 
 /** snapshot.json's `data`. */
@@ -121,6 +132,8 @@ export interface PersistedState {
   notifications: NotificationRecord[];
   audit: AuditEvent[];
   segments: SegmentRef[];
+  /** Absent in snapshots written before `hvroll release` existed. */
+  releases?: HostRelease[];
 }
 
 /** The whole document: the write-once parts plus the state. */
@@ -136,10 +149,11 @@ export type Op =
   | { t: 'outcome'; id: JournalId; outcome: OutcomeEntry }
   | { t: 'approval'; value: Approval }
   | { t: 'notification'; value: NotificationRecord }
-  | { t: 'audit'; value: AuditEvent };
+  | { t: 'audit'; value: AuditEvent }
+  | { t: 'release'; value: HostRelease };
 
 export function emptyState(epoch: number): PersistedState {
-  return { epoch, groups: {}, lastId: 0, journal: [], unarchived: [], tally: {}, approvals: [], notifications: [], audit: [], segments: [] };
+  return { epoch, groups: {}, lastId: 0, journal: [], unarchived: [], tally: {}, approvals: [], notifications: [], audit: [], segments: [], releases: [] };
 }
 
 function settledNames(groups: Record<string, PersistedGroup>): string[] {
@@ -156,6 +170,7 @@ export function liveState(p: PersistedState): CampaignState {
     notifications: p.notifications,
     audit: p.audit,
     segments: p.segments,
+    releases: p.releases ?? [],
   };
 }
 
@@ -173,6 +188,7 @@ export function persistedState(s: CampaignState, unarchived: JournalEntry[], seg
     notifications: s.notifications,
     audit: s.audit,
     segments,
+    releases: s.releases,
   };
 }
 
@@ -200,6 +216,9 @@ export function applyOp(state: CampaignState, op: Op): string | undefined {
       return undefined;
     case 'audit':
       state.audit.push(op.value);
+      return undefined;
+    case 'release':
+      state.releases.push(op.value);
       return undefined;
     default:
       return `unknown operation ${JSON.stringify((op as { t?: unknown }).t)}`;

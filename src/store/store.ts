@@ -16,6 +16,7 @@ import {
   type AuditEvent,
   type CampaignDoc,
   type CampaignMeta,
+  type HostRelease,
   type IntentEntry,
   type JournalEntry,
   type JournalId,
@@ -321,6 +322,18 @@ export class CampaignStore {
 
   approvals(group?: string): Approval[] {
     return this.db.data.approvals.filter((a) => group === undefined || a.group === group).map((a) => ({ ...a }));
+  }
+
+  /** A host the campaign left out of the pool is back in it (verified and enabled by `hvroll release`). */
+  recordRelease(r: HostRelease): Promise<void> {
+    requireText('host', r.host);
+    requireText('group', r.group);
+    requireText('operator', r.operator);
+    return this.commit({ t: 'release', value: { ...r } });
+  }
+
+  releases(): HostRelease[] {
+    return this.db.data.releases.map((r) => ({ ...r }));
   }
 
   recordNotification(n: NotificationRecord): Promise<void> {

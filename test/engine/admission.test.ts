@@ -139,3 +139,55 @@ test('a restored group that paused goes back to waiting and starts again', (t) =
   a.set('a', 'done');
   t.deepEqual(startAll(a), ['b']);
 });
+
+test('a failed group keeps its group, class and domain slots for the hosts it left out of the pool, until they are released', (t) => {
+  const groups = [
+    { name: 'a', class: 'db' },
+    { name: 'b', class: 'db' },
+    { name: 'c', class: 'db' },
+  ];
+  const a = new Admission(plan(groups, { groups: 2, classes: { db: 1 } }));
+  t.deepEqual(startAll(a), ['a']);
+  a.set('a', 'failed');
+  a.leftOut('a', ['a']);
+  t.deepEqual(a.next(), [], 'a failed after its upgrade: its host is out of the pool and holds the db slot');
+  t.deepEqual(a.heldOutOfPool(), [{ group: 'a', hosts: ['a'] }]);
+  t.deepEqual(a.waitingForRelease(), ['b'], 'b waits only for that host');
+  t.true(a.release('a'));
+  t.deepEqual(startAll(a), ['b']);
+  t.deepEqual(a.heldOutOfPool(), []);
+
+  const d = new Admission(plan(groups.map((g) => ({ ...g, class: 'web' })), { groups: 2, groupsPerDomain: 1 }));
+  t.deepEqual(startAll(d), ['a']);
+  d.set('a', 'aborted');
+  d.leftOut('a', ['a']);
+  t.deepEqual(d.next(), [], 'groupsPerDomain: the aborted group still holds rack r1');
+  d.release('a');
+  t.deepEqual(startAll(d), ['b']);
+});
+
+test('a failed group counts against concurrency.groups and the headroom budget only for the hosts still out; those re-enabled free theirs at once', (t) => {
+  const p = plan([{ name: 'x' }, { name: 'y' }, { name: 'z' }], { groups: 2 }, { 'rack=r1': { memoryMiB: 250, vcpus: 1000 } });
+  // x has two hosts of 100 MiB each; the others one of 100 MiB.
+  const x = p.groups[0]!;
+  x.hosts = ['x1', 'x2'];
+  x.domains = ['rack=r1', 'rack=r1'];
+  x.capacity = { memoryMiB: 200, vcpus: 20 };
+  const a = new Admission(p);
+  t.deepEqual(startAll(a), ['x'], 'y (100 MiB) would pass the budget of r1 (250) beside x (200)');
+  a.set('x', 'failed');
+  a.leftOut('x', ['x2']);
+  t.deepEqual(a.heldOutOfPool(), [{ group: 'x', hosts: ['x2'] }]);
+  t.deepEqual(startAll(a), ['y'], 'x2 alone (100 MiB) + y fit the budget; concurrency: x holds 1 of 2 slots');
+  t.deepEqual(a.next(), [], 'z: 2 groups out of service (x by its host left out, y running)');
+  a.set('y', 'done');
+  t.deepEqual(startAll(a), ['z']);
+});
+
+test('a group whose dependency failed is blocked at once, before any scan reaches it', (t) => {
+  const a = new Admission(plan([{ name: 'a' }, { name: 'b', after: ['a'] }], { groups: 1 }));
+  t.deepEqual(startAll(a), ['a']);
+  a.set('a', 'failed');
+  t.deepEqual(a.blocked().map((b) => b.group), ['b']);
+  t.deepEqual(a.waitingForRelease(), []);
+});

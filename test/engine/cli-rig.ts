@@ -57,8 +57,8 @@ export interface CliRigOptions {
   clientKey?: { private: string; public: string };
   /** Hosts holding VMs (the first ones); default all but the last. */
   loadedHosts?: number;
-  /** Inventory rules over the rig's (concurrency.groups 1, failure budget 0), e.g. `{ failureBudget: 2 }`. */
-  rules?: Record<string, unknown>;
+  /** Changes to the inventory before it is written and planned (rules, VM labels). */
+  inventory?: (inv: { hosts: Record<string, unknown>[]; vms: Record<string, unknown>[]; rules: Record<string, unknown> }) => void;
 }
 
 /** `hostCount` hosts; all but the last hold `vmsPerHost` VMs (or the first `loadedHosts`), the others are spares. */
@@ -86,8 +86,9 @@ export async function startCliRig(hostCount = 3, vmsPerHost = 2, o: CliRigOption
   const inventory = {
     hosts: names.map((n) => ({ name: n, address: addresses[n], ssh: { user: 'hvroll', port: fleet.host(n).port }, labels: { rack: 'r1' }, capacity: { vcpus: 8, memoryMiB: 4096 } })),
     vms: [...initial].map(([vm, h]) => ({ name: vm, host: h, vcpus: 1, memoryMiB: 512, labels: { tier: 'web' } })),
-    rules: { concurrency: { groups: 1, migrations: 2, migrationsPerHost: 1 }, ...o.rules },
+    rules: { concurrency: { groups: 1, migrations: 2, migrationsPerHost: 1 } } as Record<string, unknown>,
   };
+  o.inventory?.(inventory);
   writeFileSync(join(dir, 'inventory.yaml'), stringify(inventory));
   let runbook = 'runbooks/libvirt.yaml';
   if (o.timeouts || o.retryDelays) {

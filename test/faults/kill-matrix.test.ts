@@ -121,7 +121,7 @@ for (const cut of [false, true]) {
 async function faultRig(): Promise<Rig & { verifyFault: string; postinstFault: string }> {
   const r = await rigOf(4, 1, {
     loadedHosts: 1,
-    rules: { concurrency: { groups: 2, migrations: 2, migrationsPerHost: 1 }, failureBudget: 2 },
+    inventory: (inv) => Object.assign(inv.rules, { concurrency: { groups: 2, migrations: 2, migrationsPerHost: 1 }, failureBudget: 2 }),
     timeouts: { reboot: 40 },
     // Retries of a failed verification or upgrade come at once, not after the runbook's 10 s.
     retryDelays: { verify: 0.2, upgrade: 0.2 },

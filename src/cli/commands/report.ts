@@ -3,6 +3,7 @@
 
 import { existsSync, statSync } from 'node:fs';
 import { Command } from 'commander';
+import { hostsOutOfPool } from '../../engine/out-of-pool.ts';
 import { HvrollError } from '../../model/errors.ts';
 import type { PlanFile } from '../../model/plan.ts';
 import { readPlanFile } from '../../plan/plan-file.ts';
@@ -42,8 +43,17 @@ export function reportCommand(io: CliIo): Command {
         if (!existsSync(dir)) throw new HvrollError('usage', `${source} is neither a plan file nor a campaign in ${stateRoot(flags, io)} (see hvroll list)`);
         const store = await CampaignStore.open(dir, { readOnly: true });
         try {
-          const view: StoreView = { meta: store.meta(), journal: await store.journal(), audit: store.audit(), notifications: store.notifications(), groupState: groupState(store) };
-          html = renderReport(buildReport(store.plan() as PlanFile, view));
+          const plan = store.plan() as PlanFile;
+          const view: StoreView = {
+            meta: store.meta(),
+            journal: await store.journal(),
+            audit: store.audit(),
+            notifications: store.notifications(),
+            groupState: groupState(store),
+            outOfPool: hostsOutOfPool(store, plan),
+            releases: store.releases(),
+          };
+          html = renderReport(buildReport(plan, view));
         } finally {
           await store.close();
         }

@@ -1,12 +1,11 @@
 // `hvroll run` starts a campaign from a reviewed plan; `hvroll resume` continues one that stopped (killed,
 // paused, crashed). Both show a live view on a terminal and JSON logs otherwise.
 
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { runCampaign, type CampaignOutcome } from '../../engine/campaign-runner.ts';
 import type { EngineEvent } from '../../engine/events.ts';
 import { resumeCampaign, startCampaign, type Session, type SessionOptions } from '../../engine/session.ts';
 import { HvrollError } from '../../model/errors.ts';
-import type { HostRef } from '../../executor/executor.ts';
 import { createLogger } from '../../log/logger.ts';
 import type { NotificationTarget } from '../../model/inventory.ts';
 import { combineTargets, loadNotifyFile, resolveTargets } from '../../notify/config.ts';
@@ -14,12 +13,9 @@ import { Notifier } from '../../notify/notifier.ts';
 import { collectSet, operatorOf, stateRoot, withCampaignFlags, type CampaignFlags } from '../campaign-flags.ts';
 import type { CliIo } from '../io.ts';
 import { ProgressView } from '../render/progress.ts';
+import { sshSessionOptions, withSshOptions, type SshOptionFlags } from '../ssh-flags.ts';
 
-interface SshFlags extends CampaignFlags {
-  knownHosts?: string;
-  identity?: string;
-  user?: string;
-  controller?: HostRef;
+interface SshFlags extends CampaignFlags, SshOptionFlags {
   logFile?: string;
   progress?: boolean;
   notify?: string;
@@ -33,20 +29,10 @@ interface RunFlags extends SshFlags {
 }
 
 function withSshFlags(cmd: Command): Command {
-  return withCampaignFlags(cmd)
-    .option('--known-hosts <file>', 'OpenSSH known_hosts to verify host keys against (default ~/.ssh/known_hosts)')
-    .option('--identity <file>', 'SSH private key (default: ssh-agent, then ~/.ssh/id_ed25519, id_ecdsa, id_rsa); passphrase from HVROLL_SSH_PASSPHRASE')
-    .option('--user <name>', 'SSH user for hosts whose inventory entry names none (default root)')
-    .option('--controller <user@host[:port]>', 'where `on: controller` runbook commands run (e.g. the OpenStack client)', parseController)
+  return withSshOptions(withCampaignFlags(cmd))
     .option('--log-file <file>', 'also write JSON logs to this file')
     .option('--no-progress', 'no live view, even on a terminal')
     .option('--notify <file>', 'chat targets (a `notifications:` list, like rules.notifications) in addition to the inventory\'s; URLs may be env:NAME');
-}
-
-function parseController(value: string): HostRef {
-  const m = /^(?:([^@]+)@)?([^:@]+)(?::(\d+))?$/.exec(value);
-  if (!m) throw new InvalidArgumentError(`expected user@host[:port], got "${value}"`);
-  return { name: m[2]!, address: m[2]!, ...(m[1] ? { user: m[1] } : {}), ...(m[3] ? { port: Number(m[3]) } : {}) };
 }
 
 function sessionOptions(flags: SshFlags, io: CliIo, live: boolean): SessionOptions {
@@ -56,12 +42,7 @@ function sessionOptions(flags: SshFlags, io: CliIo, live: boolean): SessionOptio
     stateRoot: stateRoot(flags, io),
     operator: operatorOf(flags, io),
     log,
-    controller: flags.controller ?? null,
-    ssh: {
-      knownHosts: flags.knownHosts ?? `${io.env.HOME ?? ''}/.ssh/known_hosts`,
-      ...(flags.identity ? { identity: flags.identity } : {}),
-      ...(flags.user ? { user: flags.user } : {}),
-    },
+    ...sshSessionOptions(flags, io),
   };
 }
 
@@ -132,6 +113,10 @@ function quoteArg(s: string): string {
 function report(outcome: CampaignOutcome, id: string, io: CliIo, failureBudget: number): void {
   const say = (s: string) => io.stderr.write(`${s}\n`);
   for (const o of outcome.outOfPool) say(`  host ${o.host} is OUT OF THE POOL: ${o.why}`);
+  if (outcome.state === 'paused' && outcome.waitingForRelease) {
+    const hosts = outcome.waitingForRelease.hosts.map((h) => h.host);
+    throw new HvrollError('campaign-failed', `campaign ${id} paused: ${outcome.waitingForRelease.groups.length} group(s) wait for host(s) left out of the pool (${hosts.join(', ')}), which still hold their groups' slots. Check each, put it back with hvroll release ${id} <host>, then hvroll resume ${id}`);
+  }
   if (outcome.state === 'paused') {
     say(`campaign ${id} paused. Continue with: hvroll resume ${id}`);
     return;

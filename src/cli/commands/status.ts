@@ -4,9 +4,11 @@
 
 import { Command } from 'commander';
 import { CAMPAIGN_KEY } from '../../engine/campaign-runner.ts';
+import { stillOut, type OutOfPoolHost } from '../../engine/out-of-pool.ts';
 import { HvrollError } from '../../model/errors.ts';
 import type { PlanFile } from '../../model/plan.ts';
 import { campaignDir } from '../../store/paths.ts';
+import type { HostRelease } from '../../store/doc.ts';
 import { CampaignStore, listCampaigns, type CampaignSummary } from '../../store/store.ts';
 import { stateRoot, withCampaignFlags, type CampaignFlags } from '../campaign-flags.ts';
 import type { CliIo } from '../io.ts';
@@ -27,7 +29,10 @@ export interface CampaignStatus {
   active: { group: string; state: string; step?: string }[];
   awaitingApproval: string[];
   failed: { group: string; error: string }[];
-  outOfPool: { host: string; why: string }[];
+  /** Hosts the campaign left out of the pool, not released yet: each holds its group's slots. */
+  outOfPool: OutOfPoolHost[];
+  /** Hosts an operator put back with `hvroll release`. */
+  released: HostRelease[];
   migrations: { done: number; planned: number };
   etaSeconds: number | null;
 }
@@ -51,6 +56,8 @@ export async function campaignStatus(root: string, id: string, now = Date.now())
     const failed: CampaignStatus['failed'] = [];
     const awaiting: string[] = [];
     const outOfPool: CampaignStatus['outOfPool'] = [];
+    const released = store.releases();
+    const releasedHosts = new Set(released.map((r) => r.host));
     // How far along the plan's timeline the finished groups got (groups overlap: their durations do not add up).
     let plannedDone = 0;
     for (const g of plan.groups) {
@@ -60,7 +67,7 @@ export async function campaignStatus(root: string, id: string, now = Date.now())
       if (state === 'failed') failed.push({ group: g.name, error: snap?.context?.error?.message ?? 'unknown' });
       if (state === 'awaitingApproval') awaiting.push(g.name);
       if (!['pending', 'done', 'failed', 'aborted', 'awaitingApproval'].includes(state)) active.push({ group: g.name, state });
-      outOfPool.push(...(snap?.context?.outOfPool ?? []));
+      outOfPool.push(...stillOut(g.name, snap, releasedHosts));
       if (state === 'done') plannedDone = Math.max(plannedDone, g.estimate.endSeconds);
     }
     // The command each active group has in flight: its latest intent without an outcome.
@@ -88,6 +95,7 @@ export async function campaignStatus(root: string, id: string, now = Date.now())
       awaitingApproval: awaiting,
       failed,
       outOfPool,
+      released,
       migrations: { done: migrationsDone, planned: plan.summary.migrations },
       etaSeconds: ['done', 'stopped', 'aborted'].includes(state) ? 0 : Math.round(Math.max(0, plan.summary.estimatedSeconds - plannedDone) * pace),
     };
@@ -106,7 +114,8 @@ function renderStatus(s: CampaignStatus): string {
     ...s.active.map((a) => `  active: ${a.group} — ${a.state}${a.step ? ` (now: ${a.step})` : ''}`),
     ...s.awaitingApproval.map((g) => `  awaiting approval: ${g} — hvroll approve ${s.campaign} ${g}`),
     ...s.failed.map((f) => `  FAILED: ${f.group} — ${f.error}`),
-    ...s.outOfPool.map((o) => `  OUT OF POOL: ${o.host} — ${o.why}`),
+    ...s.outOfPool.map((o) => `  OUT OF POOL: ${o.host} (group ${o.group}) — ${o.why}; once fixed: hvroll release ${s.campaign} ${o.host}`),
+    ...s.released.map((r) => `  released: ${r.host} (group ${r.group}) by ${r.operator} at ${r.at}${r.comment ? ` — ${r.comment}` : ''}`),
   ];
   return `${lines.join('\n')}\n`;
 }

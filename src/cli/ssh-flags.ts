@@ -1,0 +1,40 @@
+// SSH options shared by the commands that reach hosts for a campaign (run, resume, release): one definition,
+// so every command verifies host keys and authenticates the same way.
+
+import { Command, InvalidArgumentError } from 'commander';
+import type { SessionOptions } from '../engine/session.ts';
+import type { HostRef } from '../executor/executor.ts';
+import type { CliIo } from './io.ts';
+
+export interface SshOptionFlags {
+  knownHosts?: string;
+  identity?: string;
+  user?: string;
+  controller?: HostRef;
+}
+
+export function withSshOptions(cmd: Command): Command {
+  return cmd
+    .option('--known-hosts <file>', 'OpenSSH known_hosts to verify host keys against (default ~/.ssh/known_hosts)')
+    .option('--identity <file>', 'SSH private key (default: ssh-agent, then ~/.ssh/id_ed25519, id_ecdsa, id_rsa); passphrase from HVROLL_SSH_PASSPHRASE')
+    .option('--user <name>', 'SSH user for hosts whose inventory entry names none (default root)')
+    .option('--controller <user@host[:port]>', 'where `on: controller` runbook commands run (e.g. the OpenStack client)', parseController);
+}
+
+function parseController(value: string): HostRef {
+  const m = /^(?:([^@]+)@)?([^:@]+)(?::(\d+))?$/.exec(value);
+  if (!m) throw new InvalidArgumentError(`expected user@host[:port], got "${value}"`);
+  return { name: m[2]!, address: m[2]!, ...(m[1] ? { user: m[1] } : {}), ...(m[3] ? { port: Number(m[3]) } : {}) };
+}
+
+/** The SSH part of a session's options. */
+export function sshSessionOptions(flags: SshOptionFlags, io: CliIo): Pick<SessionOptions, 'controller' | 'ssh'> {
+  return {
+    controller: flags.controller ?? null,
+    ssh: {
+      knownHosts: flags.knownHosts ?? `${io.env.HOME ?? ''}/.ssh/known_hosts`,
+      ...(flags.identity ? { identity: flags.identity } : {}),
+      ...(flags.user ? { user: flags.user } : {}),
+    },
+  };
+}
