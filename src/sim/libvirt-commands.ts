@@ -76,9 +76,9 @@ export class LibvirtCommands {
       case 'mkdir -p /var/lib/hvroll':
         return now(ok());
       case `dpkg-query -W -f=\${db:Status-Abbrev}\${Version} ${vars.package}`:
-        return now(ok(`ii ${h.version}`));
-      case 'dpkg --audit':
-        return now(ok());
+        return now(ok(`${h.status}${h.version}`));
+      case 'dpkg --audit': // what dpkg says of a package left half-configured by a failed postinst
+        return now(ok(h.status === 'iF ' ? `The following packages are only half configured, probably due to problems\nconfiguring them the first time.  The configuration should be retried using\ndpkg --configure <package> or the configuration menu program:\n ${vars.package} the package\n` : ''));
       case 'virsh list --name': // active domains: running and paused, not the policy VMs shut off
         return now(ok(`${fleet.activeOn(h).filter((n) => !this.shutOff.has(n)).map((n) => `${n}\n`).join('')}\n`));
       case 'virsh version --daemon':
@@ -106,6 +106,8 @@ export class LibvirtCommands {
         ms: this.timing.upgradeMs(h.name),
         finish: () => {
           h.version = install[2]!;
+          if (this.timing.upgradeFails(h.name)) return this.postinstFailed(h, install[2]!);
+          h.status = 'ii ';
           h.upgrades++;
           if (this.timing.verifyFails(h.name)) h.libvirtd = false;
           return ok(`Setting up ${vars.package} (${install[2]}) ...\n`);
@@ -179,6 +181,17 @@ export class LibvirtCommands {
         this.jobs.delete(vm.name);
         fleet.finishMigration(vm, false);
       },
+    };
+  }
+
+  /** What apt-get says when the package's postinst exits 1: dpkg leaves it half-configured at the new version. */
+  private postinstFailed(h: SimHost, version: string): CommandOutput {
+    h.status = 'iF ';
+    const pkg = this.vars.package;
+    return {
+      stdout: `Setting up ${pkg} (${version}) ...\n`,
+      stderr: `dpkg: error processing package ${pkg} (--configure):\n installed ${pkg} package post-installation script subprocess returned error exit status 1\nErrors were encountered while processing:\n ${pkg}\nE: Sub-process /usr/bin/dpkg returned an error code (1)\n`,
+      code: 100,
     };
   }
 

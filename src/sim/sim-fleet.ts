@@ -19,6 +19,8 @@ export interface SimHost {
   version: string;
   /** The package version libvirtd was started from: it changes when the host boots. */
   daemonVersion: string;
+  /** dpkg's `${db:Status-Abbrev}` of the package: "ii " installed and configured, "iF " half-configured (a failed postinst). */
+  status: string;
   libvirtd: boolean;
   vms: Set<string>;
   /** Commands that changed it, for "never twice" checks. */
@@ -61,7 +63,7 @@ export class SimFleet {
     initialVersion = '1.0',
   ) {
     for (const h of inventory.hosts) {
-      this.hosts.set(h.name, { name: h.name, address: h.address, up: true, upAt: 0, boots: 0, marker: false, markerText: '', version: initialVersion, daemonVersion: initialVersion, libvirtd: true, vms: new Set(), upgrades: 0, reboots: 0 });
+      this.hosts.set(h.name, { name: h.name, address: h.address, up: true, upAt: 0, boots: 0, marker: false, markerText: '', version: initialVersion, status: 'ii ', daemonVersion: initialVersion, libvirtd: true, vms: new Set(), upgrades: 0, reboots: 0 });
       this.byAddress.set(h.address, h.name);
     }
     for (const v of inventory.vms) {

@@ -20,7 +20,7 @@ import { buildPlan } from '../planner/plan.ts';
 import type { Runbook } from '../runbook/model.ts';
 import { CampaignStore } from '../store/store.ts';
 import { lowerBound, type LowerBound } from './bounds.ts';
-import { InvariantChecker, type Violation, type ViolationKind } from './invariants.ts';
+import { InvariantChecker, poolLimits, type Violation, type ViolationKind } from './invariants.ts';
 import { LibvirtCommands } from './libvirt-commands.ts';
 import { meteredFs } from './metered-fs.ts';
 import { runInVirtualTime } from './scheduler.ts';
@@ -37,6 +37,8 @@ export interface SimulateOptions {
   migrationFailRate?: number;
   /** Share of hosts whose verification fails. */
   verifyFailRate?: number;
+  /** Share of hosts whose upgrade fails (apt-get exits 100, the package half-configured). */
+  upgradeFailRate?: number;
   spread?: number;
   /** Overrides of the estimates (flags); the runbook's durations come first. */
   estimates?: Partial<EstimateRules>;
@@ -100,7 +102,7 @@ export interface SimRunReport {
 
 export interface SimReport {
   seed: number;
-  settings: { spread: number; migrationFailRate: number; verifyFailRate: number; estimates: EstimateRules };
+  settings: { spread: number; migrationFailRate: number; verifyFailRate: number; upgradeFailRate: number; estimates: EstimateRules };
   runs: SimRunReport[];
   /** upgrade-aware over naive, when both ran. */
   comparison: { migrations: number; makespan: number } | null;
@@ -141,11 +143,12 @@ export async function simulateOnce(o: SimulateOptions, strategy: PlacementStrate
     seed,
     migrationFailRate: o.migrationFailRate ?? 0,
     verifyFailRate: o.verifyFailRate ?? 0,
+    upgradeFailRate: o.upgradeFailRate ?? 0,
   });
   const bound = lowerBound(plan, o.inventory, timing);
   const clock = new VirtualClock();
   const start = clock.now();
-  const checker = new InvariantChecker(o.inventory, bound.kConcurrency, () => clock.now() - start);
+  const checker = new InvariantChecker(o.inventory, poolLimits(plan), () => clock.now() - start);
   const fleet = new SimFleet(o.inventory, checker);
   const vars = simVars(o.runbook, o.vars);
   const model = new LibvirtCommands(fleet, timing, { package: vars.package ?? 'libvirt-daemon-system', maintenanceFile: vars.maintenanceFile ?? '/var/lib/hvroll/maintenance' }, (ms, fire) => clock.at(ms, fire), () => clock.now());
@@ -271,7 +274,7 @@ export async function simulate(o: SimulateOptions, choice: StrategyChoice): Prom
   const estimates = buildEstimates(o);
   return {
     seed: o.seed ?? 1,
-    settings: { spread: o.spread ?? 0, migrationFailRate: o.migrationFailRate ?? 0, verifyFailRate: o.verifyFailRate ?? 0, estimates },
+    settings: { spread: o.spread ?? 0, migrationFailRate: o.migrationFailRate ?? 0, verifyFailRate: o.verifyFailRate ?? 0, upgradeFailRate: o.upgradeFailRate ?? 0, estimates },
     runs,
     comparison: ours && naive ? { migrations: round(ours.migrations.done / Math.max(1, naive.migrations.done)), makespan: round(ours.makespanSeconds / Math.max(1e-9, naive.makespanSeconds)) } : null,
   };

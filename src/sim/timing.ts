@@ -1,7 +1,8 @@
 // How long things take in the simulated fleet, and which of them fail. Migrations follow the planner's
 // pre-copy model (migrationSeconds) with a dirty rate per VM class; upgrade, reboot and verify come from the
 // runbook or flags. A spread draws each duration uniformly around its nominal value; injected failures pick
-// a share of migration attempts and a share of hosts whose verification fails. All draws are seeded (chance.ts).
+// a share of migration attempts, a share of hosts whose upgrade fails and a share whose verification fails.
+// All draws are seeded (chance.ts).
 
 import type { EstimateRules, Labels } from '../model/inventory.ts';
 import { migrationSeconds } from '../planner/estimate.ts';
@@ -30,6 +31,11 @@ export interface TimingOptions {
   migrationCutShortRate?: number;
   /** Share of hosts whose verification fails after the upgrade (the group fails, the budget counts it). */
   verifyFailRate?: number;
+  /**
+   * Share of hosts whose upgrade fails: the package's postinst exits 1, apt-get exits 100 and leaves the package
+   * half-configured (dpkg status iF, its version already the new one), on every attempt.
+   */
+  upgradeFailRate?: number;
 }
 
 export class SimTiming {
@@ -93,6 +99,12 @@ export class SimTiming {
 
   verifyMs(host: string, attempt: number): number {
     return this.drawn(this.estimates.verifySeconds, `verify/${host}/${attempt}`);
+  }
+
+  /** Whether this host's upgrade fails half-way (see upgradeFailRate). */
+  upgradeFails(host: string): boolean {
+    const rate = this.options.upgradeFailRate ?? 0;
+    return rate > 0 && this.chance.unit(`upgrade-fails/${host}`) < rate;
   }
 
   /** Whether this host comes back broken after its upgrade (libvirtd does not start). */

@@ -55,11 +55,13 @@ export interface CliRigOptions {
   retryDelays?: Record<string, number>;
   /** The operator key pair the hosts accept (e.g. one encrypted with a passphrase); default a fresh plain one. */
   clientKey?: { private: string; public: string };
+  /** Hosts holding VMs (the first ones); default all but the last. */
+  loadedHosts?: number;
   /** Changes to the inventory before it is written and planned (rules, VM labels). */
   inventory?: (inv: { hosts: Record<string, unknown>[]; vms: Record<string, unknown>[]; rules: Record<string, unknown> }) => void;
 }
 
-/** `hostCount` hosts; all but the last hold `vmsPerHost` VMs, the last is a spare. */
+/** `hostCount` hosts; all but the last hold `vmsPerHost` VMs (or the first `loadedHosts`), the others are spares. */
 export async function startCliRig(hostCount = 3, vmsPerHost = 2, o: CliRigOptions = {}): Promise<CliRig> {
   const names = Array.from({ length: hostCount }, (_, i) => `hv-${i + 1}`);
   const addresses = Object.fromEntries(names.map((n, i) => [n, `127.0.1.${i + 10}`]));
@@ -67,7 +69,7 @@ export async function startCliRig(hostCount = 3, vmsPerHost = 2, o: CliRigOption
   const model = new HypervisorModel();
   for (const n of names) model.addHost(n);
   const initial = new Map<string, string>();
-  names.slice(0, -1).forEach((h, i) => {
+  names.slice(0, o.loadedHosts ?? hostCount - 1).forEach((h, i) => {
     for (let j = 0; j < vmsPerHost; j++) {
       const vm = `vm-${i}-${j}`;
       model.addVm({ name: vm, host: h, vcpus: 1, memoryMiB: 512 });

@@ -1,20 +1,31 @@
 // The fault matrix's checker must be able to fail: each invariant, broken on purpose in a small world.
 import test from 'ava';
-import { InvariantChecker, type HostFacts, type JournalFacts, type VmFacts } from './invariants.ts';
+import { CLEAR_MARKER_SCRIPT, SET_MARKER_SCRIPT } from '../../src/sim/libvirt-commands.ts';
+import { InvariantChecker, type HostFacts, type JournalFacts, type PoolRules, type VmFacts } from './invariants.ts';
 
-function rig() {
-  const hosts: HostFacts[] = ['a', 'b', 'c'].map((name) => ({ name, disabled: false, version: '1.0', bootId: `${name}-0`, upgrades: 0, reboots: 0 }));
+function rig(o: { outOfPoolLimit?: number; pool?: Partial<PoolRules>; capacityMiB?: number; extraVms?: VmFacts[] } = {}) {
+  const hosts: HostFacts[] = ['a', 'b', 'c'].map((name) => ({ name, disabled: false, version: '1.0', packageConfigured: true, libvirtd: true, bootId: `${name}-0`, upgrades: 0, reboots: 0 }));
   const vms: VmFacts[] = [
     { name: 'vm1', on: ['a'], migratingTo: null },
     { name: 'vm2', on: ['b'], migratingTo: null },
+    ...(o.extraVms ?? []),
   ];
   hosts[2]!.disabled = true; // disabled before the campaign
   const checker = new InvariantChecker({
     world: { hosts: () => hosts, vms: () => vms },
     targetVersion: '2.0',
-    capacity: new Map(hosts.map((h) => [h.name, { memoryMiB: 1024, vcpus: 4 }])),
+    capacity: new Map(hosts.map((h) => [h.name, { memoryMiB: o.capacityMiB ?? 1024, vcpus: 4 }])),
     sizes: new Map(vms.map((v) => [v.name, { memoryMiB: 600, vcpus: 1 }])),
-    outOfPoolLimit: 1,
+    outOfPoolLimit: o.outOfPoolLimit ?? 1,
+    pool: {
+      groups: hosts.map((h) => ({ name: `g-${h.name}`, class: 'standard', hosts: [h.name] })),
+      groupsAtOnce: 3,
+      classes: {},
+      groupsPerDomain: null,
+      domainOf: new Map(hosts.map((h) => [h.name, 'fleet'])),
+      headroom: { memoryPercent: 0, vcpuPercent: 0 },
+      ...o.pool,
+    },
     marker: '/m',
     pkg: 'p',
   });
@@ -104,6 +115,10 @@ test('I4: a side effect sent when it is already in place', (t) => {
   checker.command('b', ['systemctl', 'reboot']);
   checker.command('a', ['virsh', 'migrate', '--live', 'vm2', 'qemu+ssh://b/system']);
   t.is(checker.counts.I4, 5, JSON.stringify(checker.violations));
+  // The shipped runbook's marker scripts are the same side effects.
+  checker.command('a', ['sh', '-c', SET_MARKER_SCRIPT, 'sh', '/m', 'hvroll:c1:a']);
+  checker.command('b', ['sh', '-c', CLEAR_MARKER_SCRIPT, 'sh', '/m', 'hvroll:c1:b']);
+  t.is(checker.counts.I4, 7, JSON.stringify(checker.violations));
 });
 
 test('I5: more hosts out of the pool than the limit; a target over capacity counting a migration in flight', (t) => {
@@ -123,4 +138,97 @@ test('I6: a command no journal intent announced, or with other argv', (t) => {
   checker.command('b', ['virsh', 'domstate', 'vm2']);
   checker.argvMatchesJournal([{ id: 1, step: 'x', host: 'a', argv: ['virsh', 'list'] }, { id: 2, step: 'x', host: 'b', argv: ['virsh', 'domstate', 'vm 2'] }]);
   t.is(checker.counts.I6, 1);
+});
+
+test('I5: a failed group whose host stays out of the pool keeps counting against concurrency.groups, per class and per domain', (t) => {
+  const classOf = (n: string) => (n === 'c' ? 'db' : 'standard');
+  const { checker, h } = rig({
+    outOfPoolLimit: 10,
+    pool: {
+      groups: ['a', 'b', 'c'].map((n) => ({ name: `g-${n}`, class: classOf(n), hosts: [n] })),
+      groupsAtOnce: 1,
+      classes: { standard: 1 },
+      groupsPerDomain: 1,
+      domainOf: new Map([['a', 'az1'], ['b', 'az1'], ['c', 'az2']]),
+    },
+  });
+  const journal = [entry(1, 'disable', 'a'), entry(2, 'disable', 'b')];
+  h('a').disabled = true; // g-a failed after its upgrade: a stays out of the pool
+  checker.state(journal);
+  t.is(checker.counts.I5, 0);
+  h('b').disabled = true; // and g-b was started meanwhile
+  checker.state(journal);
+  const messages = checker.violations.map((v) => v.message);
+  t.is(checker.counts.I5, 3, JSON.stringify(messages));
+  t.true(messages.includes('2 groups out of the pool at once (concurrency.groups 1): g-a, g-b'));
+  t.true(messages.includes('2 groups of class standard out of the pool at once (maxConcurrentGroups 1): g-a, g-b'));
+  t.true(messages.includes('2 groups of az1 out of the pool at once (groupsPerDomain 1): g-a, g-b'));
+  t.is(checker.counts.I3, 0);
+});
+
+test('I5: a failure domain over its headroom, counting only its hosts in the pool and migrations in flight on their target', (t) => {
+  // 2048 MiB hosts, 600 MiB VMs; c was disabled before the campaign: the plan counted it in the pool, so does I5.
+  // Headroom 60 %: 1800 of 6144 MiB is within 40 %; with a out of the pool, 1800 of 4096 is not.
+  const vm3: VmFacts = { name: 'vm3', on: ['c'], migratingTo: null };
+  const { checker, h, vms } = rig({ outOfPoolLimit: 10, capacityMiB: 2048, extraVms: [vm3], pool: { headroom: { memoryPercent: 60, vcpuPercent: 0 } } });
+  checker.state([]);
+  h('a').disabled = true;
+  checker.state([entry(1, 'disable', 'a')]);
+  t.is(checker.counts.I5, 0, 'vm1 still on a, out of the pool: 1200 of 4096 MiB in the pool');
+  vms[0]!.migratingTo = 'b';
+  checker.state([entry(1, 'disable', 'a')]);
+  t.is(checker.counts.I5, 1, JSON.stringify(checker.violations));
+  t.is(checker.violations[0]!.message, 'fleet is over its headroom (keep 60 % of memory, 0 % of vCPUs free in the pool): 162 MiB, 0 vCPU too many on its hosts in the pool');
+});
+
+test('I5: headroom already broken before the campaign is counted only when the campaign makes it worse', (t) => {
+  // Headroom 75 %: 1800 of 6144 MiB is over from the start (at most 1536).
+  const vm3: VmFacts = { name: 'vm3', on: ['c'], migratingTo: null };
+  const { checker, h, vms } = rig({ outOfPoolLimit: 10, capacityMiB: 2048, extraVms: [vm3], pool: { headroom: { memoryPercent: 75, vcpuPercent: 0 } } });
+  checker.state([]);
+  t.is(checker.counts.I5, 0);
+  vms[1]!.migratingTo = 'a'; // counted on both ends: worse than before
+  checker.state([]);
+  t.is(checker.counts.I5, 1);
+  vms[1]!.migratingTo = null;
+  h('b').disabled = true; // b and vm2 leave the pool: 1200 of 4096 MiB, still over 25 %, but less than at the start
+  checker.state([entry(1, 'disable', 'b')]);
+  t.is(checker.counts.I5, 1, 'better than at the start: not counted');
+});
+
+test('I7: an enable sent to a broken host, a broken host back in the pool, a broken host out of the pool but not named', (t) => {
+  const { checker, h } = rig({ outOfPoolLimit: 10 });
+  const journal = [entry(1, 'disable', 'a'), entry(2, 'disable', 'b')];
+  h('a').disabled = true;
+  h('b').disabled = true;
+  checker.state(journal);
+  Object.assign(h('a'), { version: '2.0', packageConfigured: false }); // postinst failed: half-configured
+  Object.assign(h('b'), { version: '2.0', upgrades: 1, libvirtd: false }); // verification fails
+  checker.command('a', ['rm', '-f', '/m']);
+  t.is(checker.counts.I7, 1);
+  t.regex(checker.violations[0]!.message, /a: `rm -f \/m` sent to a broken host \(package half-configured\)/);
+  checker.command('b', ['sh', '-c', 'test "$(cat -- "$1")" != "$2" || rm -f -- "$1"', 'sh', '/m', 'hvroll:c1:g-b']);
+  t.is(checker.counts.I7, 2, 'an enable written as a script is an enable too');
+  t.regex(checker.violations[1]!.message, /^b: `sh -c .*` sent to a broken host \(libvirtd down\)/);
+  h('a').disabled = false;
+  checker.state([...journal, entry(3, 'enable', 'a')]);
+  checker.state([...journal, entry(3, 'enable', 'a')]);
+  t.is(checker.counts.I7, 3, 'back in the pool broken: counted once');
+  checker.final({ done: false, reportedOutOfPool: ['b'] });
+  t.is(checker.counts.I7, 4, 'a is in the pool at the end');
+  checker.final({ done: false, reportedOutOfPool: [] });
+  t.true(checker.violations.some((v) => v.invariant === 'I7' && v.message === 'b is broken (libvirtd down) and out of the pool at the end, but the campaign did not name it'));
+});
+
+test('I4 and I2: installing again over a half-configured package is the retry, not a redo; a failed install is not an upgrade', (t) => {
+  const { checker, h } = rig();
+  Object.assign(h('a'), { version: '2.0', packageConfigured: false, upgrades: 1 });
+  checker.command('a', ['env', 'X=1', 'apt-get', 'install', 'p=2.0']);
+  h('a').upgrades = 2; // a model that counts every install
+  checker.state([]);
+  t.is(checker.counts.I4, 0);
+  t.is(checker.counts.I2, 0);
+  Object.assign(h('a'), { packageConfigured: true, upgrades: 1 });
+  checker.command('a', ['env', 'X=1', 'apt-get', 'install', 'p=2.0']);
+  t.is(checker.counts.I4, 1, 'configured at the target version: a redo');
 });

@@ -1,7 +1,8 @@
-// The fault matrix's independent checker of invariants I1–I6. It knows nothing of the engine's machines,
+// The fault matrix's independent checker of invariants I1–I7. It knows nothing of the engine's machines,
 // limiter or outcome: only what the hosts report (a World view over a host model: the simulated fleet or the
-// in-process SSH hypervisors), the commands that reach the hosts, and the journal read back from the store.
-// Call `command` when a command reaches a host (before it acts) and `state` after every journalled event.
+// in-process SSH hypervisors), the commands that reach the hosts, the journal read back from the store, and
+// the plan's groups and limits with the inventory's headroom (what `run` promises to keep). Call `command`
+// when a command reaches a host (before it acts) and `state` after every journalled event.
 //
 //   I1 every VM on exactly one host, none lost, none new; no destroy/undefine reaches the host where a VM runs;
 //      a stopped copy an interrupted migration left behind is allowed meanwhile, but none is left at the end
@@ -10,18 +11,31 @@
 //      (a `disable` command not followed by a successful `enable`/`rollback`); at the end the disabled set is
 //      the one before the campaign plus the hosts the campaign reported as left out
 //   I4 a completed step never re-runs: no side-effecting command reaches a host whose effect is already there
-//   I5 hosts taken out of the pool by the campaign ≤ the limit; no host over capacity counting migrations
-//      in flight on both ends
+//   I5 hosts taken out of the pool by the campaign ≤ the limit; groups with a host out of the pool ≤
+//      concurrency.groups, per class ≤ its maxConcurrentGroups, per failure domain ≤ groupsPerDomain; per
+//      failure domain, the load of its hosts in the pool ≤ (1 − rules.headroom) × their capacity; no host over
+//      capacity. A host the campaign disabled counts as out until it is back in the pool, whatever its group's
+//      state (a failed group's hosts count until an operator re-enables them); migrations in flight count on
+//      both ends. Hosts disabled before the campaign are the operator's: the plan counted them in service.
 //   I6 every command a host received is the argv the journal recorded for it, in order (no unjournalled or
 //      altered command)
+//   I7 a broken host (package half-configured, libvirtd down) the campaign took out of the pool is never put
+//      back: no enable reaches it, and at the end it is out of the pool and named
 
-export type Invariant = 'I1' | 'I2' | 'I3' | 'I4' | 'I5' | 'I6';
+import type { PlanFile } from '../../src/model/plan.ts';
+import { CLEAR_MARKER_SCRIPT, SET_MARKER_SCRIPT } from '../../src/sim/libvirt-commands.ts';
+
+export type Invariant = 'I1' | 'I2' | 'I3' | 'I4' | 'I5' | 'I6' | 'I7';
 
 export interface HostFacts {
   name: string;
   disabled: boolean;
   version: string;
+  /** dpkg's status of the package is "installed" (a failed postinst leaves it half-configured, at the new version). */
+  packageConfigured: boolean;
+  libvirtd: boolean;
   bootId: string;
+  /** Upgrades: installs of the package (a model may count the failed ones; I2 then looks only at configured hosts). */
   upgrades: number;
   reboots: number;
 }
@@ -59,9 +73,40 @@ export interface CheckerOptions {
   sizes: Map<string, { memoryMiB: number; vcpus: number }>;
   /** Hosts the campaign may have out of the pool at once (groups at once × largest group). */
   outOfPoolLimit: number;
+  /** The plan's groups and the limits `run` keeps with them; failure domains and their headroom. */
+  pool: PoolRules;
   /** The runbook's maintenance marker path and package name: how the checker recognises side effects. */
   marker: string;
   pkg: string;
+}
+
+/** What I5 needs of the plan and the inventory. */
+export interface PoolRules {
+  groups: readonly { name: string; class: string; hosts: readonly string[] }[];
+  groupsAtOnce: number;
+  classes: Readonly<Record<string, number>>;
+  groupsPerDomain: number | null;
+  /** Failure domain of every host. */
+  domainOf: ReadonlyMap<string, string>;
+  /** Share of each failure domain's capacity in the pool to keep free. */
+  headroom: { memoryPercent: number; vcpuPercent: number };
+}
+
+/** PoolRules from a plan (its groups and settings: its contract with `run`) and the inventory's hosts and headroom. */
+export function poolRules(
+  plan: Pick<PlanFile, 'groups' | 'settings'>,
+  inventory: { hosts: readonly { name: string; labels?: Readonly<Record<string, string>> }[]; rules: { headroom?: { memoryPercent: number; vcpuPercent: number } } },
+): PoolRules {
+  const label = plan.settings.failureDomain;
+  const c = plan.settings.concurrency;
+  return {
+    groups: plan.groups.filter((g) => g.wave >= 0).map((g) => ({ name: g.name, class: g.class, hosts: g.hosts })),
+    groupsAtOnce: c.groups,
+    classes: c.classes ?? {},
+    groupsPerDomain: c.groupsPerDomain ?? null,
+    domainOf: new Map(inventory.hosts.map((h) => [h.name, label === null ? 'fleet' : `${label}=${h.labels?.[label] ?? '(none)'}`])),
+    headroom: inventory.rules.headroom ?? { memoryPercent: 0, vcpuPercent: 0 },
+  };
 }
 
 export interface Violation {
@@ -69,12 +114,24 @@ export interface Violation {
   message: string;
 }
 
+/** Slack for the headroom comparison: capacity × (1 − share) is fractional. */
+const EPSILON = 1e-6;
+
+/** A host that must not serve: its package half-configured, or libvirtd down. */
+function broken(h: HostFacts): boolean {
+  return !h.packageConfigured || !h.libvirtd;
+}
+
+function brokenWhy(h: HostFacts): string {
+  return [h.packageConfigured ? '' : 'package half-configured', h.libvirtd ? '' : 'libvirtd down'].filter(Boolean).join(', ');
+}
+
 /** Journal steps whose run commands change a host (checks, confirms and boot-id reads do not). */
 const SIDE_EFFECT_STEPS = new Set(['disable', 'migrate', 'migrate:leftover', 'migrate:abort', 'upgrade', 'reboot', 'enable', 'rollback']);
 
 export class InvariantChecker {
   readonly violations: Violation[] = [];
-  readonly counts: Record<Invariant, number> = { I1: 0, I2: 0, I3: 0, I4: 0, I5: 0, I6: 0 };
+  readonly counts: Record<Invariant, number> = { I1: 0, I2: 0, I3: 0, I4: 0, I5: 0, I6: 0, I7: 0 };
   checks = 0;
   commands = 0;
   peakOutOfPool = 0;
@@ -85,6 +142,12 @@ export class InvariantChecker {
   private readonly initialBoot = new Map<string, string>();
   /** Per host: argv of every command received, in order (I6). */
   private readonly received = new Map<string, string[][]>();
+  /** Hosts the campaign has had out of the pool at some point (I7). */
+  private readonly takenOut = new Set<string>();
+  /** Hosts already reported back in the pool broken (I7 counts each once). */
+  private readonly rejoinedBroken = new Set<string>();
+  /** Per failure domain: what it could still take before its headroom is gone, at the start (I5). */
+  private readonly initialSlack: Map<string, [number, number]>;
 
   constructor(private readonly o: CheckerOptions) {
     const hosts = o.world.hosts();
@@ -95,6 +158,7 @@ export class InvariantChecker {
       this.versions.set(h.name, new Set([h.version]));
       this.initialBoot.set(h.name, h.bootId);
     }
+    this.initialSlack = this.slack(hosts, o.world.vms());
   }
 
   get total(): number {
@@ -107,7 +171,8 @@ export class InvariantChecker {
 
   private fail(invariant: Invariant, message: string): void {
     this.counts[invariant]++;
-    if (this.violations.length < 50) this.violations.push({ invariant, message });
+    // A state that stays broken is counted at every check, and listed once.
+    if (this.violations.length < 50 && !this.violations.some((v) => v.invariant === invariant && v.message === message)) this.violations.push({ invariant, message });
   }
 
   /** A command reaches `host` and has not acted yet (I4, and recorded for I6). */
@@ -120,12 +185,14 @@ export class InvariantChecker {
     if (!h) return this.fail('I6', `a command reached ${host}, a host the world does not know: ${argv.join(' ')}`);
     const a = argv.join(' ');
     const redo = (what: string) => this.fail('I4', `${host}: \`${a}\` sent although ${what}`);
-    if (a === `touch ${this.o.marker}` || a === 'mkdir -p /var/lib/hvroll') {
+    if (this.enables(argv) && broken(h)) this.fail('I7', `${host}: \`${a}\` sent to a broken host (${brokenWhy(h)}): it would rejoin the pool unverified`);
+    if (a === `touch ${this.o.marker}` || a === 'mkdir -p /var/lib/hvroll' || this.markerScript(argv) === SET_MARKER_SCRIPT) {
       if (h.disabled) redo('the host is already disabled');
-    } else if (a === `rm -f ${this.o.marker}`) {
+    } else if (a === `rm -f ${this.o.marker}` || this.markerScript(argv) === CLEAR_MARKER_SCRIPT) {
       if (!h.disabled) redo('the host is already enabled');
     } else if (argv[0] === 'env' && argv.includes('apt-get')) {
-      if (h.version === this.o.targetVersion) redo(`the host already runs ${this.o.targetVersion}`);
+      // A half-configured package is not upgraded yet: installing again is the retry, not a redo.
+      if (h.version === this.o.targetVersion && h.packageConfigured) redo(`the host already runs ${this.o.targetVersion}`);
     } else if (a === 'systemctl reboot') {
       if (h.bootId !== this.initialBoot.get(host)) redo('the host already rebooted during this campaign');
     } else if (argv[0] === 'virsh' && (argv[1] === 'destroy' || argv[1] === 'undefine')) {
@@ -139,7 +206,18 @@ export class InvariantChecker {
     }
   }
 
-  /** After a journalled event: I1, I2, I3, I5 against the world and `journal` (null: not readable now, I3 skipped). */
+  /** The script of a runbook marker command (`sh -c <script> sh <marker> <reason>`), else null. */
+  private markerScript(argv: readonly string[]): string | null {
+    return argv.length === 6 && argv[0] === 'sh' && argv[1] === '-c' && argv[3] === 'sh' && argv[4] === this.o.marker ? argv[2]! : null;
+  }
+
+  /** Whether `argv` puts a host back in the pool: removes the maintenance marker, bare or from a script. */
+  private enables(argv: readonly string[]): boolean {
+    if (argv.join(' ') === `rm -f ${this.o.marker}`) return true;
+    return argv[0] === 'sh' && argv[1] === '-c' && /\brm\b/.test(argv[2] ?? '') && argv.includes(this.o.marker);
+  }
+
+  /** After a journalled event: I1, I2, I3, I5, I7 against the world and `journal` (null: not readable now, I3 skipped). */
   state(journal: readonly JournalFacts[] | null): void {
     this.checks++;
     const hosts = this.o.world.hosts();
@@ -160,20 +238,39 @@ export class InvariantChecker {
       versions.add(h.version);
       if (boots.size > 2) this.fail('I2', `${h.name} booted ${boots.size - 1} times during the campaign`);
       if (versions.size > 2 || (versions.size === 2 && !versions.has(this.o.targetVersion))) this.fail('I2', `${h.name} went through versions ${[...versions].join(' → ')}`);
-      if (h.upgrades > 1) this.fail('I2', `${h.name} was upgraded ${h.upgrades} times`);
+      // A half-configured package is installed again by the step's retry: not a second upgrade.
+      if (h.upgrades > 1 && h.packageConfigured) this.fail('I2', `${h.name} was upgraded ${h.upgrades} times`);
       if (h.reboots > 1) this.fail('I2', `${h.name} was rebooted ${h.reboots} times`);
     }
     // I3
     const open = journal === null ? null : openDisables(journal);
-    let outOfPool = 0;
+    const out = new Set<string>();
     for (const h of hosts) {
       if (!h.disabled || this.initialDisabled.has(h.name)) continue;
-      outOfPool++;
+      out.add(h.name);
+      this.takenOut.add(h.name);
       if (open !== null && !open.has(h.name)) this.fail('I3', `${h.name} is out of the pool with no open disable record in the journal`);
     }
     // I5
-    this.peakOutOfPool = Math.max(this.peakOutOfPool, outOfPool);
-    if (outOfPool > this.o.outOfPoolLimit) this.fail('I5', `${outOfPool} hosts out of the pool at once (limit ${this.o.outOfPoolLimit})`);
+    this.peakOutOfPool = Math.max(this.peakOutOfPool, out.size);
+    if (out.size > this.o.outOfPoolLimit) this.fail('I5', `${out.size} hosts out of the pool at once (limit ${this.o.outOfPoolLimit}): ${[...out].join(', ')}`);
+    this.groupLimits(out);
+    this.headroom(hosts, vms);
+    const load = this.hostLoads(vms);
+    for (const [host, l] of load) {
+      const cap = this.o.capacity.get(host);
+      if (cap && (l.memoryMiB > cap.memoryMiB || l.vcpus > cap.vcpus)) this.fail('I5', `${host} holds ${l.memoryMiB}/${cap.memoryMiB} MiB, ${l.vcpus}/${cap.vcpus} vCPU counting migrations in flight`);
+    }
+    // I7
+    for (const h of hosts) {
+      if (h.disabled || !this.takenOut.has(h.name) || !broken(h) || this.rejoinedBroken.has(h.name)) continue;
+      this.rejoinedBroken.add(h.name);
+      this.fail('I7', `${h.name} is back in the pool broken (${brokenWhy(h)}): rejoined unverified`);
+    }
+  }
+
+  /** Per host: memory and vCPUs of the VMs on it and in flight to it. */
+  private hostLoads(vms: readonly VmFacts[]): Map<string, { memoryMiB: number; vcpus: number }> {
     const load = new Map<string, { memoryMiB: number; vcpus: number }>();
     const add = (host: string, vm: string) => {
       const size = this.o.sizes.get(vm);
@@ -183,11 +280,55 @@ export class InvariantChecker {
     };
     for (const v of vms) {
       for (const h of v.on) add(h, v.name);
-      if (v.migratingTo !== null) add(v.migratingTo, v.name);
+      if (v.migratingTo !== null && !v.on.includes(v.migratingTo)) add(v.migratingTo, v.name);
     }
-    for (const [host, l] of load) {
-      const cap = this.o.capacity.get(host);
-      if (cap && (l.memoryMiB > cap.memoryMiB || l.vcpus > cap.vcpus)) this.fail('I5', `${host} holds ${l.memoryMiB}/${cap.memoryMiB} MiB, ${l.vcpus}/${cap.vcpus} vCPU counting migrations in flight`);
+    return load;
+  }
+
+  /** I5: groups with a host out of the pool, overall, per class and per failure domain. */
+  private groupLimits(out: ReadonlySet<string>): void {
+    const { groups, groupsAtOnce, classes, groupsPerDomain, domainOf } = this.o.pool;
+    const outGroups = groups.filter((g) => g.hosts.some((h) => out.has(h)));
+    const list = (gs: typeof outGroups) => gs.map((g) => g.name).join(', ');
+    if (outGroups.length > groupsAtOnce) this.fail('I5', `${outGroups.length} groups out of the pool at once (concurrency.groups ${groupsAtOnce}): ${list(outGroups)}`);
+    for (const [cls, max] of Object.entries(classes)) {
+      const mine = outGroups.filter((g) => g.class === cls);
+      if (mine.length > max) this.fail('I5', `${mine.length} groups of class ${cls} out of the pool at once (maxConcurrentGroups ${max}): ${list(mine)}`);
+    }
+    if (groupsPerDomain === null) return;
+    for (const d of new Set(domainOf.values())) {
+      const mine = outGroups.filter((g) => g.hosts.some((h) => domainOf.get(h) === d));
+      if (mine.length > groupsPerDomain) this.fail('I5', `${mine.length} groups of ${d} out of the pool at once (groupsPerDomain ${groupsPerDomain}): ${list(mine)}`);
+    }
+  }
+
+  /** Per failure domain: (1 − headroom) × capacity in the pool − load in the pool, memory and vCPUs; negative: over. */
+  private slack(hosts: readonly HostFacts[], vms: readonly VmFacts[]): Map<string, [number, number]> {
+    const load = this.hostLoads(vms);
+    const keepMem = 1 - this.o.pool.headroom.memoryPercent / 100;
+    const keepCpu = 1 - this.o.pool.headroom.vcpuPercent / 100;
+    const out = new Map<string, [number, number]>();
+    for (const h of hosts) {
+      const d = this.o.pool.domainOf.get(h.name) ?? 'fleet';
+      const s = out.get(d) ?? [0, 0];
+      out.set(d, s);
+      if (h.disabled && !this.initialDisabled.has(h.name)) continue;
+      const cap = this.o.capacity.get(h.name) ?? { memoryMiB: 0, vcpus: 0 };
+      const l = load.get(h.name) ?? { memoryMiB: 0, vcpus: 0 };
+      s[0] += keepMem * cap.memoryMiB - l.memoryMiB;
+      s[1] += keepCpu * cap.vcpus - l.vcpus;
+    }
+    return out;
+  }
+
+  /** I5: no failure domain over its headroom, unless it was so before the campaign (then no worse). */
+  private headroom(hosts: readonly HostFacts[], vms: readonly VmFacts[]): void {
+    for (const [d, [mem, cpu]] of this.slack(hosts, vms)) {
+      const [mem0, cpu0] = this.initialSlack.get(d) ?? [0, 0];
+      const over = (now: number, before: number) => now < -EPSILON && now < Math.min(0, before) - EPSILON;
+      if (over(mem, mem0) || over(cpu, cpu0)) {
+        this.fail('I5', `${d} is over its headroom (keep ${this.o.pool.headroom.memoryPercent} % of memory, ${this.o.pool.headroom.vcpuPercent} % of vCPUs free in the pool): ${Math.round(-Math.min(mem, 0))} MiB, ${Math.round(-Math.min(cpu, 0) * 10) / 10} vCPU too many on its hosts in the pool`);
+      }
     }
   }
 
@@ -219,13 +360,21 @@ export class InvariantChecker {
     }
   }
 
-  /** At the end of the campaign: I3's final set, and when it finished, every host upgraded and rebooted once. */
+  /**
+   * At the end of the campaign: I3's final set, I7's broken hosts out of the pool and named, and when every
+   * group finished (`done`: none failed), every host upgraded and rebooted once, every VM where the plan put it.
+   */
   final(o: { done: boolean; reportedOutOfPool: readonly string[]; expectedPlacement?: ReadonlyMap<string, string> }): void {
     const hosts = this.o.world.hosts();
-    const allowed = new Set([...this.initialDisabled, ...o.reportedOutOfPool]);
+    const named = new Set(o.reportedOutOfPool);
+    const allowed = new Set([...this.initialDisabled, ...named]);
     for (const h of hosts) {
       if (h.disabled && !allowed.has(h.name)) this.fail('I3', `${h.name} is left out of the pool at the end and the campaign did not say so`);
       if (!h.disabled && this.initialDisabled.has(h.name)) this.fail('I3', `${h.name} was disabled before the campaign and is enabled after it`);
+      if (h.disabled && !this.initialDisabled.has(h.name)) this.takenOut.add(h.name);
+      if (!broken(h) || !this.takenOut.has(h.name)) continue;
+      if (!h.disabled) this.fail('I7', `${h.name} is broken (${brokenWhy(h)}) and in the pool at the end`);
+      else if (!named.has(h.name)) this.fail('I7', `${h.name} is broken (${brokenWhy(h)}) and out of the pool at the end, but the campaign did not name it`);
     }
     if (!o.done) return;
     if (o.reportedOutOfPool.length > 0) this.fail('I3', `a finished campaign left ${o.reportedOutOfPool.join(', ')} out of the pool`);

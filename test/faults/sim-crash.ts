@@ -27,7 +27,7 @@ import { planFingerprint } from '../../src/plan/fingerprint.ts';
 import { toPlanFile } from '../../src/plan/plan-file.ts';
 import { buildPlan } from '../../src/planner/plan.ts';
 import type { Runbook } from '../../src/runbook/model.ts';
-import { InvariantChecker as CapacityChecker } from '../../src/sim/invariants.ts';
+import { InvariantChecker as CapacityChecker, poolLimits } from '../../src/sim/invariants.ts';
 import { LibvirtCommands } from '../../src/sim/libvirt-commands.ts';
 import { runInVirtualTime } from '../../src/sim/scheduler.ts';
 import { SimExecutor } from '../../src/sim/sim-executor.ts';
@@ -37,7 +37,7 @@ import { VirtualClock } from '../../src/sim/virtual-clock.ts';
 import { nodeFs, type StoreFs } from '../../src/store/fs.ts';
 import type { LockEnv } from '../../src/store/lock.ts';
 import { breakLock, CampaignStore } from '../../src/store/store.ts';
-import { InvariantChecker, isProgressPoll, type JournalFacts, type World } from './invariants.ts';
+import { InvariantChecker, isProgressPoll, poolRules, type JournalFacts, type World } from './invariants.ts';
 
 const NEVER = new Promise<never>(() => undefined);
 
@@ -103,6 +103,10 @@ export interface CrashRunOptions {
   migrationFailRate?: number;
   /** Share of migrations cut short in their last phase (a paused copy left on the source, virsh fails). */
   migrationCutShortRate?: number;
+  /** Share of hosts whose verification fails after the upgrade (libvirtd does not come back). */
+  verifyFailRate?: number;
+  /** Share of hosts whose upgrade fails: apt-get exits 100, the package left half-configured at the new version. */
+  upgradeFailRate?: number;
   /** Hosts disabled by somebody else before the campaign (they must stay so). */
   preDisabled?: string[];
   /** Also kill right before and after store appends. */
@@ -123,6 +127,8 @@ export interface CrashRunReport {
   outcome: CampaignOutcome;
   checker: InvariantChecker;
   capacityViolations: number;
+  /** The first of them, in words. */
+  capacityExamples: string[];
   commands: number;
   /** Commands that removed a stopped copy an interrupted migration left (journal step migrate:leftover). */
   leftoverCommands: number;
@@ -137,7 +143,17 @@ function planFor(inventory: Inventory, runbook: Runbook): PlanFile {
 
 function simWorld(fleet: SimFleet): World {
   return {
-    hosts: () => [...fleet.hosts.values()].map((h) => ({ name: h.name, disabled: h.marker, version: h.version, bootId: fleet.bootId(h), upgrades: h.upgrades, reboots: h.reboots })),
+    hosts: () =>
+      [...fleet.hosts.values()].map((h) => ({
+        name: h.name,
+        disabled: h.marker,
+        version: h.version,
+        packageConfigured: h.status === 'ii ',
+        libvirtd: h.libvirtd,
+        bootId: fleet.bootId(h),
+        upgrades: h.upgrades,
+        reboots: h.reboots,
+      })),
     vms: () => {
       const on = new Map<string, string[]>();
       for (const h of fleet.hosts.values()) for (const vm of h.vms) on.set(vm, [...(on.get(vm) ?? []), h.name]);
@@ -154,11 +170,19 @@ export async function crashingCampaign(o: CrashRunOptions): Promise<CrashRunRepo
   const plan = planFor(o.inventory, o.runbook);
   const random = mulberry32(o.seed);
   const vars: Record<string, string> = { ...o.runbook.vars, version: '2.0.0-sim' };
-  const timing = new SimTiming({ estimates: plan.settings.estimates, spread: 0.3, seed: o.seed, migrationFailRate: o.migrationFailRate ?? 0, migrationCutShortRate: o.migrationCutShortRate ?? 0 });
+  const timing = new SimTiming({
+    estimates: plan.settings.estimates,
+    spread: 0.3,
+    seed: o.seed,
+    migrationFailRate: o.migrationFailRate ?? 0,
+    migrationCutShortRate: o.migrationCutShortRate ?? 0,
+    verifyFailRate: o.verifyFailRate ?? 0,
+    upgradeFailRate: o.upgradeFailRate ?? 0,
+  });
   const clock = new VirtualClock();
   const largest = Math.max(...plan.groups.map((g) => g.hosts.length));
   const limit = plan.settings.concurrency.groups * largest;
-  const capacity = new CapacityChecker(o.inventory, limit, () => clock.now());
+  const capacity = new CapacityChecker(o.inventory, poolLimits(plan), () => clock.now());
   const fleet = new SimFleet(o.inventory, capacity);
   for (const name of o.preDisabled ?? []) fleet.hosts.get(name)!.marker = true;
   const model = new LibvirtCommands(fleet, timing, { package: vars.package!, maintenanceFile: vars.maintenanceFile! }, (ms, fire) => clock.at(ms, fire), () => clock.now());
@@ -170,6 +194,7 @@ export async function crashingCampaign(o: CrashRunOptions): Promise<CrashRunRepo
     capacity: new Map(o.inventory.hosts.map((h) => [h.name, { memoryMiB: h.capacity.memoryMiB, vcpus: h.capacity.vcpus * overcommit }])),
     sizes: new Map(o.inventory.vms.map((v) => [v.name, { memoryMiB: v.memoryMiB, vcpus: v.vcpus }])),
     outOfPoolLimit: limit,
+    pool: poolRules(plan, o.inventory),
     marker: vars.maintenanceFile!,
     pkg: vars.package!,
   });
@@ -269,12 +294,13 @@ export async function crashingCampaign(o: CrashRunOptions): Promise<CrashRunRepo
       checker.state(entries());
       checker.argvMatchesJournal(entries(), isProgressPoll);
       checker.final({
-        done: result.state === 'done',
+        done: result.state === 'done' && result.failed.length === 0,
         reportedOutOfPool: result.outOfPool.map((x) => x.host),
         expectedPlacement: new Map([...o.inventory.vms.map((v) => [v.name, v.host] as const), ...plan.groups.flatMap((g) => g.moves.map((m) => [m.vm, m.to] as const))]),
       });
       const leftoverCommands = entries().filter((e) => e.step === 'migrate:leftover').length;
-      return { ...report, outcome: result, checker, capacityViolations: capacity.total, commands: checker.commands, leftoverCommands, plan };
+      const capacityExamples = capacity.examples.map((e) => `${e.kind} on ${e.host}: ${e.message}`);
+      return { ...report, outcome: result, checker, capacityViolations: capacity.total, capacityExamples, commands: checker.commands, leftoverCommands, plan };
     }
   } finally {
     await rm(root, { recursive: true, force: true });

@@ -34,6 +34,8 @@ export interface HostState {
   failPostinst: number;
   /** When set, dpkg-query answers this instead of the truth (a host that lies about its package). */
   dpkgSays: { status: string; version: string } | null;
+  /** The upgrade installs, but libvirtd does not come back: verification fails. */
+  failVerify: boolean;
 }
 
 export interface LibvirtFleetOptions {
@@ -74,7 +76,7 @@ export class LibvirtFleet {
   host(name: string): HostState {
     let s = this.state.get(name);
     if (!s) {
-      s = { marker: false, markerText: '', version: '1.0', status: 'ii ', daemon: '1.0', bootId: randomUUID(), upgrades: 0, reboots: 0, libvirtd: true, failPostinst: 0, dpkgSays: null };
+      s = { marker: false, markerText: '', version: '1.0', status: 'ii ', daemon: '1.0', bootId: randomUUID(), upgrades: 0, reboots: 0, libvirtd: true, failPostinst: 0, dpkgSays: null, failVerify: false };
       this.state.set(name, s);
     }
     return s;
@@ -187,6 +189,7 @@ export class LibvirtFleet {
       };
     }
     s.status = 'ii ';
+    if (s.failVerify) s.libvirtd = false;
     return ok(`Setting up ${this.pkg} (${version}) ...\n`);
   }
 

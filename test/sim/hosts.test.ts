@@ -16,7 +16,7 @@ import { toPlanFile } from '../../src/plan/plan-file.ts';
 import { buildPlan } from '../../src/planner/plan.ts';
 import type { Runbook } from '../../src/runbook/model.ts';
 import { parseRunbook } from '../../src/runbook/parse.ts';
-import { InvariantChecker } from '../../src/sim/invariants.ts';
+import { InvariantChecker, poolLimits } from '../../src/sim/invariants.ts';
 import { LibvirtCommands } from '../../src/sim/libvirt-commands.ts';
 import { runInVirtualTime } from '../../src/sim/scheduler.ts';
 import { SimExecutor } from '../../src/sim/sim-executor.ts';
@@ -38,7 +38,7 @@ async function simulated(t: import('ava').ExecutionContext, rb: Runbook, hook: (
   const plan = buildPlan(inv, { estimates: { ...rb.durations } });
   const file = toPlanFile(plan, { fingerprint: planFingerprint(inv, plan.settings, rb.text), inputs: { inventory: ['<test>'], ansible: null, runbook: rb.file } });
   const clock = new VirtualClock();
-  const fleet = new SimFleet(inv, new InvariantChecker(inv, 2, () => clock.now()));
+  const fleet = new SimFleet(inv, new InvariantChecker(inv, poolLimits(file), () => clock.now()));
   const vars: Record<string, string> = { ...rb.vars, version: '1:2.0.0-1' };
   const timing = new SimTiming({ estimates: file.settings.estimates, spread: 0, seed: 1, migrationFailRate: 0, verifyFailRate: 0 });
   const sim = new SimExecutor(fleet, new LibvirtCommands(fleet, timing, { package: vars.package!, maintenanceFile: vars.maintenanceFile! }, (ms, fire) => clock.at(ms, fire), () => clock.now()), clock);

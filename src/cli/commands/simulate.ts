@@ -17,7 +17,7 @@ interface SimulateFlags {
   inventory?: string[];
   runbook: string;
   seed: number;
-  failRate?: { migration: number; verify: number };
+  failRate?: FailRates;
   spread: number;
   bandwidth?: number;
   dirtyRate?: { base?: number; rules: DirtyRateRule[] };
@@ -34,16 +34,22 @@ function share(value: string, what: string): number {
   return n;
 }
 
-/** `0.05` (migrations and verifications alike) or `migration=0.05,verify=0.01`. */
-export function parseFailRate(value: string): { migration: number; verify: number } {
+interface FailRates {
+  migration: number;
+  verify: number;
+  upgrade: number;
+}
+
+/** `0.05` (migrations and verifications alike) or `migration=0.05,verify=0.01,upgrade=0.02`. */
+export function parseFailRate(value: string): FailRates {
   if (!value.includes('=')) {
     const n = share(value, '--fail-rate');
-    return { migration: n, verify: n };
+    return { migration: n, verify: n, upgrade: 0 };
   }
-  const out = { migration: 0, verify: 0 };
+  const out = { migration: 0, verify: 0, upgrade: 0 };
   for (const part of value.split(',')) {
     const [k, v] = part.split('=');
-    if (k !== 'migration' && k !== 'verify') throw new InvalidArgumentError(`--fail-rate: "${k}" is not migration or verify (e.g. migration=0.05,verify=0.01)`);
+    if (k !== 'migration' && k !== 'verify' && k !== 'upgrade') throw new InvalidArgumentError(`--fail-rate: "${k}" is not migration, verify or upgrade (e.g. migration=0.05,verify=0.01,upgrade=0.02)`);
     out[k] = share(v ?? '', `--fail-rate ${k}`);
   }
   return out;
@@ -74,7 +80,7 @@ export function simulateCommand(io: CliIo): Command {
     .option('--inventory <paths...>', `inventory files or directories (default ${DEFAULT_INVENTORY})`)
     .option('--runbook <file>', 'the runbook whose commands the simulated hosts answer (libvirt)', 'runbooks/libvirt.yaml')
     .option('--seed <n>', 'seed for durations and injected failures (same seed, same run)', nonNegative, 1)
-    .option('--fail-rate <share>', 'injected failures: a share of migration attempts and of host verifications (0.05), or migration=0.05,verify=0.01', parseFailRate)
+    .option('--fail-rate <share>', 'injected failures: a share of migration attempts and of host verifications (0.05), or migration=0.05,verify=0.01,upgrade=0.02 (upgrade: apt-get exits 100, the package left half-configured)', parseFailRate)
     .option('--spread <share>', 'random spread of every duration: 0.3 draws each in [0.7, 1.3] × nominal', (v) => share(v, '--spread'), 0)
     .option('--bandwidth <MiB/s>', 'live-migration bandwidth per stream', positiveNumber)
     .option('--dirty-rate <MiB/s>', 'guest page dirty rate for the pre-copy model: 20, or per class: 20,tier=db:200', parseDirtyRate)
@@ -102,6 +108,7 @@ async function runSimulate(flags: SimulateFlags, io: CliIo): Promise<void> {
     spread: flags.spread,
     migrationFailRate: flags.failRate?.migration ?? 0,
     verifyFailRate: flags.failRate?.verify ?? 0,
+    upgradeFailRate: flags.failRate?.upgrade ?? 0,
     estimates,
     ...(flags.dirtyRate ? { dirtyRates: flags.dirtyRate.rules } : {}),
   };

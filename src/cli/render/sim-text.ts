@@ -23,7 +23,7 @@ function run(r: SimRunReport): string {
     `  migrations           ${n(r.migrations.done)} (lower bound ${n(r.migrations.lowerBound)}, ×${r.migrations.ratio}; ${n(r.migrations.failedAttempts)} failed attempt(s))`,
     `  moved more than once ${n(r.migrations.movedMoreThanOnce)} VM(s) (more than twice: ${n(r.migrations.movedMoreThanTwice)})`,
     `  hosts in maintenance peak ${r.maintenance.peak} (k_eff ${r.maintenance.kEff}, limit ${r.maintenance.limit})`,
-    `  safety violations    ${r.violations.total} (capacity ${r.violations.capacity}, anti-affinity ${r.violations['anti-affinity']}, maintenance ${r.violations.maintenance}; in-flight migrations count on both hosts)`,
+    `  safety violations    ${r.violations.total} (capacity ${r.violations.capacity}, anti-affinity ${r.violations['anti-affinity']}, headroom ${r.violations.headroom}, maintenance ${r.violations.maintenance}; in-flight migrations count on both hosts)`,
     ...r.violations.examples.slice(0, 5).map((v) => `    at +${Math.round(v.atMs / 1000)} s ${v.kind} on ${v.host}: ${v.message}`),
     `  final placement      ${r.placementMismatches === null ? 'not checked (campaign did not finish)' : r.placementMismatches === 0 ? 'every VM where the plan put it' : `${r.placementMismatches} VM(s) not where the plan put them`}`,
     `  orchestrator         ${o.cpuSeconds} s CPU, ${o.wallSeconds} s wall; ${n(o.commands)} commands; ${n(o.checkpoints)} checkpoints, ${n(o.checkpointBytes)} bytes (${o.bytesPerCheckpoint} B each)`,
@@ -33,7 +33,7 @@ function run(r: SimRunReport): string {
 
 export function renderSimReport(report: SimReport): string {
   const s = report.settings;
-  const head = `simulated in virtual time, seed ${report.seed}; spread ${s.spread}, failures: migrations ${s.migrationFailRate}, verifications ${s.verifyFailRate}`;
+  const head = `simulated in virtual time, seed ${report.seed}; spread ${s.spread}, failures: migrations ${s.migrationFailRate}, upgrades ${s.upgradeFailRate}, verifications ${s.verifyFailRate}`;
   const parts = [head, ...report.runs.map(run)];
   if (report.comparison) {
     parts.push(`upgrade-aware vs naive: migrations ×${report.comparison.migrations.toFixed(3)}, makespan ×${report.comparison.makespan.toFixed(3)}`);
