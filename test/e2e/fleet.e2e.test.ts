@@ -373,17 +373,26 @@ async function failingMigration(
   t.true(gp.groups.findIndex((g) => g.hosts.includes(target)) < first.index, `the target ${target} is upgraded before ${first.name}`);
   const state = newState(campaign);
   const child = hvrollChild(runArgs(gated, state, campaign));
+  const output = outputOf(child);
   const done = hvroll([], 600_000, child);
   let broken = false;
   try {
     const deadline = Date.now() + 300_000;
     let awaiting = false;
+    let said = '';
     while (!awaiting && child.exitCode === null && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 500));
       const st = await hvroll(['status', campaign, '--state', state, '--json']);
+      said = st.stdout + st.stderr;
       if (st.code === 0) awaiting = (JSON.parse(st.stdout) as { awaitingApproval: string[] }).awaitingApproval.includes(first.name);
     }
-    t.true(awaiting, `${first.name} reached its approval (run exit ${child.exitCode})`);
+    if (!awaiting) {
+      // Say where the run stood, and what the hosts did, before the lab is torn down.
+      t.log(`last status: ${said.slice(0, 3000)}`);
+      t.log(`run output (tail): ${output().slice(-4000)}`);
+      for (const h of HOSTS) t.log(`${h} reboot.log: ${readFileSync(join(hostDir(h), 'log', 'reboot.log'), 'utf8')}`);
+      throw new Error(`${first.name} did not reach its approval within 300 s (run exit ${child.exitCode})`);
+    }
     t.is((await mustOnHost(target, ['dpkg-query', '-W', '-f=${Version}', PACKAGE])).trim(), VERSION_TO, `${target} was upgraded first`);
     t.is((await onHost(target, ['test', '-e', '/var/lib/hvroll/maintenance'])).code, 1, `${target} is back in the pool`);
     await breakTarget(target);
