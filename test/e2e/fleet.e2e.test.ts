@@ -3,7 +3,7 @@
 // `virsh migrate --live … qemu+ssh://<target>/system` run on the source host over SSH; the upgrade is a real
 // apt-get install of a local package, the reboot restarts the host's sshd and libvirtd with a new boot id.
 import test, { type ExecutionContext } from 'ava';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PlanFile } from '../../src/model/plan.ts';
 import {
@@ -36,9 +36,23 @@ import {
   sshToHost,
   memoryCgroupWorks,
   listDomains,
+  refuseHostToHost,
   starveHost,
   stopEverything,
   type CliResult,
+  type HostName,
+  dpkgStatus,
+  domainXml,
+  failPostinst,
+  guestPid,
+  holdOn,
+  hostDir,
+  isHeld,
+  letGo,
+  makeHostLie,
+  markerOf,
+  outputOf,
+  waitUntil,
 } from './lab.ts';
 
 let work: string;
@@ -338,7 +352,8 @@ test.serial('a host whose sshd key changed is refused before anything is run', a
 /**
  * A migration that fails for real, on the plan with approvals: the run upgrades the empty spare first, then
  * waits for approval of the first group that has VMs to move. At that moment — the target was itself upgraded
- * and rebooted and is back in the pool, nothing has been drained onto it yet — `breakTarget` breaks the target;
+ * and rebooted and is back in the pool, nothing has been drained onto it yet — `breakTarget` breaks the target
+ * (so that hvroll can still read its load, or the group stops before any migration: see the room check);
  * then the group is approved and drains onto the broken target. Every planned move of that group must fail
  * after the runbook's retries (1 + 2), and the group must fail safe: its hosts re-enabled and not upgraded,
  * its VMs still running where they were, the same guests; the campaign stops (failure budget 0), exit 7.
@@ -358,17 +373,26 @@ async function failingMigration(
   t.true(gp.groups.findIndex((g) => g.hosts.includes(target)) < first.index, `the target ${target} is upgraded before ${first.name}`);
   const state = newState(campaign);
   const child = hvrollChild(runArgs(gated, state, campaign));
+  const output = outputOf(child);
   const done = hvroll([], 600_000, child);
   let broken = false;
   try {
     const deadline = Date.now() + 300_000;
     let awaiting = false;
+    let said = '';
     while (!awaiting && child.exitCode === null && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 500));
       const st = await hvroll(['status', campaign, '--state', state, '--json']);
+      said = st.stdout + st.stderr;
       if (st.code === 0) awaiting = (JSON.parse(st.stdout) as { awaitingApproval: string[] }).awaitingApproval.includes(first.name);
     }
-    t.true(awaiting, `${first.name} reached its approval (run exit ${child.exitCode})`);
+    if (!awaiting) {
+      // Say where the run stood, and what the hosts did, before the lab is torn down.
+      t.log(`last status: ${said.slice(0, 3000)}`);
+      t.log(`run output (tail): ${output().slice(-4000)}`);
+      for (const h of HOSTS) t.log(`${h} reboot.log: ${readFileSync(join(hostDir(h), 'log', 'reboot.log'), 'utf8')}`);
+      throw new Error(`${first.name} did not reach its approval within 300 s (run exit ${child.exitCode})`);
+    }
     t.is((await mustOnHost(target, ['dpkg-query', '-W', '-f=${Version}', PACKAGE])).trim(), VERSION_TO, `${target} was upgraded first`);
     t.is((await onHost(target, ['test', '-e', '/var/lib/hvroll/maintenance'])).code, 1, `${target} is back in the pool`);
     await breakTarget(target);
@@ -416,15 +440,20 @@ async function failingMigration(
 
 let gatedPlan: string | undefined;
 
-test.serial('a migration that fails for real (target libvirtd stopped after its own upgrade) is retried per the runbook, then the group fails safe', async (t) => {
+// The target refuses the source libvirtd's qemu+ssh connection. (A target whose libvirtd is stopped no longer
+// gets this far: right before the drain hvroll reads each target's load with `virsh list`, cannot, and stops
+// the group before any migration.)
+test.serial("a migration that fails for real (the target refuses the source host's SSH login after its own upgrade) is retried per the runbook, then the group fails safe", async (t) => {
   t.timeout(600_000);
+  let undo: (() => void) | undefined;
   const { tails } = await failingMigration(
     t,
-    'nolibvirtd',
-    async (target) => void (await hostd(target, 'stop-libvirtd')),
-    async (target) => void (await hostd(target, 'start')),
+    'refused',
+    (target) => Promise.resolve(void (undo = refuseHostToHost(target))),
+    () => Promise.resolve(undo?.()),
   );
-  for (const tail of tails) t.regex(tail, /libvirt-sock|Failed to connect|connect|socket/i, 'virsh says it cannot reach the target libvirtd');
+  for (const tail of tails) t.regex(tail, /Permission denied \(publickey\)/, 'virsh says the target refused its SSH connection');
+  t.log(`virsh said: ${tails[0]?.split('\n').filter(Boolean).slice(-1).join('')}`);
 });
 
 const oomTest = memoryCgroupWorks() ? test.serial : test.serial.skip;
@@ -454,4 +483,222 @@ oomTest('a migration whose target QEMU runs out of memory (memory cgroup, kernel
   t.true(kills >= 3, 'the kernel OOM-killed the target QEMU of each attempt');
   for (const tail of tails) t.regex(tail, /error/i, 'virsh reports the failed migration');
   t.log(`virsh said: ${tails[0]?.split('\n').filter(Boolean).slice(-2).join(' | ')}`);
+});
+
+// ---- Hosts that are not what the plan thinks (issue 12, items 3, 4 and 7) ----------------------------------
+
+/**
+ * hv-3 (empty) first, then hv-1 and hv-2, each sending its VMs to hv-3 and waiting for hv-3's group alone; two
+ * groups may fail before the campaign stops. So a failure of hv-1's group does not keep hv-2's from running,
+ * and a group that failed on hv-3 holds back the groups whose VMs were to go there, not the failure budget.
+ */
+let tolerantPlan: string | undefined;
+async function tolerant(t: ExecutionContext): Promise<{ path: string; plan: PlanFile }> {
+  const path = (tolerantPlan ??= await makePlan(join(work, 'plan-tolerant'), { roomySpare: true, failureBudget: 2 }));
+  const p = JSON.parse(readFileSync(path, 'utf8')) as PlanFile;
+  t.deepEqual(p.groups.map((g) => `${g.name} after [${g.after.join()}]: ${g.moves.map((m) => `${m.vm}→${m.to}`).join(' ')}`), [
+    'hv-3 after []: ',
+    'hv-1 after [hv-3]: vm-1→hv-3 vm-2→hv-3',
+    'hv-2 after [hv-3]: vm-3→hv-3 vm-4→hv-3',
+  ]);
+  return { path, plan: p };
+}
+
+interface CampaignStatusJson {
+  state: string;
+  failed: { group: string; error: string }[];
+  outOfPool: { host: string; group: string; why: string }[];
+  active: { group: string; state: string }[];
+}
+async function statusOf(campaign: string, state: string): Promise<CampaignStatusJson> {
+  const r = await hvroll(['status', campaign, '--state', state, '--json']);
+  if (r.code !== 0) throw new Error(`hvroll status exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as CampaignStatusJson;
+}
+
+/** Each guest still runs where it was, in the same QEMU process, with the guest state the test wrote (CMOS byte). */
+async function sameGuests(t: ExecutionContext, label: string, where: ReadonlyMap<string, string>, pids: ReadonlyMap<string, number | undefined>): Promise<void> {
+  const now = await domains();
+  for (const [vm, h] of where) {
+    t.deepEqual(now.get(vm)?.map((w) => w.host), [h], `${label}: ${showVm(vm)} defined on ${h} only`);
+    t.regex(now.get(vm)?.[0]?.state ?? '', /^running/, `${label}: ${showVm(vm)} running`);
+    t.is(guestPid(h, vm), pids.get(vm), `${label}: ${showVm(vm)} runs in the same QEMU process`);
+    t.is(await readNonce(h, vm), nonceOf(vm), `${label}: ${showVm(vm)}: the same guest`);
+  }
+}
+const showVm = (vm: string) => JSON.stringify(vm);
+const pidsOf = (where: ReadonlyMap<string, string>) => new Map([...where].map(([vm, h]) => [vm, guestPid(h, vm)]));
+
+/** The journal of `host` in a step, by the step names hvroll journals (`upgrade`, `upgrade:require`, `reboot:boot-id`, …). */
+const stepsOn = (entries: Awaited<ReturnType<typeof journal>>, host: string, step: RegExp) => entries.filter((e) => e.host === host && step.test(e.step));
+
+/** A host the campaign left alone: not disabled, not upgraded, not rebooted. */
+async function untouched(t: ExecutionContext, label: string, h: string, boot: string | undefined): Promise<void> {
+  t.is(markerOf(h), undefined, `${label}: ${h} in the pool`);
+  t.is(await dpkgStatus(h), `ii ${VERSION_FROM}`, `${label}: ${h} not upgraded`);
+  t.is(reboots(h), 0, `${label}: ${h} not rebooted`);
+  t.is(bootId(h), boot ?? 'unknown', `${label}: ${h}: same boot id`);
+}
+
+test.serial('running domains "vm-2 " and " vm-3" beside the planned vm-2 and vm-3 stop the groups of their hosts before anything moves; every guest still runs and no host holding them is rebooted', async (t) => {
+  t.timeout(600_000);
+  const strays = new Map<string, HostName>([['vm-2 ', 'hv-1'], [' vm-3', 'hv-2']]);
+  await resetFleet(strays);
+  const { path } = await tolerant(t);
+  const everyGuest = new Map<string, string>([...LAYOUT, ...strays]);
+  const pids = pidsOf(everyGuest);
+  const before = bootIds();
+  const watcher = new Watcher().start();
+  const state = newState('names');
+  const r = await hvroll(runArgs(path, state, 'names'));
+  await watcher.stop();
+  t.is(r.code, 7, r.stderr.slice(-3000));
+  t.deepEqual(watcher.problems, [], 'no VM ever seen shut off or crashed');
+  // What an operator reads: the names escaped, and which planned VM each looks like.
+  const said = (await hvroll(['status', 'names', '--state', state])).stdout;
+  t.log(said.split('\n').filter((l) => l.includes('FAILED')).join('\n'));
+  t.true(said.includes('FAILED: hv-1 — host hv-1 runs VM(s) the plan does not know: "vm-2 " (looks like vm-2, but is another VM)'), said);
+  t.true(said.includes('FAILED: hv-2 — host hv-2 runs VM(s) the plan does not know: " vm-3" (looks like vm-3, but is another VM)'), said);
+  const entries = await journal(state, 'names');
+  t.deepEqual(entries.filter((e) => e.step === 'migrate'), [], 'no migration was even started');
+  await sameGuests(t, 'names', everyGuest, pids);
+  for (const h of ['hv-1', 'hv-2'] as const) await untouched(t, 'names', h, before.get(h));
+  t.is(await dpkgStatus('hv-3'), `ii ${VERSION_TO}`, 'hv-3 (no stray there) upgraded');
+  t.is(reboots('hv-3'), 1, 'hv-3 rebooted once');
+});
+
+test.serial('a host whose package postinst fails: its group fails in the upgrade, the host stays out of the pool, named, half-configured (iF), never rebooted or rejoined, and no VM moves onto it', async (t) => {
+  t.timeout(600_000);
+  await resetFleet();
+  const { path } = await tolerant(t);
+  failPostinst('hv-3');
+  const pids = pidsOf(LAYOUT);
+  const before = bootIds();
+  const state = newState('postinst');
+  const r = await hvroll(runArgs(path, state, 'postinst'));
+  t.is(r.code, 7, r.stderr.slice(-3000));
+  t.regex(r.stderr, /host hv-3 is OUT OF THE POOL: failed after draining \(failed in upgrading\)/);
+  t.regex(r.stderr, /group hv-1 did not start/);
+  t.regex(r.stderr, /group hv-2 did not start/);
+  const status = await statusOf('postinst', state);
+  t.deepEqual(status.outOfPool.map((o) => o.host), ['hv-3']);
+  t.deepEqual(status.failed.map((f) => f.group), ['hv-3']);
+  t.regex(status.failed[0]?.error ?? '', /apt-get install .*hvlab-hypervisor=1\.1` exited 100/);
+  t.is(await dpkgStatus('hv-3'), `iF ${VERSION_TO}`, 'dpkg: unpacked at 1.1, half-configured');
+  t.is(markerOf('hv-3'), 'hvroll:postinst:hv-3', 'hv-3 still out of the pool, by this campaign');
+  t.is(reboots('hv-3'), 0, 'hv-3 never rebooted');
+  t.is(bootId('hv-3'), before.get('hv-3') ?? 'unknown', 'hv-3: same boot id');
+  const entries = await journal(state, 'postinst');
+  const installs = stepsOn(entries, 'hv-3', /^upgrade$/).filter((e) => e.argv?.includes('install'));
+  t.deepEqual(installs.map((e) => e.outcome?.exitCode), [100, 100], 'apt-get install: first try and the runbook\'s one retry, both failed');
+  t.deepEqual(stepsOn(entries, 'hv-3', /^(reboot|verify|enable)/), [], 'nothing after the upgrade ran on hv-3');
+  t.deepEqual(entries.filter((e) => e.step === 'migrate'), [], 'no VM moved (vm-1..4 were planned onto hv-3)');
+  await sameGuests(t, 'postinst', LAYOUT, pids);
+  for (const h of ['hv-1', 'hv-2'] as const) await untouched(t, 'postinst', h, before.get(h));
+});
+
+test.serial('a host that lies about its upgrade (apt-get install does nothing, dpkg-query says 1.1) is caught by verify\'s daemon probe: out of the pool, named, not rejoined, and no VM moves onto it', async (t) => {
+  t.timeout(600_000);
+  await resetFleet();
+  const { path } = await tolerant(t);
+  makeHostLie('hv-3', VERSION_TO);
+  const overSsh = await sshToHost('hv-3', ['dpkg-query', '-W', '-f=${db:Status-Abbrev}${Version}', PACKAGE]);
+  t.is(overSsh.stdout, `ii ${VERSION_TO}`, 'over SSH, hv-3 says it runs 1.1 already');
+  const pids = pidsOf(LAYOUT);
+  const before = bootIds();
+  const state = newState('lie');
+  const r = await hvroll(runArgs(path, state, 'lie'));
+  t.is(r.code, 7, r.stderr.slice(-3000));
+  t.regex(r.stderr, /host hv-3 is OUT OF THE POOL/);
+  const status = await statusOf('lie', state);
+  t.deepEqual(status.outOfPool.map((o) => o.host), ['hv-3']);
+  t.deepEqual(status.failed.map((f) => f.group), ['hv-3']);
+  t.regex(status.failed[0]?.error ?? '', /libvirtd runs the target version on hv-3: .*; it printed ".*Running against daemon: 1\.0"/, 'the message says what the daemon runs');
+  t.log(`hv-3: ${status.failed[0]?.error}`);
+  const entries = await journal(state, 'lie');
+  const probes = stepsOn(entries, 'hv-3', /^verify:confirm$/).filter((e) => e.argv?.join(' ') === 'virsh version --daemon');
+  t.is(probes.length, 4, 'the daemon probe: first try and the runbook\'s 3 retries');
+  for (const p of probes) t.regex(p.outcome?.outputTail ?? '', new RegExp(`^Running against daemon: ${VERSION_FROM.replace('.', '\\.')}$`, 'm'), 'the daemon still runs 1.0');
+  t.deepEqual(stepsOn(entries, 'hv-3', /^enable/), [], 'hv-3 not rejoined');
+  t.is(markerOf('hv-3'), 'hvroll:lie:hv-3', 'hv-3 still out of the pool, by this campaign');
+  t.is(await dpkgStatus('hv-3'), `ii ${VERSION_FROM}`, 'dpkg itself: still 1.0');
+  t.deepEqual(entries.filter((e) => e.step === 'migrate'), [], 'no VM moved (vm-1..4 were planned onto hv-3)');
+  await sameGuests(t, 'lie', LAYOUT, pids);
+  for (const h of ['hv-1', 'hv-2'] as const) await untouched(t, 'lie', h, before.get(h));
+});
+
+/**
+ * Runs the campaign with hv-1's `what` held (the lab's gate: its `virsh migrate`, or its package's postinst),
+ * sends `hvroll pause` while hv-1's group waits there, lets go once the runner has applied the pause, and waits
+ * for the run to stop at the next step boundary. Returns the state directory.
+ */
+async function pauseInside(t: ExecutionContext, campaign: string, what: 'migrate' | 'postinst'): Promise<string> {
+  const state = newState(campaign);
+  holdOn('hv-1', what);
+  try {
+    const child = hvrollChild(runArgs(plan, state, campaign));
+    const output = outputOf(child);
+    const done = hvroll([], 600_000, child);
+    await waitUntil(`hv-1's ${what} to wait at the gate`, () => isHeld('hv-1', what), child);
+    const paused = await hvroll(['pause', campaign, '--state', state]);
+    t.is(paused.code, 0, paused.stderr);
+    await waitUntil('the runner to apply the pause', () => output().includes('"msg":"campaign.paused"'), child);
+    letGo('hv-1', what);
+    const r = await done;
+    t.is(r.code, 0, r.stderr.slice(-3000));
+    t.regex(r.stderr, new RegExp(`campaign ${campaign} paused`));
+  } finally {
+    letGo('hv-1', what);
+  }
+  t.deepEqual((await statusOf(campaign, state)).active, [{ group: 'hv-1', state: 'paused' }]);
+  return state;
+}
+
+/** Another actor starts a VM on hv-1 while its group is paused; `hvroll resume` must stop the group, the guest unharmed. */
+async function intruderStopsGroup(t: ExecutionContext, campaign: string, state: string, step: 'upgrade' | 'reboot'): Promise<void> {
+  writeFileSync(join(hostDir('hv-1'), 'root', 'intruder.xml'), domainXml('intruder'));
+  await mustOnHost('hv-1', ['virsh', 'define', '/root/intruder.xml']);
+  await mustOnHost('hv-1', ['virsh', 'start', 'intruder']);
+  const pid = guestPid('hv-1', 'intruder');
+  t.truthy(pid, 'the intruder runs');
+  const boot = bootId('hv-1');
+  const r = await hvroll(['resume', campaign, '--state', state, ...sshFlags()]);
+  t.is(r.code, 7, r.stderr.slice(-3000));
+  const status = await statusOf(campaign, state);
+  t.deepEqual(status.failed.map((f) => f.group), ['hv-1']);
+  const error = status.failed[0]?.error ?? '';
+  t.log(`hv-1: ${error}`);
+  t.true(error.startsWith(`${step} on hv-1: requirement "no running or paused VM" does not hold`), error);
+  t.regex(error, /seen: "intruder"/, 'the message names the domain');
+  t.deepEqual(status.outOfPool.map((o) => o.host), ['hv-1'], 'hv-1 is named out of the pool');
+  const entries = await journal(state, campaign);
+  t.is(stepsOn(entries, 'hv-1', new RegExp(`^${step}:require$`)).filter((e) => e.argv?.includes('list')).length, 1, 'the requirement was read once: no retry');
+  t.deepEqual(stepsOn(entries, 'hv-1', new RegExp(`^${step}$`)), [], `no ${step} command was sent`);
+  t.deepEqual(stepsOn(entries, 'hv-1', /^reboot/).filter((e) => e.step !== 'reboot:require'), [], 'no reboot, no boot id read for one');
+  t.is(guestPid('hv-1', 'intruder'), pid, 'the intruder runs in the same QEMU process');
+  t.regex((await mustOnHost('hv-1', ['virsh', 'domstate', 'intruder'])).trim(), /^running$/);
+  t.is(bootId('hv-1'), boot, 'hv-1 not rebooted: same boot id');
+  t.is(reboots('hv-1'), 0);
+}
+
+test.serial('a VM another actor starts on a drained host before its upgrade (paused after the drain, then resumed) stops the group without retry: the guest runs on, the host is not rebooted', async (t) => {
+  t.timeout(600_000);
+  await resetFleet();
+  const state = await pauseInside(t, 'intruder-upgrade', 'migrate');
+  const entries = await journal(state, 'intruder-upgrade');
+  t.deepEqual(stepsOn(entries, 'hv-1', /^upgrade/), [], 'paused after the drain: nothing of the upgrade ran');
+  t.deepEqual((await listDomains('hv-1'))?.size, 0, 'hv-1 drained');
+  await intruderStopsGroup(t, 'intruder-upgrade', state, 'upgrade');
+  t.is(await dpkgStatus('hv-1'), `ii ${VERSION_FROM}`, 'hv-1 not upgraded');
+});
+
+test.serial('a VM another actor starts on a drained host before its reboot (paused after the upgrade, then resumed) stops the group without retry: the guest runs on, the host is not rebooted', async (t) => {
+  t.timeout(600_000);
+  await resetFleet();
+  const state = await pauseInside(t, 'intruder-reboot', 'postinst');
+  const entries = await journal(state, 'intruder-reboot');
+  t.true(stepsOn(entries, 'hv-1', /^upgrade$/).some((e) => e.argv?.includes('install') && e.outcome?.exitCode === 0), 'paused after the upgrade');
+  t.deepEqual(stepsOn(entries, 'hv-1', /^reboot/), [], 'nothing of the reboot ran');
+  t.is(await dpkgStatus('hv-1'), `ii ${VERSION_TO}`, 'hv-1 upgraded');
+  await intruderStopsGroup(t, 'intruder-reboot', state, 'reboot');
 });

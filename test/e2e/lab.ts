@@ -3,7 +3,7 @@
 // namespace and reaches them over real SSH; the test looks at the hosts directly (nsenter + virsh), never
 // through hvroll.
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
@@ -120,15 +120,32 @@ export async function readNonce(h: string, vm: string): Promise<number> {
   if (!m) throw new Error(`${h}/${vm}: cannot read the CMOS byte: ${out}`);
   return parseInt(m[1]!, 16);
 }
-export const nonceOf = (vm: string) => 0x40 + Number(vm.slice(3)); // vm-1 → 0x41 …
+/** vm-1 → 0x41 …; a VM outside the LAYOUT gets a byte from its exact name (`"vm-2 "` differs from vm-2's). */
+export const nonceOf = (vm: string) => (LAYOUT.has(vm) ? 0x40 + Number(vm.slice(3)) : 0x60 + ([...vm].reduce((s, c) => s + c.codePointAt(0)!, 0) % 0x20));
 
-/** What runs where, straight from every libvirtd: name → [host, state reason] for every domain. */
+/** The pid of the QEMU that runs `vm` on `h` (libvirt's pid file, named by the exact domain name), if it runs. */
+export function guestPid(h: string, vm: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(join(hostDir(h), 'run-libvirt', 'qemu', `${vm}.pid`), 'utf8').trim());
+    return readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, '').endsWith('/qemu-system-x86_64') ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The names `virsh list --name` printed, exactly: one a line, then an empty line. Never trimmed: libvirt accepts
+ * a domain named `vm-2 ` beside `vm-2`, and the lab must see them as two.
+ */
+const names = (stdout: string) => stdout.split('\n').filter((line) => line !== '');
+
+/** What runs where, straight from every libvirtd: exact name → [host, state reason] for every domain. */
 export async function domains(): Promise<Map<string, { host: string; state: string }[]>> {
   const all = new Map<string, { host: string; state: string }[]>();
   for (const h of HOSTS) {
     const r = await onHost(h, ['virsh', 'list', '--all', '--name']);
     if (r.code !== 0) continue;
-    for (const vm of r.stdout.split('\n').map((s) => s.trim()).filter(Boolean)) {
+    for (const vm of names(r.stdout)) {
       const st = await onHost(h, ['virsh', 'domstate', '--reason', vm]);
       all.set(vm, [...(all.get(vm) ?? []), { host: h, state: st.stdout.trim() }]);
     }
@@ -136,18 +153,28 @@ export async function domains(): Promise<Map<string, { host: string; state: stri
   return all;
 }
 
-/** Every host back to the initial state: package 1.0, no marker, sshd + libvirtd up, the LAYOUT's VMs running. */
+/** The lab's switches a test may have left on a host (under its /opt/hvlab): a failing postinst, held gates. */
+const SWITCHES = ['fail-postinst', 'hold-postinst', 'held-postinst', 'hold-migrate', 'held-migrate'];
+
+/** What dpkg itself says of the lab package on `h` (not through SSH, so no wrapper of the host's bin): e.g. `ii 1.0`. */
+export const dpkgStatus = async (h: string) => (await mustOnHost(h, ['dpkg-query', '-W', '-f=${db:Status-Abbrev}${Version}', PACKAGE])).trim();
+
+/** Every host back to the initial state: package 1.0, no marker, no switch or lie, sshd + libvirtd up, the LAYOUT's VMs running. */
 export async function resetFleet(extraVms: ReadonlyMap<string, HostName> = new Map()): Promise<void> {
   await Promise.all(
     HOSTS.map(async (h) => {
       await hostd(h, 'start');
-      const names = (await mustOnHost(h, ['virsh', 'list', '--all', '--name'])).split('\n').map((s) => s.trim()).filter(Boolean);
-      for (const vm of names) {
+      for (const vm of names(await mustOnHost(h, ['virsh', 'list', '--all', '--name']))) {
         await onHost(h, ['virsh', 'destroy', vm]);
-        await mustOnHost(h, ['virsh', 'undefine', vm]);
+        await onHost(h, ['virsh', 'undefine', vm]); // a transient domain is gone with its destroy
       }
-      await mustOnHost(h, ['rm', '-f', '/opt/hvlab/fail-postinst']);
-      await mustOnHost(h, ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-q', '--allow-downgrades', `${PACKAGE}=${VERSION_FROM}`]);
+      const left = names(await mustOnHost(h, ['virsh', 'list', '--all', '--name']));
+      if (left.length > 0) throw new Error(`${h}: domains left after the reset: ${JSON.stringify(left)}`);
+      await mustOnHost(h, ['rm', '-f', ...SWITCHES.map((s) => `/opt/hvlab/${s}`)]);
+      for (const lie of LIES) rmSync(join(hostDir(h), 'bin', lie), { force: true });
+      if ((await dpkgStatus(h)) !== `ii ${VERSION_FROM}`) {
+        await mustOnHost(h, ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-q', '--allow-downgrades', `${PACKAGE}=${VERSION_FROM}`]);
+      }
       // As after a boot at VERSION_FROM: the lab's daemon reports the version installed when it started.
       writeFileSync(join(hostDir(h), 'daemon-version'), `${VERSION_FROM}\n`);
       await mustOnHost(h, ['rm', '-f', '/var/lib/hvroll/maintenance']);
@@ -163,18 +190,72 @@ export async function resetFleet(extraVms: ReadonlyMap<string, HostName> = new M
   }
 }
 
+/**
+ * Host `h` lies about its upgrade, for commands that reach it over SSH (its sshd puts <host dir>/bin first on
+ * PATH): `apt-get install` does nothing and says it did, and `dpkg-query -W -f=…` of the lab package prints it
+ * installed and configured at `version` — status `ii `, `install ok installed`. dpkg itself, its daemon and
+ * onHost (no wrapper) still tell the truth. resetFleet removes the lie.
+ */
+const LIES = ['apt-get', 'dpkg-query'];
+export function makeHostLie(h: string, version: string): void {
+  const bin = join(hostDir(h), 'bin');
+  writeFileSync(join(bin, 'apt-get'), `#!/bin/sh
+# hvroll lab host ${h}: a host that lies (test/e2e/lab.ts makeHostLie): apt-get install does nothing.
+case " $* " in *" install "*) echo "apt-get $*: nothing to do"; exit 0 ;; esac
+exec /usr/bin/apt-get "$@"
+`, { mode: 0o755 });
+  writeFileSync(join(bin, 'dpkg-query'), `#!/bin/sh
+# hvroll lab host ${h}: a host that lies (test/e2e/lab.ts makeHostLie): ${PACKAGE} shows installed at ${version}.
+fmt=; pkg=
+for a in "$@"; do case $a in -f=*) fmt=\${a#-f=} ;; -*) ;; *) pkg=$a ;; esac; done
+if [ -n "$fmt" ] && [ "$pkg" = ${PACKAGE} ]; then
+  printf '%s' "$fmt" | sed -e 's/\\\${db:Status-Abbrev}/ii /g' -e 's/\\\${Status}/install ok installed/g' -e 's/\\\${Version}/${version}/g'
+  exit 0
+fi
+exec /usr/bin/dpkg-query "$@"
+`, { mode: 0o755 });
+}
+
+/** Host `h`'s package postinst fails from now on (setup.sh): apt-get exits 100, dpkg leaves the package `iF`. */
+export const failPostinst = (h: string) => writeFileSync(join(hostDir(h), 'opt', 'fail-postinst'), '');
+
+/** Host `h`'s maintenance marker (runbooks/libvirt.yaml: `hvroll:<campaign>:<group>` while out of the pool), or undefined. */
+export function markerOf(h: string): string | undefined {
+  try {
+    return readFileSync(join(hostDir(h), 'hvroll', 'maintenance'), 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** A gate of the lab (test/fleet/hold.sh): while it is closed, `what` (migrate | postinst) waits on host `h`. */
+export const holdOn = (h: string, what: 'migrate' | 'postinst') => writeFileSync(join(hostDir(h), 'opt', `hold-${what}`), '');
+export const letGo = (h: string, what: 'migrate' | 'postinst') => rmSync(join(hostDir(h), 'opt', `hold-${what}`), { force: true });
+export const isHeld = (h: string, what: 'migrate' | 'postinst') => existsSync(join(hostDir(h), 'opt', `held-${what}`));
+
 export const bootId = (h: string) => readFileSync(join(hostDir(h), 'boot_id'), 'utf8').trim();
 export const reboots = (h: string) => readFileSync(join(hostDir(h), 'log', 'reboot.log'), 'utf8').split('\n').filter((l) => l.includes(': rebooting')).length;
 
 /** Inventory + plan for the lab, made by `hvroll plan` with the production runbook. */
-export async function makePlan(dir: string, opts: { approval?: boolean; oneMigrationAtATime?: boolean } = {}): Promise<string> {
+export interface PlanOptions {
+  approval?: boolean;
+  oneMigrationAtATime?: boolean;
+  /** rules.failureBudget: groups that may fail before the campaign stops (default 0). */
+  failureBudget?: number;
+  /** hv-3 (empty, upgraded first) is declared with room for all four VMs: hv-1's and hv-2's groups both send theirs there and wait for hv-3's group alone. */
+  roomySpare?: boolean;
+}
+
+export async function makePlan(dir: string, opts: PlanOptions = {}): Promise<string> {
   mkdirSync(dir, { recursive: true });
+  const capacity = (h: string) => (opts.roomySpare && h === 'hv-3' ? { vcpus: 8, memoryMiB: 256 } : { vcpus: 4, memoryMiB: 128 });
   const inventory = {
-    hosts: HOSTS.map((h) => ({ name: h, address: address(h), ssh: { user: 'root' }, labels: { rack: 'lab' }, capacity: { vcpus: 4, memoryMiB: 128 } })),
+    hosts: HOSTS.map((h) => ({ name: h, address: address(h), ssh: { user: 'root' }, labels: { rack: 'lab' }, capacity: capacity(h) })),
     vms: [...LAYOUT].map(([vm, h]) => ({ name: vm, host: h, vcpus: 1, memoryMiB: VM_MIB, labels: { tier: 'web' } })),
     // approval: every group holding VMs waits for `hvroll approve` before it is drained (the empty spare does
     // not): the failure tests break a target at that point, after it was itself upgraded, before VMs move onto it.
     rules: {
+      ...(opts.failureBudget === undefined ? {} : { failureBudget: opts.failureBudget }),
       concurrency: { groups: 1, migrations: opts.oneMigrationAtATime ? 1 : 2, migrationsPerHost: opts.oneMigrationAtATime ? 1 : 2 },
       ...(opts.approval ? { sensitivity: [{ class: 'gated', match: { tier: 'web' }, order: 'normal', approval: true }] } : {}),
     },
@@ -243,6 +324,35 @@ export function hvrollChild(args: string[]): ChildProcess {
   children.add(child);
   child.on('exit', () => children.delete(child));
   return child;
+}
+
+/** Everything `child` printed so far (stdout and stderr), for a test that watches a run as it goes. */
+export function outputOf(child: ChildProcess): () => string {
+  let text = '';
+  child.stdout!.on('data', (d: Buffer) => (text += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (text += d.toString()));
+  return () => text;
+}
+
+/** Polls `holds` until it is true; throws, saying `what`, when `child` exits first or `timeoutMs` passes. */
+export async function waitUntil(what: string, holds: () => boolean | Promise<boolean>, child?: ChildProcess, timeoutMs = 300_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await holds())) {
+    if (child && child.exitCode !== null) throw new Error(`waiting for ${what}: hvroll exited ${child.exitCode} first`);
+    if (Date.now() > deadline) throw new Error(`waiting for ${what}: not seen within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * Host `h` refuses SSH logins with the lab's host-to-host key (the one `virsh migrate --p2p` uses from the
+ * source's libvirtd); the controller's key still works. Returns the undo.
+ */
+export function refuseHostToHost(h: string): () => void {
+  const file = join(hostDir(h), 'ssh', 'authorized_keys');
+  const keys = readFileSync(file, 'utf8');
+  writeFileSync(file, keys.split('\n').filter((k) => !k.endsWith(' hvroll-lab-hosts')).join('\n'));
+  return () => writeFileSync(file, keys);
 }
 
 export function hvroll(args: string[], timeoutMs = 600_000, child = hvrollChild(args)): Promise<CliResult> {
@@ -378,13 +488,31 @@ export function processes(): string[] {
   return execFileSync('ps', ['-eo', 'args='], { encoding: 'utf8' }).split('\n');
 }
 
-/** Host `h`'s domains by name, with the state `virsh list --all` prints; undefined when libvirtd does not answer. */
+/** `virsh list --name` per state, and the state a domain listed there is in. */
+const LISTED_STATES = [
+  ['running', 'running'],
+  ['paused', 'paused'],
+  ['shutoff', 'shut off'],
+  ['other', 'other'], // crashed, in shutdown, pmsuspended, …
+] as const;
+const END_OF_STATE = 'hvlab:end-of-state';
+
+/**
+ * Host `h`'s domains by exact name, each `running`, `paused`, `shut off` or `other`; undefined when libvirtd does
+ * not answer. `virsh list --all`'s table cannot tell `vm-2 ` from `vm-2` (it pads names with blanks), so this
+ * reads `virsh list --name` once per state, in one virsh process (commands separated by `;`). A domain that
+ * changes state between two of those lists keeps the first state it was seen in.
+ */
 export async function listDomains(h: string): Promise<Map<string, string> | undefined> {
-  const r = await onHost(h, ['virsh', 'list', '--all'], 10_000).catch(() => undefined);
+  const script = LISTED_STATES.map(([s]) => `list --name --state-${s}; echo ${END_OF_STATE}`).join('; ');
+  const r = await onHost(h, ['virsh', script], 10_000).catch(() => undefined);
   if (!r || r.code !== 0) return undefined;
-  // Line by line: a pattern over the whole text would run across the header's dashes into the first row.
-  const rows = r.stdout.split('\n').slice(2).map((line) => /^\s*\S+\s+(\S+)\s+(.+?)\s*$/.exec(line));
-  return new Map(rows.filter((m) => m !== null).map((m) => [m[1]!, m[2]!]));
+  const listed = new Map<string, string>();
+  const sections = r.stdout.split(`${END_OF_STATE}\n`);
+  LISTED_STATES.forEach(([, state], i) => {
+    for (const vm of names(sections[i] ?? '')) if (!listed.has(vm)) listed.set(vm, state);
+  });
+  return listed;
 }
 
 /**
@@ -410,7 +538,7 @@ export class Watcher {
         // A copy seen shut off or crashed is an outage unless another host holds a live QEMU for the VM in the
         // same sample: the source's definition in the last instant of a migration. Hosts are read one after
         // another, so a target read just before its resume still shows the incoming copy paused.
-        for (const [vm, where] of seen) if (where.some((w) => /shut off|crashed/.test(w)) && !where.some((w) => /:(running|paused)/.test(w))) this.problems.push(`${vm}: ${where.join(', ')}`);
+        for (const [vm, where] of seen) if (where.some((w) => /:(shut off|other)$/.test(w)) && !where.some((w) => /:(running|paused)/.test(w))) this.problems.push(`${vm}: ${where.join(', ')}`);
         await new Promise((r) => setTimeout(r, 300));
       }
     })();

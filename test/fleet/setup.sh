@@ -40,11 +40,13 @@ for v in 1.0 1.1; do
   printf 'Package: hvlab-hypervisor\nVersion: %s\nArchitecture: all\nMaintainer: hvroll tests <tests@hvroll.invalid>\nDescription: hvroll e2e lab: the package a campaign upgrades\n' "$v" >"$d/DEBIAN/control"
   echo "$v" >"$d/opt/hvlab/hypervisor-version"
   # A host where /opt/hvlab/fail-postinst exists fails the configure step, as a broken maintainer script does:
-  # apt-get exits 100 and dpkg leaves the new version unpacked but half-configured (status iF).
-  cat >"$d/DEBIAN/postinst" <<'POSTINST'
+  # apt-get exits 100 and dpkg leaves the new version unpacked but half-configured (status iF). A host where
+  # /opt/hvlab/hold-postinst exists waits in the configure step until the test removes it (hold.sh).
+  cat >"$d/DEBIAN/postinst" <<POSTINST
 #!/bin/sh
 set -e
-if [ "$1" = configure ] && [ -e /opt/hvlab/fail-postinst ]; then
+[ "\$1" != configure ] || "$FLEET_SRC/hold.sh" postinst
+if [ "\$1" = configure ] && [ -e /opt/hvlab/fail-postinst ]; then
   echo "hvlab-hypervisor: postinst fails on purpose (/opt/hvlab/fail-postinst exists on this lab host)" >&2
   exit 1
 fi
@@ -114,10 +116,12 @@ WRAP
   # The lab's hypervisor daemon is the machine's libvirtd, whose own version never changes. A real upgrade
   # changes what the restarted daemon reports; here the daemon "runs" the hvlab-hypervisor version that was
   # installed when hostd.sh last started it (<host dir>/daemon-version), and `virsh version --daemon` reports
-  # that instead of libvirt's. Every other virsh command is the real one.
+  # that instead of libvirt's. `virsh migrate` waits first while /opt/hvlab/hold-migrate exists (hold.sh).
+  # Every other virsh command is the real one.
   cat >"$H/bin/virsh" <<WRAP
 #!/bin/sh
 # hvroll lab host $h: virsh, with the daemon version of the lab's hypervisor package (test/fleet/setup.sh).
+[ "\$1" != migrate ] || "$FLEET_SRC/hold.sh" migrate
 if [ "\$*" = "version --daemon" ]; then
   out=\$(/usr/bin/virsh version --daemon) || exit \$?
   printf '%s\n' "\$out" | sed "s/^Running against daemon: .*/Running against daemon: \$(cat '$H/daemon-version' 2>/dev/null || echo unknown)/"

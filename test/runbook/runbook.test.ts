@@ -46,6 +46,17 @@ test('expectations: exit code, exact output, contains, lacks, matches — with p
   t.is(unmet({ stdoutMatches: 'Quorate:\\s+Yes' }, { exitCode: 0, stdout: 'x\nQuorate:   Yes\n' }, {}, 'x'), null);
 });
 
+test('an unmet expectation on the output says what the host printed, not only what was wanted', (t) => {
+  const daemon = { exitCode: 0, stdout: 'Using library: libvirt 9.0.0\nRunning against daemon: 1.0\n' };
+  t.is(
+    unmet({ stdoutMatches: '^Running against daemon: {v}$' }, daemon, { v: '1.1' }, 'x'),
+    'output does not match /^Running against daemon: 1\\.1$/; it printed "Using library: libvirt 9.0.0\\nRunning against daemon: 1.0"',
+  );
+  t.is(unmet({ stdoutContains: 'running' }, { exitCode: 0, stdout: 'shut off\n' }, {}, 'x'), 'output lacks "running"; it printed "shut off"');
+  t.is(unmet({ stdoutLacks: 'maintenance' }, { exitCode: 0, stdout: 'lrm a (maintenance mode)' }, {}, 'x'), 'output contains "maintenance"; it printed "lrm a (maintenance mode)"');
+  t.is(unmet({ stdoutContains: 'x' }, { exitCode: 0, stdout: 'y'.repeat(500) }, {}, 'x'), `output lacks "x"; it printed "${'y'.repeat(200)}"`);
+});
+
 test('runbook mistakes are reported with file, path, line and a fix', (t) => {
   const bad = `platform: x
 discover: { run: [virsh, list] }
