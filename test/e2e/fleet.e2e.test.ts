@@ -302,6 +302,65 @@ test.serial('kill -9 of hvroll run in the middle of an upgrade, then resume: the
   await checkJournal(t, 'kill-upgrade', state, 'kill-upgrade', true);
 });
 
+/** The byte offset where the journal line holding `needle` begins (the file's lines are one record each). */
+function lineStart(file: string, needle: string): number {
+  const text = readFileSync(file, 'utf8');
+  const at = text.indexOf(needle);
+  if (at < 0) throw new Error(`${file} holds no record with ${needle}`);
+  return Buffer.byteLength(text.slice(0, text.lastIndexOf('\n', at) + 1));
+}
+
+test.serial('a journal cut short in the middle after kill -9 (acknowledged records dropped) is refused by unlock and resume, naming the file; no host is touched, and with the whole journal back the campaign finishes', async (t) => {
+  t.timeout(600_000);
+  await resetFleet();
+  const before = bootIds();
+  const campaign = 'cut-journal';
+  const state = newState(campaign);
+  const child = hvrollChild(runArgs(plan, state, campaign));
+  const done = hvroll([], 600_000, child);
+  // The moment of the issue: the spare hv-3 was rebooted by its group, and VMs have since migrated onto it.
+  const deadline = Date.now() + 300_000;
+  let onSpare: string[] = [];
+  while (child.exitCode === null && Date.now() < deadline) {
+    if (reboots('hv-3') >= 1) {
+      onSpare = [...((await listDomains('hv-3')) ?? new Map<string, string>())].filter(([, st]) => st === 'running').map(([vm]) => vm);
+      if (onSpare.length > 0) break;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGKILL');
+  const killed = await done;
+  t.is(killed.signal, 'SIGKILL', `killed before the run ended: ${killed.stderr.slice(-2000)}`);
+  t.true(onSpare.length > 0, 'VMs were running on the rebooted spare when the run was killed');
+  const pids = new Map(onSpare.map((vm) => [vm, guestPid('hv-3', vm)]));
+  const bootsAtKill = bootIds();
+
+  // Cut the journal where hv-3's reboot was recorded: what the store keeps would say it was never rebooted.
+  const file = join(state, campaign, 'journal.ndjson');
+  const whole = readFileSync(file);
+  const cut = lineStart(file, '"step":"reboot","host":"hv-3"');
+  writeFileSync(file, whole.subarray(0, cut));
+  t.log(`journal cut from ${whole.length} to ${cut} bytes`);
+  // unlock reads the store before it breaks the dead runner's lock, and refuses it; resume then still finds
+  // that lock and refuses too (the kill -9 routine, unlock then resume, stops at the first step).
+  const unlock = await hvroll(['unlock', campaign, '--state', state]);
+  t.is(unlock.code, 5, unlock.stderr.slice(-2000));
+  t.true(unlock.stderr.includes(file), `unlock names ${file}: ${unlock.stderr.slice(-1000)}`);
+  t.regex(unlock.stderr, /cut short|ends before|acknowledged/);
+  t.log(unlock.stderr.trim());
+  const resume = await hvroll(['resume', campaign, '--state', state, ...sshFlags()]);
+  t.is(resume.code, 5, resume.stderr.slice(-2000));
+  t.deepEqual(bootIds(), bootsAtKill, 'no host rebooted by the refused resume');
+  for (const [vm, pid] of pids) t.is(guestPid('hv-3', vm), pid, `${vm} still the same guest on hv-3`);
+
+  // The whole journal back (the file was cut, nothing was lost elsewhere): the campaign goes on to its end.
+  writeFileSync(file, whole);
+  t.is((await hvroll(['unlock', campaign, '--state', state])).code, 0);
+  const resumed = await hvroll(['resume', campaign, '--state', state, ...sshFlags()]);
+  t.is(resumed.code, 0, resumed.stderr.slice(-3000));
+  await checkFinal(t, campaign, before);
+});
+
 test.serial('a VM the plan does not know, found on a host, stops its group before anything moves', async (t) => {
   t.timeout(600_000);
   await resetFleet(new Map([['stray-1', 'hv-1']]));
