@@ -1,8 +1,7 @@
 // The plan as a file: `hvroll plan --out` writes it, `hvroll run` reads it back and executes exactly it.
 
-import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { writeFileDurable } from '../io/durable-write.ts';
 import { HvrollError, InputError, type InputIssue } from '../model/errors.ts';
 import { PLAN_SCHEMA_VERSION, type Plan, type PlanFile } from '../model/plan.ts';
 import { planFileSchema } from './plan-schema.ts';
@@ -33,43 +32,15 @@ export function serialisePlanFile(file: PlanFile): string {
   return `${JSON.stringify(file, null, 2)}\n`;
 }
 
-/**
- * Atomic write: a temp file in the same directory, fsync, rename over the target, fsync the directory. A crash
- * leaves either the old file or the new one, never half of one.
- */
+/** Written durably and atomically (io/durable-write.ts): a crash leaves either the old file or the new one. */
 export async function writePlanFile(path: string, file: PlanFile): Promise<void> {
-  const dir = dirname(path);
-  const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
-    const handle = await open(temp, 'wx', 0o644);
-    try {
-      await handle.writeFile(serialisePlanFile(file), 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
+    await writeFileDurable(path, serialisePlanFile(file), { mode: 0o644, dirSync: 'best-effort' });
   } catch (err) {
-    await unlink(temp).catch(() => undefined);
     throw new HvrollError('usage', `cannot write the plan to ${path}: ${describeFsError(err)}`, {
       cause: err,
       details: { path, fix: 'choose an --out path in an existing directory you can write to' },
     });
-  }
-  await syncDirectory(dir);
-}
-
-/** The rename is durable only once the directory entry is on disk; not every platform allows it, so best effort. */
-async function syncDirectory(dir: string): Promise<void> {
-  try {
-    const handle = await open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // e.g. Windows cannot open a directory; the data itself is already synced.
   }
 }
 

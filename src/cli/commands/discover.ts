@@ -13,7 +13,7 @@ import { collectSet } from '../campaign-flags.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { writeFileAtomic } from '../../report/write.ts';
+import { writeOutputFile } from '../../io/output-file.ts';
 
 interface DiscoverFlags {
   runbook: string;
@@ -64,7 +64,7 @@ export function discoverCommand(io: CliIo): Command {
       try {
         const { vms, diff } = await discoverFleet({ executor, inventory, runbook, vars: { ...runbook.vars, ...flags.set }, controller: null });
         // Whole or not at all, and an --out that cannot be written is said with a fix (exit 2), not a stack.
-        if (flags.out) await writeFileAtomic(flags.out, stringify({ vms }));
+        if (flags.out) await writeOutputFile(flags.out, stringify({ vms }));
         if (flags.json) {
           io.stdout.write(`${JSON.stringify(diff, null, 2)}\n`);
         } else {

@@ -9,7 +9,7 @@ import type { PlanFile } from '../../model/plan.ts';
 import { readPlanFile } from '../../plan/plan-file.ts';
 import { renderReport } from '../../report/html.ts';
 import { buildReport, type StoreView } from '../../report/model.ts';
-import { writeFileAtomic } from '../../report/write.ts';
+import { writeOutputFile } from '../../io/output-file.ts';
 import { campaignDir } from '../../store/paths.ts';
 import { CampaignStore } from '../../store/store.ts';
 import { stateRoot, withCampaignFlags, type CampaignFlags } from '../campaign-flags.ts';
@@ -58,7 +58,7 @@ export function reportCommand(io: CliIo): Command {
           await store.close();
         }
       }
-      await writeFileAtomic(flags.out, html);
+      await writeOutputFile(flags.out, html);
       io.stderr.write(`report written to ${flags.out}\n`);
     });
 }

@@ -5,6 +5,7 @@ import type { ParsedKey } from 'ssh2';
 import type { CommandResult, CommandSpec, Executor, HostRef, WaitForHostOptions } from '../../executor/executor.ts';
 import { silentLogger, type ExecutorLogger } from '../../executor/logger.ts';
 import { remoteError, remoteReason } from '../../executor/remote-error.ts';
+import { sleep } from '../../io/sleep.ts';
 import { HvrollError } from '../../model/errors.ts';
 import { connectVerified, type SshClient, type Target } from './connect.ts';
 import { NOT_STARTED, runOnConnection, type LiveConnection } from './run-command.ts';
@@ -190,7 +191,8 @@ export class SshExecutor implements Executor {
         if (reason !== 'connect') throw err;
         lastError = err;
       }
-      await sleep(Math.min(pollMs, Math.max(0, opts.deadline - Date.now())), opts.signal);
+      // Aborted: the loop's first line says so.
+      await sleep(Math.min(pollMs, Math.max(0, opts.deadline - Date.now())), opts.signal).catch(() => undefined);
     }
   }
 
@@ -262,17 +264,5 @@ function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined, error: () 
         reject(e instanceof Error ? e : new Error(String(e)));
       },
     );
-  });
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
   });
 }
