@@ -7,7 +7,7 @@ import { mkdir, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { syncDirectory } from '../io/durable-write.ts';
 import { formatIssue, HvrollError, InputError, type ErrorKind } from '../model/errors.ts';
-import type { AuditEvent } from '../store/doc.ts';
+import type { AuditEvent } from '../model/campaign.ts';
 
 export const STATE_AUDIT_FILE = 'audit.ndjson';
 

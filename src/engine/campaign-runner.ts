@@ -15,7 +15,7 @@ import { HvrollError } from '../model/errors.ts';
 import { takeControlRequests, writeControlResult, type ControlRequest, type ControlResult } from './control.ts';
 import type { EngineDeps } from './deps.ts';
 import { withEta, type EtaOptions } from './eta.ts';
-import type { CampaignTotals, EngineListener } from './events.ts';
+import type { CampaignTotals, EngineListener } from '../model/events.ts';
 import { savedSnapshot, startGroup, type GroupResult, type LiveGroup } from './group-runner.ts';
 import { hostsOutOfPool, type OutOfPoolHost } from './out-of-pool.ts';
 import { releaseHost } from './release.ts';

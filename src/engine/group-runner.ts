@@ -6,7 +6,7 @@ import { GROUP_MACHINE_VERSION, groupMachine, type ActiveStep, type GroupMachine
 import { HvrollError } from '../model/errors.ts';
 import { crashPoint } from './crash-point.ts';
 import type { EngineDeps } from './deps.ts';
-import type { EngineEvent, EngineListener } from './events.ts';
+import type { EngineEvent, EngineListener } from '../model/events.ts';
 import { groupOf, STEP_OF, stepActors } from './steps.ts';
 
 export type GroupFinal = 'done' | 'failed' | 'aborted' | 'paused';

@@ -4,7 +4,7 @@
 // `status` and the report show it, and `release` accepts only these hosts.
 
 import type { PlanFile } from '../model/plan.ts';
-import type { HostRelease } from '../store/doc.ts';
+import type { HostRelease } from '../model/campaign.ts';
 
 export interface OutOfPoolHost {
   host: string;

@@ -231,7 +231,7 @@ export async function resumeCampaign(o: ResumeOptions): Promise<Session> {
   const store = await openForResume(o);
   let executor: Executor | null = null;
   try {
-    const plan = store.plan() as PlanFile;
+    const plan = store.plan();
     // campaign.json holds it since it was written with the store; older stores have only the run record.
     const run = store.meta().start ?? (store.audit().find((a) => a.action === 'run')?.details as RunRecord | undefined);
     if (!run) throw new HvrollError('store', `campaign ${o.campaignId} has no record of how it was started; it cannot be resumed safely`);

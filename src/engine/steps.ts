@@ -6,7 +6,7 @@ import { fromPromise } from 'xstate';
 import type { HostRef } from '../executor/executor.ts';
 import type { ActiveStep, RollbackInput, RollbackOutput, StepInput } from '../machines/group-machine.ts';
 import { HvrollError } from '../model/errors.ts';
-import { MIGRATE_CONFIRMED } from '../model/journal-steps.ts';
+import { MIGRATE_CONFIRMED } from '../model/journal.ts';
 import { showName } from '../model/show-name.ts';
 import type { Move, PlannedGroup } from '../model/plan.ts';
 import type { Step, StepName } from '../runbook/model.ts';

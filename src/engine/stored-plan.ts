@@ -2,7 +2,6 @@
 // anything, and by an offline `approve` before it records an approval weighed against that plan.
 
 import { HvrollError } from '../model/errors.ts';
-import type { PlanFile } from '../model/plan.ts';
 import { planSeal, storedPlanSeal } from '../plan/seal.ts';
 import { storeFiles } from '../store/paths.ts';
 import type { CampaignStore } from '../store/store.ts';
@@ -17,7 +16,7 @@ const RESTORE_STORE = 'restore the campaign directory from a backup; to run anot
  * tests); a seal in either place makes the check apply.
  */
 export async function checkStoredPlan(store: CampaignStore, id: string, o: { unsealed: 'refuse' | 'accept' } = { unsealed: 'refuse' }): Promise<void> {
-  const plan = store.plan() as PlanFile;
+  const plan = store.plan();
   const run = store.audit().find((a) => a.action === 'run')?.details as { planSeal?: unknown } | undefined;
   const files = storeFiles(store.dir);
   const sealed = store.meta().planSeal;

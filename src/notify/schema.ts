@@ -3,7 +3,7 @@
 
 import { z } from 'zod';
 import type { NotificationTarget } from '../model/inventory.ts';
-import { knownPattern, NOTICE_KINDS } from './kinds.ts';
+import { knownPattern, NOTICE_KINDS } from '../model/notice-kinds.ts';
 
 const ENV_REF = /^env:[A-Za-z_][A-Za-z0-9_]*$/;
 const TARGET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;

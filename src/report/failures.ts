@@ -7,7 +7,7 @@
 // after it (a retry), or the group failed with an error that names its host (and VM).
 // Pure: one pass over the journal plus a per-key index.
 
-import type { JournalEntry } from '../store/doc.ts';
+import type { JournalEntry } from '../model/journal.ts';
 
 const stepBase = (step: string) => step.split(':')[0]!;
 const subject = (e: JournalEntry) => `${e.group}\u0000${stepBase(e.step)}\u0000${e.vm ?? e.host}`;

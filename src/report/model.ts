@@ -5,9 +5,10 @@
 import { auditTrail, type AuditEntry } from '../audit/trail.ts';
 import { failedEntries } from './failures.ts';
 import type { OutOfPoolHost } from '../engine/out-of-pool.ts';
-import { MIGRATE_CONFIRMED } from '../model/journal-steps.ts';
+import { MIGRATE_CONFIRMED } from '../model/journal.ts';
 import type { PlanFile } from '../model/plan.ts';
-import type { AuditEvent, CampaignMeta, HostRelease, JournalEntry, NotificationRecord } from '../store/doc.ts';
+import type { AuditEvent, CampaignMeta, HostRelease, NotificationRecord } from '../model/campaign.ts';
+import type { JournalEntry } from '../model/journal.ts';
 
 export type Phase = 'disable' | 'drain' | 'upgrade' | 'reboot' | 'verify' | 'enable' | 'rollback';
 export const PHASES: readonly Phase[] = ['disable', 'drain', 'upgrade', 'reboot', 'verify', 'enable', 'rollback'];

@@ -4,7 +4,7 @@
 
 import test from 'ava';
 import { failedEntries } from '../../src/report/failures.ts';
-import type { JournalEntry } from '../../src/store/doc.ts';
+import type { JournalEntry } from '../../src/model/journal.ts';
 
 let id = 0;
 function e(group: string, step: string, host: string, exitCode: number | null, o: { vm?: string; error?: string } = {}): JournalEntry {

@@ -8,7 +8,6 @@ import { writeControlRequest, type ControlAction, type ControlRequest } from '..
 import { checkStoredPlan } from '../../engine/stored-plan.ts';
 import { closest } from '../../inventory/suggest.ts';
 import { HvrollError } from '../../model/errors.ts';
-import type { PlanFile } from '../../model/plan.ts';
 import { mapFsFault } from '../../store/guarded-fs.ts';
 import { campaignDir } from '../../store/paths.ts';
 import { adoptStore, breakLock, CampaignStore, listCampaigns } from '../../store/store.ts';
@@ -67,7 +66,7 @@ async function request(io: CliIo, flags: CampaignFlags, id: string, action: Cont
     if (action === 'approve') {
       // Recorded here, an approval is weighed against the stored plan (two-person rule): it must be the sealed one.
       if (!running) await checkStoredPlan(store, id, { unsealed: 'accept' });
-      const plan = store.plan() as PlanFile;
+      const plan = store.plan();
       const g = plan.groups.find((x) => x.name === group);
       if (!g) {
         const guess = closest(group ?? '', plan.groups.map((x) => x.name));

@@ -11,7 +11,7 @@ import { combineTargets, loadNotifyFile, resolveTargets } from '../../notify/con
 import { Notifier } from '../../notify/notifier.ts';
 import { toNotice } from '../../notify/notice.ts';
 import { sampleEvents } from '../../notify/samples.ts';
-import type { NotificationRecord } from '../../store/doc.ts';
+import type { NotificationRecord } from '../../model/campaign.ts';
 import type { CliIo } from '../io.ts';
 import { positiveNumber } from '../options.ts';
 

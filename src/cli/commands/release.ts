@@ -11,7 +11,6 @@ import { releasable, releaseHost } from '../../engine/release.ts';
 import { resumeCampaign } from '../../engine/session.ts';
 import { createLogger } from '../../log/logger.ts';
 import { HvrollError } from '../../model/errors.ts';
-import type { PlanFile } from '../../model/plan.ts';
 import { campaignDir } from '../../store/paths.ts';
 import { CampaignStore, listCampaigns } from '../../store/store.ts';
 import { operatorOf, stateRoot, withCampaignFlags, type CampaignFlags } from '../campaign-flags.ts';
@@ -38,7 +37,7 @@ async function runnerState(root: string, id: string): Promise<'alive' | 'none'> 
 async function checkReleasable(dir: string, id: string, host: string): Promise<void> {
   const store = await CampaignStore.open(dir, { readOnly: true });
   try {
-    releasable(store, store.plan() as PlanFile, id, host);
+    releasable(store, store.plan(), id, host);
   } finally {
     await store.close();
   }
@@ -71,7 +70,7 @@ async function afterDeadRunner(dir: string, id: string, host: string): Promise<C
   try {
     const released = store.releases().find((r) => r.host === host);
     if (released) return { result: 'released', message: `host ${host} released by ${released.operator} at ${released.at} (the runner stopped after recording it)` };
-    const still = hostsOutOfPool(store, store.plan() as PlanFile).some((o) => o.host === host);
+    const still = hostsOutOfPool(store, store.plan()).some((o) => o.host === host);
     return { result: 'error', kind: 'remote', message: `the runner of campaign ${id} stopped before it answered the release of ${host}; ${host} is ${still ? 'still out of the pool' : 'no longer listed out of the pool'}. See hvroll audit ${id}, then run hvroll release again if needed` };
   } finally {
     await store.close();

@@ -5,7 +5,6 @@ import { existsSync, statSync } from 'node:fs';
 import { Command } from 'commander';
 import { hostsOutOfPool } from '../../engine/out-of-pool.ts';
 import { HvrollError } from '../../model/errors.ts';
-import type { PlanFile } from '../../model/plan.ts';
 import { readPlanFile } from '../../plan/plan-file.ts';
 import { renderReport } from '../../report/html.ts';
 import { buildReport, type StoreView } from '../../report/model.ts';
@@ -43,7 +42,7 @@ export function reportCommand(io: CliIo): Command {
         if (!existsSync(dir)) throw new HvrollError('usage', `${source} is neither a plan file nor a campaign in ${stateRoot(flags, io)} (see hvroll list)`);
         const store = await CampaignStore.open(dir, { readOnly: true });
         try {
-          const plan = store.plan() as PlanFile;
+          const plan = store.plan();
           const view: StoreView = {
             meta: store.meta(),
             journal: await store.journal(),

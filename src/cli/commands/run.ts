@@ -3,7 +3,7 @@
 
 import { Command } from 'commander';
 import { runCampaign, type CampaignOutcome } from '../../engine/campaign-runner.ts';
-import type { EngineEvent } from '../../engine/events.ts';
+import type { EngineEvent } from '../../model/events.ts';
 import { resumeCampaign, startCampaign, type Session, type SessionOptions } from '../../engine/session.ts';
 import { HvrollError } from '../../model/errors.ts';
 import { createLogger } from '../../log/logger.ts';

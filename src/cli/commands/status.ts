@@ -5,12 +5,12 @@
 import { Command } from 'commander';
 import { CAMPAIGN_KEY } from '../../engine/campaign-runner.ts';
 import { stillOut, type OutOfPoolHost } from '../../engine/out-of-pool.ts';
-import { MIGRATE_CONFIRMED } from '../../model/journal-steps.ts';
+import { MIGRATE_CONFIRMED } from '../../model/journal.ts';
 import { showName } from '../../model/show-name.ts';
 import { HvrollError } from '../../model/errors.ts';
 import type { PlanFile } from '../../model/plan.ts';
 import { campaignDir } from '../../store/paths.ts';
-import type { HostRelease } from '../../store/doc.ts';
+import type { HostRelease } from '../../model/campaign.ts';
 import { CampaignStore, listCampaigns, type CampaignSummary } from '../../store/store.ts';
 import { stateRoot, withCampaignFlags, type CampaignFlags } from '../campaign-flags.ts';
 import type { CliIo } from '../io.ts';
@@ -65,7 +65,7 @@ function runnerOf(summary: CampaignSummary | undefined): string {
 export async function campaignStatus(root: string, id: string, now = Date.now()): Promise<CampaignStatus> {
   const store = await CampaignStore.open(campaignDir(root, id), { readOnly: true });
   try {
-    const plan = store.plan() as PlanFile;
+    const plan = store.plan();
     const meta = store.meta();
     const byState: Record<string, number> = {};
     const active: CampaignStatus['active'] = [];

@@ -1,4 +1,7 @@
-import type { Labels, Match } from '../model/inventory.ts';
+// Label matching: which hosts and VMs a rule's `match` selects. The planner (classes, anti-affinity, migration
+// domains) and the inventory's validation use it alike.
+
+import type { Labels, Match } from './inventory.ts';
 
 /** Every key must match; a list matches any of its values; `{}` matches everything. */
 export function matches(labels: Labels, match: Match): boolean {

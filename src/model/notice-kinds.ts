@@ -1,6 +1,6 @@
 // The events a chat target can subscribe to, with their severity. Filters in the inventory name these.
 
-import type { NotifySeverity } from '../model/inventory.ts';
+import type { NotifySeverity } from './inventory.ts';
 
 export const NOTICE_KINDS = [
   'campaign.started',
