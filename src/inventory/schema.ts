@@ -3,7 +3,7 @@
 
 import { z } from 'zod';
 import { DEFAULT_RULES } from '../model/inventory.ts';
-import { notificationTargets } from '../notify/schema.ts';
+import { notificationTargets } from './notification-schema.ts';
 import type { Grouping, Host, Match, Vm } from '../model/inventory.ts';
 import {
   ADDRESS_RULE,

@@ -1,5 +1,6 @@
-// The shape of a notification target, in the inventory's `rules.notifications` or a `--notify` file.
-// Messages never echo the URL: it is a secret (a Slack webhook URL is its own credential).
+// The shape of a notification target, in the inventory's `rules.notifications` or a `--notify` file: part of the
+// inventory format (src/notify/ reads it, the inventory does not depend on the notifier). Messages never echo
+// the URL: it is a secret (a Slack webhook URL is its own credential).
 
 import { z } from 'zod';
 import type { NotificationTarget } from '../model/inventory.ts';
