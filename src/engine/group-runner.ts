@@ -3,7 +3,7 @@
 
 import { createActor, waitFor, type Actor, type SnapshotFrom } from 'xstate';
 import { GROUP_MACHINE_VERSION, groupMachine, type ActiveStep, type GroupMachineInput } from '../machines/group-machine.ts';
-import { HvrollError } from '../model/errors.ts';
+import { HvrollError, recordDetails } from '../model/errors.ts';
 import { crashPoint } from './crash-point.ts';
 import type { EngineDeps } from './deps.ts';
 import type { EngineEvent, EngineListener } from '../model/events.ts';
@@ -31,7 +31,7 @@ const NOT_STARTED = new Set(['pending', 'awaitingApproval', 'paused', 'done', 'f
 
 /** The step that failed a group: from its error, and the last failed command of that host in the journal. */
 function stepFailure(deps: EngineDeps, group: string, ctx: SnapshotFrom<typeof groupMachine>['context']): Extract<EngineEvent, { type: 'step.failed' }> {
-  const details = (ctx.error?.details ?? {}) as { host?: string; exitCode?: number | null; step?: string; hosts?: string[] };
+  const details = recordDetails(ctx.error, 'remote') ?? {};
   const host = details.host ?? details.hosts?.[0] ?? null;
   const step = details.step ?? (ctx.failedStep ? STEP_OF[ctx.failedStep] : 'unknown');
   // Only on failure, so scanning this group's journal costs nothing per healthy step. A `:check` exiting

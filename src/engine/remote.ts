@@ -34,7 +34,7 @@ const keyRefusalsAudited = new WeakMap<object, Set<string>>();
  * trail with the fingerprint offered and the fix (the error message says how to add or replace the key).
  */
 async function auditKeyRefusal(deps: EngineDeps, error: HvrollError): Promise<void> {
-  const d = error.details as { host?: string; address?: string; port?: number; reason?: string; fingerprint?: string } | undefined;
+  const d = error.kind === 'remote' ? error.details : undefined;
   if (!d?.reason?.startsWith('host-key-') || d.host === undefined) return;
   let seen = keyRefusalsAudited.get(deps.store);
   if (!seen) keyRefusalsAudited.set(deps.store, (seen = new Set()));
@@ -72,7 +72,7 @@ export async function runRemote(deps: EngineDeps, call: RemoteCall): Promise<Com
     crashPoint('outcome');
   } catch (e) {
     const error = e instanceof HvrollError ? e : new HvrollError('internal', e instanceof Error ? e.message : String(e), { cause: e });
-    const partial = (error.details as { result?: CommandResult } | undefined)?.result;
+    const partial = error.kind === 'remote' ? error.details?.result : undefined;
     if (effect) crashPoint('after-effect');
     await deps.store.journalOutcome(id, {
       exitCode: partial?.exitCode ?? null,

@@ -5,7 +5,7 @@
 import { fromPromise } from 'xstate';
 import type { HostRef } from '../executor/executor.ts';
 import type { ActiveStep, RollbackInput, RollbackOutput, StepInput } from '../machines/group-machine.ts';
-import { HvrollError } from '../model/errors.ts';
+import { errorOfKind, HvrollError } from '../model/errors.ts';
 import { MIGRATE_CONFIRMED } from '../model/journal.ts';
 import { showName } from '../model/show-name.ts';
 import type { Move, PlannedGroup } from '../model/plan.ts';
@@ -309,8 +309,8 @@ async function reboot(deps: EngineDeps, input: StepInput, signal: AbortSignal): 
         await runRemote(deps, { group: input.group, step: 'reboot', host, argv: render(command.argv, values(deps, input.group, host), 'reboot'), timeoutMs: 60_000, signal });
       } catch (e) {
         // The connection dropping is what a reboot looks like from here.
-        const reason = (e as HvrollError).details as { reason?: string } | undefined;
-        if (!(e instanceof HvrollError) || !['disconnected', 'timeout'].includes(reason?.reason ?? '')) throw e;
+        const reason = errorOfKind(e, 'remote')?.details?.reason;
+        if (reason !== 'disconnected' && reason !== 'timeout') throw e;
       }
     }
     await waitForNewBoot(deps, input.group, host, before, deadline, signal);
