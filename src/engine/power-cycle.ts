@@ -8,6 +8,7 @@
 
 import type { HostRef } from '../executor/executor.ts';
 import { HvrollError } from '../model/errors.ts';
+import { journalStep } from '../model/journal.ts';
 import type { NonMigratableVm, PlannedGroup } from '../model/plan.ts';
 import { showName, showNames } from '../model/show-name.ts';
 import type { Step } from '../runbook/model.ts';
@@ -47,13 +48,12 @@ function target(deps: EngineDeps, group: string, host: HostRef, vm: string, step
  * got there anyway (the guest finished shutting down meanwhile), so the check is asked once more first.
  */
 async function reconcileAndWait(deps: EngineDeps, t: StepTarget, step: Step): Promise<'already-done' | 'done'> {
-  const journal = step.name;
-  if ((await failingCheck(deps, t, step, step.check, `${journal}:check`)) === null) return 'already-done';
+  if ((await failingCheck(deps, t, step, step.check, journalStep(step.name, 'check'))) === null) return 'already-done';
   const host = t.roles.host!;
   for (const command of step.run) {
     const argv = render(command.argv, t.values, `${deps.runbook.file}: steps.${step.name}`);
-    const r = await runRemote(deps, { group: t.group, step: journal, host, vm: t.vm!, argv, timeoutMs: Math.max(1, t.deadline - deps.clock.now()), ...(t.signal ? { signal: t.signal } : {}) });
-    if (r.exitCode !== 0 && (await failingCheck(deps, t, step, step.check, `${journal}:check`)) !== null) {
+    const r = await runRemote(deps, { group: t.group, step: journalStep(step.name), host, vm: t.vm!, argv, timeoutMs: Math.max(1, t.deadline - deps.clock.now()), ...(t.signal ? { signal: t.signal } : {}) });
+    if (r.exitCode !== 0 && (await failingCheck(deps, t, step, step.check, journalStep(step.name, 'check'))) !== null) {
       throw new HvrollError('remote', `${step.name} of VM ${showName(t.vm!)} on ${host.name}: \`${argv.map(showName).join(' ')}\` exited ${r.exitCode}: ${(r.stderrTail || r.stdoutTail).trim().split('\n').slice(-2).join(' | ')}`, {
         retryable: true,
         details: { host: host.name, vm: t.vm, step: step.name, exitCode: r.exitCode },
@@ -62,7 +62,8 @@ async function reconcileAndWait(deps: EngineDeps, t: StepTarget, step: Step): Pr
   }
   const confirm = step.confirm.length > 0 ? step.confirm : step.check;
   for (;;) {
-    const problem = await failingCheck(deps, t, step, confirm, `${journal}:confirm`);
+    // Read again until it holds: a guest takes its time to shut down or start.
+    const problem = await failingCheck(deps, t, step, confirm, journalStep(step.name, 'await'));
     if (problem === null) return 'done';
     const wait = step.retryDelaySeconds * 1000;
     if (deps.clock.now() + wait >= t.deadline) {

@@ -3,10 +3,10 @@
 // in flight. Deadlines are absolute, computed when the step starts.
 
 import { fromPromise } from 'xstate';
-import type { HostRef } from '../executor/executor.ts';
+import type { CommandResult, HostRef } from '../executor/executor.ts';
 import type { ActiveStep, RollbackInput, RollbackOutput, StepInput } from '../machines/group-machine.ts';
 import { errorOfKind, HvrollError } from '../model/errors.ts';
-import { MIGRATE_CONFIRMED } from '../model/journal.ts';
+import { journalStep, journalStepName, MIGRATE_CONFIRMED, MIGRATE_CONFIRMED_STEP, PRE_DISABLED, PRE_DISABLED_STEP, type JournalStep } from '../model/journal.ts';
 import { showName } from '../model/show-name.ts';
 import type { Move, PlannedGroup } from '../model/plan.ts';
 import type { Step, StepName } from '../runbook/model.ts';
@@ -17,7 +17,7 @@ import { compareWithPlan, describeUnknown } from './discovery.ts';
 import { requirePowerSteps, shutDownByUs, shutDownVms, startVms } from './power-cycle.ts';
 import { discoverVms } from './read-host.ts';
 import { failingCheck, mustRequire, reconcile, type ReconcileOutcome, type StepTarget } from './reconcile.ts';
-import { runRemote } from './remote.ts';
+import { probeRemote, runRemote } from './remote.ts';
 import { checkTargetRoom, whileDraining } from './target-room.ts';
 
 /** The runbook step behind each active state of the group machine. */
@@ -68,8 +68,9 @@ async function backoff(deps: EngineDeps, step: Step | undefined, attempt: number
   if (attempt > 0 && step) await deps.clock.sleep(step.retryDelaySeconds * 1000 * attempt, signal);
 }
 
-/** Run a per-host runbook step (disable, upgrade, verify, enable…) on every host of the group. */
-const PRE_DISABLED = 'disable:pre-disabled';
+
+/** The typed fields of one of hvroll's own records (no command behind it). */
+const record = (s: JournalStep) => ({ probe: s.probe!, effect: s.effect });
 
 /** The host was out of the pool before this campaign touched it: the campaign must leave it that way. */
 function wasDisabledBefore(deps: EngineDeps, group: string, host: string): boolean {
@@ -85,7 +86,7 @@ function disableSent(deps: EngineDeps, group: string, host: string): boolean {
 async function notePreDisabled(deps: EngineDeps, group: string, host: string): Promise<void> {
   if (wasDisabledBefore(deps, group, host)) return;
   const now = new Date(deps.clock.now()).toISOString();
-  const id = await deps.store.journalIntent({ key: stepKey(deps.campaignId, group, PRE_DISABLED, host), group, step: PRE_DISABLED, host, startedAt: now, operator: deps.operator });
+  const id = await deps.store.journalIntent({ key: stepKey(deps.campaignId, group, PRE_DISABLED, host), group, step: PRE_DISABLED, host, startedAt: now, operator: deps.operator, ...record(PRE_DISABLED_STEP) });
   await deps.store.journalOutcome(id, { exitCode: 0, outputTail: 'disabled before the campaign: it stays disabled after it', endedAt: now });
   deps.log.warn({ group, host }, `${host} was already disabled before the campaign; it will be left disabled`);
 }
@@ -101,7 +102,7 @@ async function disabledBySomeoneElse(deps: EngineDeps, t: StepTarget, group: str
   if (wasDisabledBefore(deps, group, host)) return true;
   const inPool = deps.runbook.steps.enable;
   if (!inPool || inPool.check.length === 0 || disableSent(deps, group, host)) return false;
-  if ((await failingCheck(deps, t, inPool, inPool.check, `${STEP_OF.disabling}:pre-disabled:check`)) === null) return false;
+  if ((await failingCheck(deps, t, inPool, inPool.check, journalStep(STEP_OF.disabling, 'pre-disabled-check'))) === null) return false;
   await notePreDisabled(deps, group, host);
   return true;
 }
@@ -156,7 +157,7 @@ async function noteConfirmed(deps: EngineDeps, group: string, move: Move, outcom
   const now = new Date(deps.clock.now()).toISOString();
   const id =
     seen ??
-    (await deps.store.journalIntent({ key: stepKey(deps.campaignId, group, MIGRATE_CONFIRMED, move.vm), group, step: MIGRATE_CONFIRMED, host: move.to, vm: move.vm, startedAt: now, operator: deps.operator }));
+    (await deps.store.journalIntent({ key: stepKey(deps.campaignId, group, MIGRATE_CONFIRMED, move.vm), group, step: MIGRATE_CONFIRMED, host: move.to, vm: move.vm, startedAt: now, operator: deps.operator, ...record(MIGRATE_CONFIRMED_STEP) }));
   records.set(move.vm, id);
   await deps.store.journalOutcome(id, { exitCode: 0, outputTail: `runs on ${move.to} (${outcome})`, endedAt: now });
   records.set(move.vm, 'done');
@@ -224,17 +225,23 @@ async function drain(deps: EngineDeps, input: StepInput, signal: AbortSignal): P
   });
 }
 
+const BOOT_ID = journalStep('reboot', 'boot-id');
+
 /** The boot id recorded before this campaign rebooted `host`, if it ever got that far. */
 function bootIdBefore(deps: EngineDeps, group: string, host: string): string | undefined {
-  const key = stepKey(deps.campaignId, group, 'reboot:boot-id', host);
-  const seen = deps.store.liveJournal({ group, host, step: 'reboot:boot-id' }).filter((e) => e.key === key && e.outcome?.exitCode === 0);
+  const name = journalStepName(BOOT_ID);
+  const key = stepKey(deps.campaignId, group, name, host);
+  const seen = deps.store.liveJournal({ group, host, step: name }).filter((e) => e.key === key && e.outcome?.exitCode === 0);
   return seen.at(-1)?.outcome?.outputTail.trim();
 }
 
-async function readBootId(deps: EngineDeps, group: string, host: HostRef, journalStep: string, signal: AbortSignal): Promise<string> {
-  const r = await runRemote(deps, { group, step: journalStep, host, argv: deps.runbook.bootId.argv, timeoutMs: 30_000, signal });
-  const id = r.stdout.trim();
-  if (r.exitCode !== 0 || id === '') throw new HvrollError('remote', `cannot read the boot id of ${host.name}`, { retryable: true, details: { host: host.name } });
+const bootIdOf = (r: CommandResult) => (r.exitCode === 0 ? r.stdout.trim() : '');
+
+/** The host's boot id, read as `as` (the one recorded before the reboot, a check after a restore, a poll for the new one). */
+async function readBootId(deps: EngineDeps, group: string, host: HostRef, as: JournalStep, signal: AbortSignal): Promise<string> {
+  const { result } = await probeRemote(deps, { group, step: as, host, argv: deps.runbook.bootId.argv, timeoutMs: 30_000, signal }, (r) => (bootIdOf(r) === '' ? 'no boot id' : null));
+  const id = bootIdOf(result);
+  if (id === '') throw new HvrollError('remote', `cannot read the boot id of ${host.name}`, { retryable: true, details: { host: host.name } });
   return id;
 }
 
@@ -243,7 +250,7 @@ async function readBootId(deps: EngineDeps, group: string, host: HostRef, journa
  * outcome (the run died around sending it: it may or may not have reached the host), or delivered.
  */
 function rebootCommand(deps: EngineDeps, group: string, host: string): 'none' | 'unknown' | 'delivered' {
-  const sent = deps.store.liveJournal({ group, host, step: 'reboot' });
+  const sent = deps.store.liveJournal({ group, host, step: journalStepName(journalStep('reboot')) });
   if (sent.length === 0) return 'none';
   return sent.some((e) => e.outcome !== undefined) ? 'delivered' : 'unknown';
 }
@@ -254,7 +261,7 @@ async function sawNewBoot(deps: EngineDeps, group: string, host: HostRef, before
     if (deps.clock.now() >= deadline) return false;
     try {
       await deps.executor.waitForHost(host, { deadline, signal, pollMs: 250 });
-      if ((await readBootId(deps, group, host, 'reboot:confirm', signal)) !== before) return true;
+      if ((await readBootId(deps, group, host, journalStep('reboot', 'await'), signal)) !== before) return true;
     } catch (e) {
       // Down between connect and read, or still down at the deadline: poll on / let the check above decide.
       if (!(e instanceof HvrollError) || !e.retryable) throw e;
@@ -290,7 +297,7 @@ async function reboot(deps: EngineDeps, input: StepInput, signal: AbortSignal): 
     let before = bootIdBefore(deps, input.group, name);
     if (before !== undefined) {
       await deps.executor.waitForHost(host, { deadline, signal, pollMs: 250 });
-      if ((await readBootId(deps, input.group, host, 'reboot:check', signal)) !== before) return;
+      if ((await readBootId(deps, input.group, host, journalStep('reboot', 'check'), signal)) !== before) return;
       const command = rebootCommand(deps, input.group, name);
       if (command === 'delivered') return waitForNewBoot(deps, input.group, host, before, deadline, signal);
       if (command === 'unknown') {
@@ -302,11 +309,11 @@ async function reboot(deps: EngineDeps, input: StepInput, signal: AbortSignal): 
     } else {
       // Before the boot id is recorded: a host that fails its requirements is never rebooted, now or on resume.
       await mustRequire(deps, guarded, step);
-      before = await readBootId(deps, input.group, host, 'reboot:boot-id', signal);
+      before = await readBootId(deps, input.group, host, BOOT_ID, signal);
     }
     for (const command of step.run) {
       try {
-        await runRemote(deps, { group: input.group, step: 'reboot', host, argv: render(command.argv, values(deps, input.group, host), 'reboot'), timeoutMs: 60_000, signal });
+        await runRemote(deps, { group: input.group, step: journalStep('reboot'), host, argv: render(command.argv, values(deps, input.group, host), 'reboot'), timeoutMs: 60_000, signal });
       } catch (e) {
         // The connection dropping is what a reboot looks like from here.
         const reason = errorOfKind(e, 'remote')?.details?.reason;

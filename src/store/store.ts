@@ -285,6 +285,8 @@ export class CampaignStore {
     const entry: JournalEntry = { id, key: e.key, group: e.group, step: e.step, host: e.host, startedAt: e.startedAt, operator: e.operator };
     if (e.vm !== undefined) entry.vm = e.vm;
     if (e.argv !== undefined) entry.argv = [...e.argv];
+    if (e.probe !== undefined) entry.probe = e.probe;
+    if (e.effect !== undefined) entry.effect = e.effect;
     await this.commit({ t: 'intent', entry });
     return id;
   }
@@ -301,6 +303,7 @@ export class CampaignStore {
     if (entry.outcome !== undefined) return Promise.reject(new HvrollError('internal', `campaign store: intent ${id} (${entry.key}) already has an outcome`));
     const outcome: OutcomeEntry = { exitCode: o.exitCode, outputTail: o.outputTail.slice(-OUTPUT_TAIL_MAX), endedAt: o.endedAt };
     if (o.error !== undefined) outcome.error = o.error;
+    if (o.held !== undefined) outcome.held = o.held;
     return this.commit({ t: 'outcome', id, outcome });
   }
 
