@@ -8,7 +8,7 @@ import { createActor } from 'xstate';
 import { CAMPAIGN_KEY } from '../src/engine/campaign-runner.ts';
 import type { EngineDeps } from '../src/engine/deps.ts';
 import { groupInput, savedSnapshot } from '../src/engine/group-runner.ts';
-import { stepActors } from '../src/engine/steps.ts';
+import { stepActors } from '../src/engine/steps/actors.ts';
 import { groupMachine } from '../src/machines/group-machine.ts';
 import { loadRunbook } from '../src/runbook/load.ts';
 import { CampaignStore } from '../src/store/store.ts';

@@ -8,7 +8,8 @@ import { journalStepOf, type Probe } from '../model/journal.ts';
 import { crashPoint } from './crash-point.ts';
 import type { EngineDeps } from './deps.ts';
 import type { EngineEvent, EngineListener } from '../model/events.ts';
-import { groupOf, STEP_OF, stepActors } from './steps.ts';
+import { stepActors } from './steps/actors.ts';
+import { groupOf, STEP_OF } from './steps/common.ts';
 
 export type GroupFinal = 'done' | 'failed' | 'aborted' | 'paused';
 

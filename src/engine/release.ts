@@ -12,7 +12,7 @@ import { PRE_DISABLED } from '../model/journal.ts';
 import type { PlanFile } from '../model/plan.ts';
 import type { EngineDeps } from './deps.ts';
 import { hostsOutOfPool, type OutOfPoolHost, type OutOfPoolSource } from './out-of-pool.ts';
-import { stepActors } from './steps.ts';
+import { stepActors } from './steps/actors.ts';
 
 export interface ReleaseRequest {
   host: string;
@@ -86,7 +86,7 @@ export async function releaseHost(deps: EngineDeps, req: ReleaseRequest): Promis
   }
   await deps.store.recordRelease({ host: req.host, group: held.group, operator: req.operator, at: at(), ...(req.comment ? { comment: req.comment } : {}) });
   await audit('released');
-  // The enable step leaves a host disabled before the campaign as it found it (steps.ts, `disable:pre-disabled`).
+  // The enable step leaves a host disabled before the campaign as it found it (steps/pre-disabled.ts).
   const before = deps.store.liveJournal({ group: held.group, host: req.host, step: PRE_DISABLED }).length > 0;
   const message = before
     ? `host ${req.host} verified and released by ${req.operator}; left disabled, as it was before the campaign. Group ${held.group} no longer holds its slot`

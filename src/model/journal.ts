@@ -118,7 +118,7 @@ export function journalStepOf(e: Pick<IntentEntry, 'step' | 'probe' | 'effect'>)
 }
 
 /** Whether the entry has the typed fields (written by this hvroll), or only its text (an older store). */
-export function isTyped(e: Pick<IntentEntry, 'effect'>): boolean {
+export function isTyped(e: Pick<IntentEntry, 'step' | 'effect'>): boolean {
   return e.effect !== undefined;
 }
 

@@ -29,7 +29,8 @@ test('a typed entry is read from its fields; its step is its text without the pa
 
 test('an entry of an older store is read from its text, the longest part first', (t) => {
   const old = (step: string) => journalStepOf({ step });
-  t.false(isTyped({ step: 'migrate:check' }));
+  const written = { step: 'migrate:check' };
+  t.false(isTyped(written));
   t.deepEqual(old('migrate:leftover:check'), { step: 'migrate', probe: 'leftover-check', effect: false });
   t.deepEqual(old('migrate:leftover'), { step: 'migrate', probe: 'leftover', effect: true });
   t.deepEqual(old('disable:pre-disabled:check'), { step: 'disable', probe: 'pre-disabled-check', effect: false });

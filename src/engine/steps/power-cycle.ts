@@ -6,16 +6,16 @@
 // timeoutSeconds pass (a guest takes its time to shut down). A VM that was already off before the campaign is
 // never started: only a `shutdown` command in the journal makes it ours.
 
-import type { HostRef } from '../executor/executor.ts';
-import { HvrollError } from '../model/errors.ts';
-import { journalStep } from '../model/journal.ts';
-import type { NonMigratableVm, PlannedGroup } from '../model/plan.ts';
-import { showName, showNames } from '../model/show-name.ts';
-import type { Step } from '../runbook/model.ts';
-import { render } from '../runbook/template.ts';
-import { hostRef, stepValues, type EngineDeps } from './deps.ts';
-import { failingCheck, type StepTarget } from './reconcile.ts';
-import { runRemote } from './remote.ts';
+import type { HostRef } from '../../executor/executor.ts';
+import { HvrollError } from '../../model/errors.ts';
+import { journalStep } from '../../model/journal.ts';
+import type { NonMigratableVm, PlannedGroup } from '../../model/plan.ts';
+import { showName, showNames } from '../../model/show-name.ts';
+import type { Step } from '../../runbook/model.ts';
+import { render } from '../../runbook/template.ts';
+import { hostRef, stepValues, type EngineDeps } from '../deps.ts';
+import { failingCheck, type StepTarget } from '../reconcile.ts';
+import { runRemote } from '../remote.ts';
 
 /** The VMs the group stops for its upgrade. */
 export function vmsToShutDown(g: PlannedGroup): NonMigratableVm[] {
