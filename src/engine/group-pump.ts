@@ -70,7 +70,7 @@ export class GroupPump {
   run(): Promise<RunGroupsOutput> {
     return new Promise<RunGroupsOutput>((resolve, reject) => {
       this.settle = { resolve, reject };
-      if (!this.stopNew()) for (const name of this.resumed) this.launch(name);
+      if (!this.stopNew()) this.launchAll(this.resumed);
       this.pump();
     });
   }
@@ -84,7 +84,7 @@ export class GroupPump {
   /** Starts what may start now; when nothing runs any more (and no release is under way), the pass is over. */
   pump(): void {
     if (this.settle === null) return;
-    if (!this.stopNew()) for (const name of this.admission.next()) this.launch(name);
+    if (!this.stopNew()) this.launchAll(this.admission.next());
     if (this.running.size === 0 && this.host.releasing() === 0) this.finish();
   }
 
@@ -116,6 +116,14 @@ export class GroupPump {
   /** A failed or aborted group's hosts left out of the pool, not released since, hold its slots. */
   private holdLeftOut(name: string, outOfPool: readonly { host: string }[]): void {
     this.admission.leftOut(name, outOfPool.map((o) => o.host).filter((h) => !this.released.has(h)));
+  }
+
+  /** A group that could not start is fatal: the others admitted with it must not start either. */
+  private launchAll(names: readonly string[]): void {
+    for (const name of names) {
+      if (this.host.fatal() !== null) return;
+      this.launch(name);
+    }
   }
 
   private launch(name: string): void {

@@ -150,3 +150,16 @@ test('a host left out of the pool holds its group\'s slot: with nothing else run
   t.deepEqual(out2.failed, ['hv-1']);
   t.deepEqual(out2.outOfPool, [], 'released');
 });
+test('a group that cannot start (a snapshot of another machine version) is fatal: nothing else starts, the pass fails with it', async (t) => {
+  const deps = await depsFor(2, { concurrency: { groups: 2 } });
+  t.teardown(() => deps.store.close());
+  const run = new FakeRun();
+  const refused = new Error('group hv-1 was saved by machine version group/0');
+  run.start = (group: string) => {
+    run.started.push(group);
+    throw refused;
+  };
+  const err = await t.throwsAsync(new GroupPump(deps, () => undefined, run).run());
+  t.is(err, refused);
+  t.deepEqual(run.started, ['hv-1'], 'the first refusal stops the campaign');
+});
