@@ -2,7 +2,7 @@
 // so every command verifies host keys and authenticates the same way.
 
 import { Command, InvalidArgumentError } from 'commander';
-import type { SessionOptions } from '../engine/session.ts';
+import type { SessionOptions } from '../app/session.ts';
 import type { HostRef } from '../executor/executor.ts';
 import type { CliIo } from './io.ts';
 

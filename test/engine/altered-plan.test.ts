@@ -10,7 +10,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { startCampaign } from '../../src/engine/session.ts';
+import { startCampaign } from '../../src/app/session.ts';
 import type { Executor } from '../../src/executor/executor.ts';
 import { HvrollError } from '../../src/model/errors.ts';
 import type { PlanFile, PlannedGroup } from '../../src/model/plan.ts';

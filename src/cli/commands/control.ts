@@ -5,7 +5,7 @@
 import { Command } from 'commander';
 import { CAMPAIGN_KEY } from '../../engine/campaign-runner.ts';
 import { writeControlRequest, type ControlAction, type ControlRequest } from '../../engine/control.ts';
-import { checkStoredPlan } from '../../engine/stored-plan.ts';
+import { checkStoredPlan } from '../../app/stored-plan.ts';
 import { closest } from '../../inventory/suggest.ts';
 import { HvrollError } from '../../model/errors.ts';
 import { mapFsFault } from '../../store/guarded-fs.ts';

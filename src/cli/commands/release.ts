@@ -8,7 +8,7 @@ import { Command } from 'commander';
 import { takeControlResult, withdrawControlRequest, writeControlRequest, type ControlResult } from '../../engine/control.ts';
 import { hostsOutOfPool } from '../../engine/out-of-pool.ts';
 import { releasable, releaseHost } from '../../engine/release.ts';
-import { resumeCampaign } from '../../engine/session.ts';
+import { resumeCampaign } from '../../app/session.ts';
 import { createLogger } from '../../log/logger.ts';
 import { HvrollError } from '../../model/errors.ts';
 import { campaignDir } from '../../store/paths.ts';

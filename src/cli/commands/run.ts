@@ -4,7 +4,7 @@
 import { Command } from 'commander';
 import { runCampaign, type CampaignOutcome } from '../../engine/campaign-runner.ts';
 import type { EngineEvent } from '../../model/events.ts';
-import { resumeCampaign, startCampaign, type Session, type SessionOptions } from '../../engine/session.ts';
+import { resumeCampaign, startCampaign, type Session, type SessionOptions } from '../../app/session.ts';
 import { HvrollError } from '../../model/errors.ts';
 import { createLogger } from '../../log/logger.ts';
 import type { NotificationTarget } from '../../model/inventory.ts';

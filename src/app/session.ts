@@ -6,7 +6,7 @@
 
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir, userInfo } from 'node:os';
+import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { appendStateAudit, refusalEvent, stateAuditPath, type RefusalAction } from '../audit/state-audit.ts';
@@ -25,10 +25,10 @@ import { loadRunbook } from '../runbook/load.ts';
 import type { Runbook } from '../runbook/model.ts';
 import { campaignDir } from '../store/paths.ts';
 import { CampaignStore } from '../store/store.ts';
-import { systemClock, type Clock } from './clock.ts';
-import { crashPoint } from './crash-point.ts';
-import type { EngineDeps } from './deps.ts';
-import { MigrationLimiter } from './limiter.ts';
+import { systemClock, type Clock } from '../engine/clock.ts';
+import { crashPoint } from '../engine/crash-point.ts';
+import type { EngineDeps } from '../engine/deps.ts';
+import { MigrationLimiter } from '../engine/limiter.ts';
 import { checkStoredPlan } from './stored-plan.ts';
 
 export interface SessionOptions {
@@ -52,10 +52,6 @@ export interface Session {
   /** Chat targets from the inventory's rules (URLs unresolved: `env:` references stay as written). */
   notifications: NotificationTarget[];
   close(): Promise<void>;
-}
-
-export function defaultOperator(env: NodeJS.ProcessEnv = process.env): string {
-  return env.HVROLL_OPERATOR || env.SUDO_USER || env.USER || userInfo().username;
 }
 
 const sha256 = (text: string) => `sha256:${createHash('sha256').update(text).digest('hex')}`;
