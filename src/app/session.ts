@@ -5,12 +5,9 @@
 // pass; a refused attempt is audited.
 
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { appendStateAudit, refusalEvent, stateAuditPath, type RefusalAction } from '../audit/state-audit.ts';
-import { SshExecutor } from '../drivers/ssh/ssh-executor.ts';
 import type { Executor, HostRef } from '../executor/executor.ts';
 import { loadInventory } from '../inventory/load.ts';
 import { GROUP_MACHINE_VERSION } from '../machines/group-machine.ts';
@@ -29,15 +26,19 @@ import { systemClock, type Clock } from '../engine/clock.ts';
 import { crashPoint } from '../engine/crash-point.ts';
 import type { EngineDeps } from '../engine/deps.ts';
 import { MigrationLimiter } from '../engine/limiter.ts';
+import type { Env } from './env.ts';
+import { buildSshExecutor, type SshSettings } from './ssh.ts';
 import { checkStoredPlan } from './stored-plan.ts';
 
 export interface SessionOptions {
   stateRoot: string;
   operator: string;
   log: Logger;
-  /** Built from SSH settings unless given (tests, the simulator). */
+  /** Built from the SSH settings unless given (tests, the simulator). */
   executor?: Executor;
-  ssh?: { knownHosts: string; identity?: string; agent?: string; user?: string; connectTimeoutMs?: number };
+  ssh?: SshSettings;
+  /** Where SSH_AUTH_SOCK, HVROLL_SSH_PASSPHRASE and HOME are read (default: this process's). */
+  env?: Env;
   controller?: HostRef | null;
   clock?: Clock;
   /**
@@ -68,32 +69,9 @@ export function runbookVars(runbook: Runbook, sets: Record<string, string>): Rec
   return vars;
 }
 
-function sshExecutor(o: SessionOptions): Executor {
-  if (o.executor) return o.executor;
-  const ssh = o.ssh ?? { knownHosts: join(homedir(), '.ssh', 'known_hosts') };
-  if (!existsSync(ssh.knownHosts)) {
-    throw new HvrollError('usage', `known_hosts file ${ssh.knownHosts} does not exist: hvroll only talks to hosts whose key it can verify. Create it (ssh-keyscan, after checking the fingerprints) or pass --known-hosts`);
-  }
-  const identity = ssh.identity ?? ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => join(homedir(), '.ssh', f)).find((f) => existsSync(f));
-  const agent = ssh.agent ?? process.env.SSH_AUTH_SOCK;
-  if (!identity && !agent) throw new HvrollError('usage', 'no SSH credentials: pass --identity <private key> or run an ssh-agent (SSH_AUTH_SOCK)');
-  return new SshExecutor({
-    knownHostsPath: ssh.knownHosts,
-    ...(identity ? { privateKey: readKey(identity) } : {}),
-    ...(agent ? { agent } : {}),
-    ...(process.env.HVROLL_SSH_PASSPHRASE ? { passphrase: process.env.HVROLL_SSH_PASSPHRASE } : {}),
-    defaultUser: ssh.user ?? 'root',
-    connectTimeoutMs: ssh.connectTimeoutMs ?? 15_000,
-  });
-}
-
-/** Read once at start-up, before anything runs: a small file. */
-function readKey(path: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch {
-    throw new HvrollError('usage', `cannot read the SSH private key ${path}`);
-  }
+/** The executor given (tests, the simulator), or the SSH executor built from the settings. */
+function executorFor(o: SessionOptions): Executor {
+  return o.executor ?? buildSshExecutor(o.ssh ?? {}, { env: o.env ?? process.env, log: o.log });
 }
 
 function deps(o: SessionOptions, campaignId: string, plan: PlanFile, runbook: Runbook, vars: Record<string, string>, store: CampaignStore, executor: Executor, hosts: EngineDeps['hosts']): EngineDeps {
@@ -149,7 +127,7 @@ async function start(o: StartOptions): Promise<Session> {
   const vars = runbookVars(runbook, o.sets);
   await o.checkNotifications?.(inventory.rules.notifications ?? []);
   const campaignId = o.campaignId ?? `${new Date().toISOString().slice(0, 16).replace(/[-:]/g, '').replace('T', '-')}-${plan.fingerprint.slice(7, 15)}`;
-  const executor = sshExecutor(o);
+  const executor = executorFor(o);
   // Stored as canonical JSON, so resume checks it against the seal by hashing its bytes.
   const sealed = sealPlan(plan);
   let store: CampaignStore;
@@ -243,7 +221,7 @@ export async function resumeCampaign(o: ResumeOptions): Promise<Session> {
     const hostsFromPlan = inventory ? new Map(inventory.hosts.map((h) => [h.name, h])) : null;
     if (!inventory || !hostsFromPlan) throw new HvrollError('usage', `cannot read the inventory of campaign ${o.campaignId} (${plan.inputs.inventory.join(', ')}): hvroll needs it for host addresses`);
     await o.checkNotifications?.(inventory.rules.notifications ?? []);
-    const ssh = sshExecutor(o);
+    const ssh = executorFor(o);
     executor = ssh;
     if (o.auditResume !== false) await store.recordAudit({ at: new Date().toISOString(), operator: o.operator, action: 'resume' });
     return {

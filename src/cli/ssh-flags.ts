@@ -27,14 +27,15 @@ function parseController(value: string): HostRef {
   return { name: m[2]!, address: m[2]!, ...(m[1] ? { user: m[1] } : {}), ...(m[3] ? { port: Number(m[3]) } : {}) };
 }
 
-/** The SSH part of a session's options. */
-export function sshSessionOptions(flags: SshOptionFlags, io: CliIo): Pick<SessionOptions, 'controller' | 'ssh'> {
+/** The SSH part of a session's options (src/app/ssh.ts gives the defaults). */
+export function sshSessionOptions(flags: SshOptionFlags, io: CliIo): Pick<SessionOptions, 'controller' | 'ssh' | 'env'> {
   return {
     controller: flags.controller ?? null,
     ssh: {
-      knownHosts: flags.knownHosts ?? `${io.env.HOME ?? ''}/.ssh/known_hosts`,
+      ...(flags.knownHosts ? { knownHosts: flags.knownHosts } : {}),
       ...(flags.identity ? { identity: flags.identity } : {}),
       ...(flags.user ? { user: flags.user } : {}),
     },
+    env: io.env,
   };
 }

@@ -3,7 +3,7 @@
 
 import { Command } from 'commander';
 import { loadInventory } from '../../inventory/load.ts';
-import { createLogger } from '../../log/logger.ts';
+import { silentLogger } from '../../app/logging.ts';
 import { HvrollError } from '../../model/errors.ts';
 import type { NotificationTarget } from '../../model/inventory.ts';
 import { readPlanFile } from '../../plan/plan-file.ts';
@@ -48,7 +48,7 @@ export function notifyCommand(io: CliIo): Command {
       const notifier = new Notifier({
         campaignId: 'notify-test',
         targets,
-        log: createLogger({ level: 'silent' }),
+        log: silentLogger(),
         record: (r) => {
           records.push(r);
           return Promise.resolve();

@@ -9,7 +9,7 @@ import { takeControlResult, withdrawControlRequest, writeControlRequest, type Co
 import { hostsOutOfPool } from '../../engine/out-of-pool.ts';
 import { releasable, releaseHost } from '../../engine/release.ts';
 import { resumeCampaign } from '../../app/session.ts';
-import { createLogger } from '../../log/logger.ts';
+import { processLogger } from '../../app/logging.ts';
 import { HvrollError } from '../../model/errors.ts';
 import { campaignDir } from '../../store/paths.ts';
 import { CampaignStore, listCampaigns } from '../../store/store.ts';
@@ -79,7 +79,7 @@ async function afterDeadRunner(dir: string, id: string, host: string): Promise<C
 
 /** With no runner: open the campaign for writing (its lock), and verify and enable the host from here. */
 async function itself(io: CliIo, flags: ReleaseFlags, root: string, id: string, req: { host: string; operator: string; comment?: string }): Promise<ControlResult> {
-  const log = createLogger({ console: false, ...(flags.logFile ? { file: flags.logFile } : {}) });
+  const log = processLogger({ console: false, ...(flags.logFile ? { file: flags.logFile } : {}) });
   const session = await resumeCampaign({
     stateRoot: root,
     operator: req.operator,

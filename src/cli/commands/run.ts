@@ -6,7 +6,7 @@ import { runCampaign, type CampaignOutcome } from '../../engine/campaign-runner.
 import type { EngineEvent } from '../../model/events.ts';
 import { resumeCampaign, startCampaign, type Session, type SessionOptions } from '../../app/session.ts';
 import { HvrollError } from '../../model/errors.ts';
-import { createLogger } from '../../log/logger.ts';
+import { processLogger } from '../../app/logging.ts';
 import type { NotificationTarget } from '../../model/inventory.ts';
 import { combineTargets, loadNotifyFile, resolveTargets } from '../../notify/config.ts';
 import { Notifier } from '../../notify/notifier.ts';
@@ -37,7 +37,7 @@ function withSshFlags(cmd: Command): Command {
 
 function sessionOptions(flags: SshFlags, io: CliIo, live: boolean): SessionOptions {
   // JSON lines on stdout unless the live view owns the terminal; --log-file gets them as well.
-  const log = createLogger({ console: !live, ...(flags.logFile ? { file: flags.logFile } : {}) });
+  const log = processLogger({ console: !live, ...(flags.logFile ? { file: flags.logFile } : {}) });
   return {
     stateRoot: stateRoot(flags, io),
     operator: operatorOf(flags, io),
