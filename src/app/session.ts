@@ -22,10 +22,10 @@ import { loadRunbook } from '../runbook/load.ts';
 import type { Runbook } from '../runbook/model.ts';
 import { campaignDir } from '../store/paths.ts';
 import { CampaignStore } from '../store/store.ts';
-import { systemClock, type Clock } from '../engine/clock.ts';
-import { crashPoint } from '../engine/crash-point.ts';
+import type { Clock } from '../engine/clock.ts';
+import { crashPoint } from './crash-point.ts';
+import { engineDeps, type EngineParts } from './engine-deps.ts';
 import type { EngineDeps } from '../engine/deps.ts';
-import { MigrationLimiter } from '../engine/limiter.ts';
 import type { Env } from './env.ts';
 import { buildSshExecutor, type SshSettings } from './ssh.ts';
 import { checkStoredPlan } from './stored-plan.ts';
@@ -74,21 +74,9 @@ function executorFor(o: SessionOptions): Executor {
   return o.executor ?? buildSshExecutor(o.ssh ?? {}, { env: o.env ?? process.env, log: o.log });
 }
 
-function deps(o: SessionOptions, campaignId: string, plan: PlanFile, runbook: Runbook, vars: Record<string, string>, store: CampaignStore, executor: Executor, hosts: EngineDeps['hosts']): EngineDeps {
-  return {
-    campaignId,
-    plan,
-    hosts,
-    runbook,
-    vars,
-    controller: o.controller ?? null,
-    executor,
-    store,
-    clock: o.clock ?? systemClock,
-    log: o.log.child({ campaign: campaignId }),
-    operator: o.operator,
-    limiter: new MigrationLimiter(plan.settings.concurrency.migrations, plan.settings.concurrency.migrationsPerHost),
-  };
+/** The engine's dependencies for this session (app/engine-deps.ts), with the fault matrix's checkpoints. */
+function deps(o: SessionOptions, parts: Omit<EngineParts, 'log' | 'operator' | 'clock' | 'controller' | 'checkpoint'>): EngineDeps {
+  return engineDeps({ ...parts, log: o.log, operator: o.operator, controller: o.controller ?? null, checkpoint: crashPoint, ...(o.clock ? { clock: o.clock } : {}) });
 }
 
 export interface StartOptions extends SessionOptions {
@@ -159,9 +147,8 @@ async function start(o: StartOptions): Promise<Session> {
     await store.close();
     throw e;
   }
-  const hosts = new Map(inventory.hosts.map((h) => [h.name, h]));
   return {
-    deps: { ...deps(o, campaignId, plan, runbook, vars, store, executor, hosts), vmSizes: new Map(inventory.vms.map((v) => [v.name, v])) },
+    deps: deps(o, { campaignId, plan, inventory, runbook, vars, store, executor }),
     notifications: inventory.rules.notifications ?? [],
     close: async () => {
       await executor.close();
@@ -218,14 +205,13 @@ export async function resumeCampaign(o: ResumeOptions): Promise<Session> {
       (loaded) => loaded.inventory,
       () => null,
     );
-    const hostsFromPlan = inventory ? new Map(inventory.hosts.map((h) => [h.name, h])) : null;
-    if (!inventory || !hostsFromPlan) throw new HvrollError('usage', `cannot read the inventory of campaign ${o.campaignId} (${plan.inputs.inventory.join(', ')}): hvroll needs it for host addresses`);
+    if (!inventory) throw new HvrollError('usage', `cannot read the inventory of campaign ${o.campaignId} (${plan.inputs.inventory.join(', ')}): hvroll needs it for host addresses`);
     await o.checkNotifications?.(inventory.rules.notifications ?? []);
     const ssh = executorFor(o);
     executor = ssh;
     if (o.auditResume !== false) await store.recordAudit({ at: new Date().toISOString(), operator: o.operator, action: 'resume' });
     return {
-      deps: { ...deps(o, o.campaignId, plan, runbook, run.vars, store, ssh, hostsFromPlan), vmSizes: new Map(inventory.vms.map((v) => [v.name, v])) },
+      deps: deps(o, { campaignId: o.campaignId, plan, inventory, runbook, vars: run.vars, store, executor: ssh }),
       notifications: inventory.rules.notifications ?? [],
       close: async () => {
         await ssh.close();

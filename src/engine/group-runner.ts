@@ -5,7 +5,6 @@ import { createActor, waitFor, type Actor, type SnapshotFrom } from 'xstate';
 import { GROUP_MACHINE_VERSION, groupMachine, type ActiveStep, type GroupMachineInput } from '../machines/group-machine.ts';
 import { HvrollError, recordDetails } from '../model/errors.ts';
 import { journalStepOf, type Probe } from '../model/journal.ts';
-import { crashPoint } from './crash-point.ts';
 import type { EngineDeps } from './deps.ts';
 import type { EngineEvent, EngineListener } from '../model/events.ts';
 import { stepActors } from './steps/actors.ts';
@@ -88,7 +87,7 @@ export function startGroup(deps: EngineDeps, name: string, listener: EngineListe
       saving = saving
         // A group in `done` is never run again: its journal may leave memory (a failed one is still reported from it).
         .then(() => deps.store.saveGroupSnapshot(name, { machineVersion: GROUP_MACHINE_VERSION, snapshot: persisted, ...(s.status === 'done' && s.value === 'done' ? { settled: true } : {}) }))
-        .then(() => crashPoint('snapshot'))
+        .then(() => deps.checkpoint?.('snapshot'))
         .catch((e: unknown) => onFatal(e));
       const state = String(s.value);
       if (state !== lastState) {

@@ -6,7 +6,6 @@ import type { CommandResult, HostRef } from '../executor/executor.ts';
 import { HvrollError } from '../model/errors.ts';
 import { journalStepName, type JournalStep } from '../model/journal.ts';
 import { stepKey } from '../store/store.ts';
-import { crashPoint } from './crash-point.ts';
 import type { EngineDeps } from './deps.ts';
 import { sudoError, sudoRefusal } from './step-errors.ts';
 
@@ -74,14 +73,14 @@ async function journalled(deps: EngineDeps, call: RemoteCall, judge?: Judge): Pr
     ...(call.step.probe === undefined ? {} : { probe: call.step.probe }),
     effect,
   });
-  crashPoint('intent');
-  if (effect) crashPoint('before-effect');
+  deps.checkpoint?.('intent');
+  if (effect) deps.checkpoint?.('before-effect');
   let result: CommandResult;
   let problem: string | null = null;
   try {
     result = await deps.executor.run(call.host, { argv: call.argv, timeoutMs: call.timeoutMs, ...(call.signal ? { signal: call.signal } : {}) });
     // The host has acted; the journal does not know yet: the hardest moment to die in.
-    if (effect) crashPoint('after-effect');
+    if (effect) deps.checkpoint?.('after-effect');
     problem = judge?.(result) ?? null;
     await deps.store.journalOutcome(id, {
       exitCode: result.exitCode,
@@ -89,11 +88,11 @@ async function journalled(deps: EngineDeps, call: RemoteCall, judge?: Judge): Pr
       endedAt: new Date(deps.clock.now()).toISOString(),
       ...(judge ? { held: problem === null } : {}),
     });
-    crashPoint('outcome');
+    deps.checkpoint?.('outcome');
   } catch (e) {
     const error = e instanceof HvrollError ? e : new HvrollError('internal', e instanceof Error ? e.message : String(e), { cause: e });
     const partial = error.kind === 'remote' ? error.details?.result : undefined;
-    if (effect) crashPoint('after-effect');
+    if (effect) deps.checkpoint?.('after-effect');
     await deps.store.journalOutcome(id, {
       exitCode: partial?.exitCode ?? null,
       outputTail: partial ? tail(partial) : '',

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { generateFleet } from '../../src/fleet/generate.ts';
 import { loadInventory } from '../../src/inventory/load.ts';
 import { loadRunbook } from '../../src/runbook/load.ts';
-import { simulate, simulateOnce } from '../../src/sim/simulate.ts';
+import { simulate, simulateOnce } from '../../src/app/simulate.ts';
 
 const runbook = await loadRunbook('runbooks/libvirt.yaml');
 
@@ -51,7 +51,7 @@ test('the simulator has no branch in the engine: src/engine never imports src/si
     const code = text.split('\n').filter((l) => !/^\s*(\/\/|\*|\/\*)/.test(l)).join('\n');
     t.false(/simulat|virtual/i.test(code), `src/engine/${f} has simulator-specific code`);
   }
-  const sim = readFileSync('src/sim/simulate.ts', 'utf8');
+  const sim = readFileSync('src/app/simulate.ts', 'utf8');
   t.regex(sim, /import \{ runCampaign[^}]*\} from '\.\.\/engine\/campaign-runner\.ts'/);
   t.regex(sim, /CampaignStore\.create/);
 });

@@ -6,7 +6,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadInventory } from '../../inventory/load.ts';
 import { formatIssue, HvrollError } from '../../model/errors.ts';
 import { loadRunbook } from '../../runbook/load.ts';
-import { simulate, type SimulateOptions, type StrategyChoice } from '../../sim/simulate.ts';
+import { simulate, type SimulateOptions, type StrategyChoice } from '../../app/simulate.ts';
 import type { DirtyRateRule } from '../../sim/timing.ts';
 import type { CliIo } from '../io.ts';
 import { positiveNumber } from '../options.ts';

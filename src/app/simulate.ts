@@ -6,10 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { runCampaign, type CampaignFinal } from '../engine/campaign-runner.ts';
-import type { EngineDeps } from '../engine/deps.ts';
-import { MigrationLimiter } from '../engine/limiter.ts';
 import { GROUP_MACHINE_VERSION } from '../machines/group-machine.ts';
 import { HvrollError } from '../model/errors.ts';
 import type { EstimateRules, Inventory } from '../model/inventory.ts';
@@ -19,15 +17,17 @@ import { toPlanFile } from '../plan/plan-file.ts';
 import { buildPlan } from '../planner/plan.ts';
 import type { Runbook } from '../runbook/model.ts';
 import { CampaignStore } from '../store/store.ts';
-import { lowerBound, type LowerBound } from './bounds.ts';
-import { InvariantChecker, poolLimits, type Violation, type ViolationKind } from './invariants.ts';
-import { LibvirtCommands } from './libvirt-commands.ts';
-import { meteredFs } from './metered-fs.ts';
-import { runInVirtualTime } from './scheduler.ts';
-import { SimExecutor } from './sim-executor.ts';
-import { SimFleet } from './sim-fleet.ts';
-import { SimTiming, type DirtyRateRule } from './timing.ts';
-import { VirtualClock } from './virtual-clock.ts';
+import { lowerBound, type LowerBound } from '../sim/bounds.ts';
+import { InvariantChecker, poolLimits, type Violation, type ViolationKind } from '../sim/invariants.ts';
+import { LibvirtCommands } from '../sim/libvirt-commands.ts';
+import { meteredFs } from '../sim/metered-fs.ts';
+import { runInVirtualTime } from '../sim/scheduler.ts';
+import { SimExecutor } from '../sim/sim-executor.ts';
+import { SimFleet } from '../sim/sim-fleet.ts';
+import { SimTiming, type DirtyRateRule } from '../sim/timing.ts';
+import { VirtualClock } from '../sim/virtual-clock.ts';
+import { engineDeps } from './engine-deps.ts';
+import { silentLogger } from './logging.ts';
 
 export interface SimulateOptions {
   inventory: Inventory;
@@ -164,21 +164,7 @@ export async function simulateOnce(o: SimulateOptions, strategy: PlacementStrate
     await store.recordAudit({ at: new Date(clock.now()).toISOString(), operator, action: 'simulate', details: { strategy, seed, runbook: o.runbook.file, vars } });
     // The simulated operator approves up front: approval waits are the operator's time, not the campaign's.
     for (const g of plan.groups) if (g.approval) await store.recordApproval({ group: g.name, operator, at: new Date(clock.now()).toISOString(), comment: 'simulated' });
-    const deps: EngineDeps = {
-      campaignId,
-      plan,
-      hosts: new Map(o.inventory.hosts.map((h) => [h.name, h])),
-      vmSizes: new Map(o.inventory.vms.map((v) => [v.name, v])),
-      runbook: o.runbook,
-      vars,
-      controller: null,
-      executor,
-      store,
-      clock,
-      log: o.log ?? pino({ level: 'silent' }),
-      operator,
-      limiter: new MigrationLimiter(plan.settings.concurrency.migrations, plan.settings.concurrency.migrationsPerHost),
-    };
+    const deps = engineDeps({ campaignId, plan, inventory: o.inventory, runbook: o.runbook, vars, executor, store, clock, log: o.log ?? silentLogger(), operator });
     const before = { bytes: meter.bytes, records: meter.records, ms: meter.ms, appendMs: meter.appendMs, appends: meter.appends };
     const cpu0 = process.cpuUsage();
     const wall0 = performance.now();

@@ -4,12 +4,12 @@
 // `before-effect` (a command that changes a host is journalled, not sent) and `after-effect` (it has run, its
 // outcome is not journalled yet), `created` (a new campaign's store exists, nothing else is recorded yet),
 // `any` (snapshot, intent, outcome).
-// Unset: does nothing.
+// Unset: does nothing. The engine is handed it (EngineDeps.checkpoint); it never reads the environment.
+
+import type { CheckpointKind } from '../engine/deps.ts';
 
 const spec = /^(snapshot|intent|outcome|before-effect|after-effect|created|any):(\d+)$/.exec(process.env.HVROLL_CRASH_AT ?? '');
 const counts = new Map<string, number>();
-
-export type CheckpointKind = 'snapshot' | 'intent' | 'outcome' | 'before-effect' | 'after-effect' | 'created';
 
 export function crashPoint(kind: CheckpointKind): void {
   if (!spec) return;
