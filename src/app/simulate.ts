@@ -9,12 +9,14 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { runCampaign, type CampaignFinal } from '../engine/campaign-runner.ts';
 import { GROUP_MACHINE_VERSION } from '../machines/group-machine.ts';
-import { HvrollError } from '../model/errors.ts';
+import { loadInventory } from '../inventory/load.ts';
+import { HvrollError, type InputIssue } from '../model/errors.ts';
 import type { EstimateRules, Inventory } from '../model/inventory.ts';
 import type { PlacementStrategy, PlanFile } from '../model/plan.ts';
 import { planFingerprint } from '../plan/fingerprint.ts';
 import { toPlanFile } from '../plan/plan-file.ts';
 import { buildPlan } from '../planner/plan.ts';
+import { loadRunbook } from '../runbook/load.ts';
 import type { Runbook } from '../runbook/model.ts';
 import { CampaignStore } from '../store/store.ts';
 import { lowerBound, type LowerBound } from '../sim/bounds.ts';
@@ -250,6 +252,14 @@ export async function simulateOnce(o: SimulateOptions, strategy: PlacementStrate
 }
 
 export type StrategyChoice = PlacementStrategy | 'both';
+
+/** `hvroll simulate`: the inventory and runbook files, loaded (`warn` hears the inventory's warnings), then simulated. */
+export async function simulateFiles(files: { inventory: string[]; runbook: string }, o: Omit<SimulateOptions, 'inventory' | 'runbook'>, choice: StrategyChoice, warn: (issue: InputIssue) => void): Promise<SimReport> {
+  const { inventory, warnings } = await loadInventory(files.inventory);
+  for (const w of warnings) warn(w);
+  const runbook = await loadRunbook(files.runbook);
+  return simulate({ ...o, inventory, runbook }, choice);
+}
 
 export async function simulate(o: SimulateOptions, choice: StrategyChoice): Promise<SimReport> {
   const strategies: PlacementStrategy[] = choice === 'both' ? ['upgrade-aware', 'naive'] : [choice];

@@ -2,9 +2,8 @@
 // so every command verifies host keys and authenticates the same way.
 
 import { Command, InvalidArgumentError } from 'commander';
-import type { SessionOptions } from '../app/session.ts';
+import type { SshSettings } from '../app/ssh.ts';
 import type { HostRef } from '../executor/executor.ts';
-import type { CliIo } from './io.ts';
 
 export interface SshOptionFlags {
   knownHosts?: string;
@@ -27,15 +26,14 @@ function parseController(value: string): HostRef {
   return { name: m[2]!, address: m[2]!, ...(m[1] ? { user: m[1] } : {}), ...(m[3] ? { port: Number(m[3]) } : {}) };
 }
 
-/** The SSH part of a session's options (src/app/ssh.ts gives the defaults). */
-export function sshSessionOptions(flags: SshOptionFlags, io: CliIo): Pick<SessionOptions, 'controller' | 'ssh' | 'env'> {
+/** What the flags say about SSH (src/app/ssh.ts gives the defaults), and where `on: controller` commands run. */
+export function sshSettings(flags: SshOptionFlags): { ssh: SshSettings; controller: HostRef | null } {
   return {
-    controller: flags.controller ?? null,
     ssh: {
       ...(flags.knownHosts ? { knownHosts: flags.knownHosts } : {}),
       ...(flags.identity ? { identity: flags.identity } : {}),
       ...(flags.user ? { user: flags.user } : {}),
     },
-    env: io.env,
+    controller: flags.controller ?? null,
   };
 }

@@ -5,7 +5,7 @@ import test from 'ava';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { campaignStatus } from '../../src/cli/commands/status.ts';
+import { campaignStatus } from '../../src/app/status.ts';
 import { CAMPAIGN_KEY, runCampaign } from '../../src/engine/campaign-runner.ts';
 import { GROUP_MACHINE_VERSION } from '../../src/machines/group-machine.ts';
 import { fingerprint } from '../../src/plan/fingerprint.ts';
