@@ -5,7 +5,7 @@
 // the release done over SSH. The host's group then no longer holds a slot: waiting groups can start.
 
 import { takeControlResult, withdrawControlRequest, writeControlRequest, type ControlResult } from '../engine/control.ts';
-import { hostsOutOfPool } from '../engine/out-of-pool.ts';
+import { hostsOutOfPool } from '../model/out-of-pool.ts';
 import { releasable, releaseHost } from '../engine/release.ts';
 import type { HostRef } from '../executor/executor.ts';
 import { sleep } from '../io/sleep.ts';

@@ -3,7 +3,7 @@
 // campaign from its store (read-only), or of a plan before it runs.
 
 import { existsSync, statSync } from 'node:fs';
-import { hostsOutOfPool } from '../engine/out-of-pool.ts';
+import { hostsOutOfPool } from '../model/out-of-pool.ts';
 import { writeOutputFile } from '../io/output-file.ts';
 import { HvrollError } from '../model/errors.ts';
 import { readPlanFile } from '../plan/plan-file.ts';

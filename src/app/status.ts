@@ -3,7 +3,7 @@
 // and an ETA scaled by how the campaign has gone so far.
 
 import { CAMPAIGN_KEY } from '../engine/campaign-runner.ts';
-import { stillOut, type OutOfPoolHost } from '../engine/out-of-pool.ts';
+import { stillOut, type OutOfPoolHost } from '../model/out-of-pool.ts';
 import type { HostRelease } from '../model/campaign.ts';
 import { MIGRATE_CONFIRMED } from '../model/journal.ts';
 import type { PlanFile } from '../model/plan.ts';

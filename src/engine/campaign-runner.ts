@@ -17,7 +17,7 @@ import type { EngineDeps } from './deps.ts';
 import { withEta, type EtaOptions } from './eta.ts';
 import { startGroup, type GroupResult, type LiveGroup } from './group-runner.ts';
 import { GroupPump, type PumpHost } from './group-pump.ts';
-import { hostsOutOfPool, type OutOfPoolHost } from './out-of-pool.ts';
+import { hostsOutOfPool, type OutOfPoolHost } from '../model/out-of-pool.ts';
 import { releaseHost } from './release.ts';
 
 /** Key under which the campaign machine's own snapshot is stored (not a valid group name). */

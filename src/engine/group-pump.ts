@@ -13,7 +13,7 @@ import type { EngineListener } from '../model/events.ts';
 import { Admission } from './admission.ts';
 import type { EngineDeps } from './deps.ts';
 import { savedSnapshot, type GroupResult } from './group-runner.ts';
-import { hostsOutOfPool, type OutOfPoolHost } from './out-of-pool.ts';
+import { hostsOutOfPool, type OutOfPoolHost } from '../model/out-of-pool.ts';
 import { groupOf } from './steps/common.ts';
 
 /** What a pass needs from the campaign run it belongs to. */

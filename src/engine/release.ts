@@ -11,7 +11,7 @@ import { HvrollError } from '../model/errors.ts';
 import { PRE_DISABLED } from '../model/journal.ts';
 import type { PlanFile } from '../model/plan.ts';
 import type { EngineDeps } from './deps.ts';
-import { hostsOutOfPool, type OutOfPoolHost, type OutOfPoolSource } from './out-of-pool.ts';
+import { hostsOutOfPool, type OutOfPoolHost, type OutOfPoolSource } from '../model/out-of-pool.ts';
 import { stepActors } from './steps/actors.ts';
 
 export interface ReleaseRequest {

@@ -4,7 +4,7 @@
 
 import { auditTrail, type AuditEntry } from '../audit/trail.ts';
 import { failedEntries } from './failures.ts';
-import type { OutOfPoolHost } from '../engine/out-of-pool.ts';
+import type { OutOfPoolHost } from '../model/out-of-pool.ts';
 import { MIGRATE_CONFIRMED } from '../model/journal.ts';
 import type { PlanFile } from '../model/plan.ts';
 import type { AuditEvent, CampaignMeta, HostRelease, NotificationRecord } from '../model/campaign.ts';

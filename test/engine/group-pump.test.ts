@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import type { EngineDeps } from '../../src/engine/deps.ts';
 import type { GroupResult } from '../../src/engine/group-runner.ts';
 import { GroupPump, type PumpHost } from '../../src/engine/group-pump.ts';
-import type { OutOfPoolHost } from '../../src/engine/out-of-pool.ts';
+import type { OutOfPoolHost } from '../../src/model/out-of-pool.ts';
 import { systemClock } from '../../src/engine/clock.ts';
 import { GROUP_MACHINE_VERSION } from '../../src/machines/group-machine.ts';
 import type { EngineEvent } from '../../src/model/events.ts';

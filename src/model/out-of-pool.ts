@@ -3,8 +3,8 @@
 // has released since (`hvroll release`, recorded in the store). The runner restores its held slots from it,
 // `status` and the report show it, and `release` accepts only these hosts.
 
-import type { PlanFile } from '../model/plan.ts';
-import type { HostRelease } from '../model/campaign.ts';
+import type { PlanFile } from './plan.ts';
+import type { HostRelease } from './campaign.ts';
 
 export interface OutOfPoolHost {
   host: string;
