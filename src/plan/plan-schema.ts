@@ -3,10 +3,11 @@
 
 import { z } from 'zod';
 import { PLAN_SCHEMA_VERSION, type PlanFile } from '../model/plan.ts';
+import { TIER_ORDER } from '../model/tiers.ts';
 
 const seconds = z.number().min(0);
 const count = z.number().int().min(0);
-const tier = z.enum(['spare', 'first', 'normal', 'last']);
+const tier = z.enum(TIER_ORDER);
 const policy = z.enum(['block', 'shutdown', 'skip']);
 
 const move = z.object({
