@@ -10,7 +10,7 @@ import { combineTargets, loadNotifyFile, resolveTargets, type ResolvedTarget } f
 import { Notifier } from '../notify/notifier.ts';
 import { toNotice } from '../notify/notice.ts';
 import { sampleEvents } from '../notify/samples.ts';
-import { readPlanFile } from '../plan/plan-file.ts';
+import { readPlanFile } from '../plan-file/plan-file.ts';
 import type { Env } from './env.ts';
 import { silentLogger } from './logging.ts';
 

@@ -4,8 +4,8 @@
 import { loadInventory } from '../inventory/load.ts';
 import type { InputIssue } from '../model/errors.ts';
 import type { PlacementStrategy, PlanFile } from '../model/plan.ts';
-import { planFingerprint } from '../plan/fingerprint.ts';
-import { toPlanFile, writePlanFile } from '../plan/plan-file.ts';
+import { planFingerprint } from '../plan-file/fingerprint.ts';
+import { toPlanFile, writePlanFile } from '../plan-file/plan-file.ts';
 import { buildPlan, type PlanOptions } from '../planner/plan.ts';
 import { loadRunbook } from '../runbook/load.ts';
 import type { Runbook } from '../runbook/model.ts';

@@ -6,7 +6,7 @@ import { existsSync, statSync } from 'node:fs';
 import { hostsOutOfPool } from '../model/out-of-pool.ts';
 import { writeOutputFile } from '../io/output-file.ts';
 import { HvrollError } from '../model/errors.ts';
-import { readPlanFile } from '../plan/plan-file.ts';
+import { readPlanFile } from '../plan-file/plan-file.ts';
 import { renderReport } from '../report/html.ts';
 import { buildReport, type StoreView } from '../report/model.ts';
 import { campaignDir } from '../store/paths.ts';

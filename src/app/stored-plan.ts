@@ -1,8 +1,8 @@
-// The plan a campaign store holds is the one `run` sealed (src/plan/seal.ts): checked by resume before it runs
+// The plan a campaign store holds is the one `run` sealed (src/plan-file/seal.ts): checked by resume before it runs
 // anything, and by an offline `approve` before it records an approval weighed against that plan.
 
 import { HvrollError } from '../model/errors.ts';
-import { planSeal, storedPlanSeal } from '../plan/seal.ts';
+import { planSeal, storedPlanSeal } from '../plan-file/seal.ts';
 import { storeFiles } from '../store/paths.ts';
 import type { CampaignStore } from '../store/store.ts';
 

@@ -9,7 +9,7 @@ export interface CampaignMeta {
   planFingerprint: string;
   /** Version of the machine definitions the campaign was started with. */
   machineVersion: string;
-  /** `sha256:` of the plan's canonical body (src/plan/seal.ts), set by `run`; resume checks plan.json against it. */
+  /** `sha256:` of the plan's canonical body (src/plan-file/seal.ts), set by `run`; resume checks plan.json against it. */
   planSeal?: string;
   /**
    * How `run` started the campaign (plan path, runbook, its hash, the variables), written with the store itself:

@@ -14,7 +14,7 @@ import { startCampaign } from '../../src/app/session.ts';
 import type { Executor } from '../../src/executor/executor.ts';
 import { HvrollError } from '../../src/model/errors.ts';
 import type { PlanFile, PlannedGroup } from '../../src/model/plan.ts';
-import { canonicalJson } from '../../src/plan/canonical-json.ts';
+import { canonicalJson } from '../../src/plan-file/canonical-json.ts';
 import { CampaignStore } from '../../src/store/store.ts';
 import { hvrollCli } from '../helpers/cli.ts';
 

@@ -14,7 +14,7 @@ import { systemClock } from '../../src/engine/clock.ts';
 import { GROUP_MACHINE_VERSION } from '../../src/machines/group-machine.ts';
 import type { EngineEvent } from '../../src/model/events.ts';
 import type { PlanFile } from '../../src/model/plan.ts';
-import { toPlanFile } from '../../src/plan/plan-file.ts';
+import { toPlanFile } from '../../src/plan-file/plan-file.ts';
 import { buildPlan } from '../../src/planner/plan.ts';
 import { CampaignStore } from '../../src/store/store.ts';
 import { host, inventory, type RulesPatch } from '../planner/fixtures.ts';

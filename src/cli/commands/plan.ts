@@ -4,7 +4,7 @@ import { Command, Option } from 'commander';
 import { makePlan, savePlan, type PlanRequest } from '../../app/plan.ts';
 import { formatIssue, HvrollError } from '../../model/errors.ts';
 import type { PlacementStrategy } from '../../model/plan.ts';
-import { serialisePlanFile } from '../../plan/plan-file.ts';
+import { serialisePlanFile } from '../../plan-file/plan-file.ts';
 import { useColor, type CliIo } from '../io.ts';
 import { positiveNumber } from '../options.ts';
 import { renderPlanText } from '../render/plan-text.ts';

@@ -6,9 +6,9 @@ import test from 'ava';
 import { createHash } from 'node:crypto';
 import { generateFleet } from '../../src/fleet/generate.ts';
 import type { PlanFile } from '../../src/model/plan.ts';
-import { canonicalJson } from '../../src/plan/canonical-json.ts';
-import { toPlanFile } from '../../src/plan/plan-file.ts';
-import { planSeal, sealPlan, storedPlanSeal } from '../../src/plan/seal.ts';
+import { canonicalJson } from '../../src/plan-file/canonical-json.ts';
+import { toPlanFile } from '../../src/plan-file/plan-file.ts';
+import { planSeal, sealPlan, storedPlanSeal } from '../../src/plan-file/seal.ts';
 import { buildPlan } from '../../src/planner/plan.ts';
 
 function plan(): PlanFile {

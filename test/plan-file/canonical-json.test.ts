@@ -3,7 +3,7 @@
 
 import test from 'ava';
 import { mulberry32 } from '../../src/fleet/random.ts';
-import { canonicalJson, writeCanonicalJson } from '../../src/plan/canonical-json.ts';
+import { canonicalJson, writeCanonicalJson } from '../../src/plan-file/canonical-json.ts';
 
 function streamed(value: unknown): string {
   const parts: string[] = [];

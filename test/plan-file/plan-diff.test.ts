@@ -2,7 +2,7 @@
 // order and whitespace never count, absent and undefined are the same, and the path says where to look.
 
 import test from 'ava';
-import { firstDifference } from '../../src/plan/plan-diff.ts';
+import { firstDifference } from '../../src/plan-file/plan-diff.ts';
 
 test('equal canonical JSON is no difference, whatever the key order; undefined members count as absent', (t) => {
   t.is(firstDifference({ a: 1, b: { c: [1, 2], d: 'x' } }, { b: { d: 'x', c: [1, 2] }, a: 1 }), null);
