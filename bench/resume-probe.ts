@@ -8,9 +8,8 @@ import { createActor } from 'xstate';
 import { CAMPAIGN_KEY } from '../src/engine/campaign-runner.ts';
 import type { EngineDeps } from '../src/engine/deps.ts';
 import { groupInput, savedSnapshot } from '../src/engine/group-runner.ts';
-import { stepActors } from '../src/engine/steps.ts';
+import { stepActors } from '../src/engine/steps/actors.ts';
 import { groupMachine } from '../src/machines/group-machine.ts';
-import type { PlanFile } from '../src/model/plan.ts';
 import { loadRunbook } from '../src/runbook/load.ts';
 import { CampaignStore } from '../src/store/store.ts';
 
@@ -40,7 +39,7 @@ if (mode === 'tail') {
   const store = await CampaignStore.open(dir);
   const openMs = ms(t0);
   try {
-    const plan = store.plan() as PlanFile;
+    const plan = store.plan();
     // What the group runner needs to restore a machine; nothing here runs a step.
     const deps = { campaignId: store.meta().campaignId, plan, runbook, store } as unknown as EngineDeps;
     const machine = groupMachine.provide({ actors: stepActors(deps) });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateFleet } from '../src/fleet/generate.ts';
 import { loadRunbook } from '../src/runbook/load.ts';
-import { simulateOnce, type SimRunReport } from '../src/sim/simulate.ts';
+import { simulateOnce, type SimRunReport } from '../src/app/simulate.ts';
 
 export const SIM_SIZES = [1000, 5000, 20000];
 

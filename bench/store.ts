@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CampaignStore, nodeFs, type StoreFs } from '../src/store/index.ts';
+import type { PlanFile } from '../src/model/plan.ts';
 
 const CHECKPOINTS = 1000;
 
@@ -73,7 +74,7 @@ async function measure(groups: number): Promise<Record<string, number>> {
   try {
     const counter = countingFs();
     const dir = join(root, 'c');
-    const plan = { groups: Array.from({ length: groups }, (_, g) => ({ name: `g${g}`, hosts: [`hv-${g}-a`, `hv-${g}-b`] })) };
+    const plan = { groups: Array.from({ length: groups }, (_, g) => ({ name: `g${g}`, hosts: [`hv-${g}-a`, `hv-${g}-b`] })) } as unknown as PlanFile;
     const store = await CampaignStore.create(
       dir,
       { campaignId: 'bench', operator: 'bench', plan, planFingerprint: 'sha256:bench', machineVersion: 'group-v1' },

@@ -5,8 +5,9 @@
 
 import { mkdir, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { syncDirectory } from '../io/durable-write.ts';
 import { formatIssue, HvrollError, InputError, type ErrorKind } from '../model/errors.ts';
-import type { AuditEvent } from '../store/doc.ts';
+import type { AuditEvent } from '../model/campaign.ts';
 
 export const STATE_AUDIT_FILE = 'audit.ndjson';
 
@@ -45,20 +46,8 @@ export async function appendStateAudit(root: string, event: AuditEvent): Promise
   } finally {
     await handle.close();
   }
-  await syncDir(root);
-}
-
-async function syncDir(dir: string): Promise<void> {
-  try {
-    const d = await open(dir, 'r');
-    try {
-      await d.sync();
-    } finally {
-      await d.close();
-    }
-  } catch {
-    // Not every platform can fsync a directory; the line itself is synced.
-  }
+  // Not every platform can fsync a directory; the line itself is synced.
+  await syncDirectory(root, { dirSync: 'best-effort' });
 }
 
 export interface StateAudit {

@@ -2,7 +2,8 @@
 // and every remote command, as one time-ordered list of who, when, what, where and with what result.
 // Pure: built from what the store already holds (its audit records and its journal).
 
-import type { AuditEvent, JournalEntry } from '../store/doc.ts';
+import type { AuditEvent } from '../model/campaign.ts';
+import type { JournalEntry } from '../model/journal.ts';
 
 export interface AuditEntry {
   at: string;

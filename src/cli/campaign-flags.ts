@@ -1,8 +1,7 @@
 // Options shared by the commands that touch a campaign (run, resume, status, pause, abort, approve, list).
 
 import { Command, InvalidArgumentError } from 'commander';
-import { defaultOperator } from '../engine/session.ts';
-import { defaultStateRoot } from '../store/paths.ts';
+import { defaultOperator, defaultStateRoot } from '../app/env.ts';
 import type { CliIo } from './io.ts';
 
 export interface CampaignFlags {
@@ -17,11 +16,11 @@ export function withCampaignFlags(cmd: Command): Command {
 }
 
 export function stateRoot(flags: CampaignFlags, io: CliIo): string {
-  return flags.state ?? defaultStateRoot(io.env as NodeJS.ProcessEnv);
+  return flags.state ?? defaultStateRoot(io.env);
 }
 
 export function operatorOf(flags: CampaignFlags, io: CliIo): string {
-  return flags.operator ?? defaultOperator(io.env as NodeJS.ProcessEnv);
+  return flags.operator ?? defaultOperator(io.env);
 }
 
 /** `--set name=value`, repeatable. */

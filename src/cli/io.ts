@@ -1,5 +1,5 @@
-// What a command may touch of the process: its output streams and environment. Passed in, so tests and
-// later commands (status --watch, chat-ops) can substitute them.
+// What a command may touch of the process: its output streams and environment. Passed in (the process's are
+// built by app/process-io.ts), so tests and later commands (status --watch, chat-ops) can substitute them.
 
 export interface Output {
   write(chunk: string): unknown;
@@ -11,10 +11,6 @@ export interface CliIo {
   /** Whether stdout is a terminal (colour, tables sized for people). */
   stdoutIsTTY: boolean;
   env: Readonly<Record<string, string | undefined>>;
-}
-
-export function processIo(): CliIo {
-  return { stdout: guardedOutput(process.stdout, 'stdout'), stderr: guardedOutput(process.stderr, 'stderr'), stdoutIsTTY: process.stdout.isTTY === true, env: process.env };
 }
 
 interface ErrorEmitter {

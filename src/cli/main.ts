@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Entry point: parse, run the command, map whatever it throws to an exit code. Commands never exit themselves.
 
-import { processIo, type CliIo } from './io.ts';
+import { processIo } from '../app/process-io.ts';
+import type { CliIo } from './io.ts';
 import { createProgram } from './program.ts';
 import { reportError } from './report-error.ts';
 import { EXIT_CODE } from '../model/errors.ts';

@@ -2,7 +2,7 @@
 // message and a fix; only a bug in hvroll mentions a stack, and prints it only with HVROLL_DEBUG=1.
 
 import { CommanderError } from 'commander';
-import { EXIT_CODE, formatIssue, HvrollError, InputError } from '../model/errors.ts';
+import { EXIT_CODE, fixOf, formatIssue, HvrollError, InputError } from '../model/errors.ts';
 import type { CliIo } from './io.ts';
 
 const FS_INPUT_ERRORS = new Set(['ENOENT', 'EACCES', 'EPERM', 'EISDIR', 'ENOTDIR']);
@@ -30,7 +30,7 @@ export function reportError(err: unknown, io: CliIo): number {
 
   if (err instanceof HvrollError) {
     say(`error: ${err.message}`);
-    const fix = fixOf(err.details);
+    const fix = fixOf(err);
     if (fix) say(`  fix: ${fix}`);
     if ((debug || err.kind === 'internal') && err.stack) say(debug ? err.stack : 'set HVROLL_DEBUG=1 to see where it happened');
     return EXIT_CODE[err.kind];
@@ -49,10 +49,4 @@ export function reportError(err: unknown, io: CliIo): number {
   if (debug && err instanceof Error && err.stack) say(err.stack);
   else say('this is a bug in hvroll; run again with HVROLL_DEBUG=1 for the stack trace and report it');
   return EXIT_CODE.internal;
-}
-
-function fixOf(details: unknown): string | undefined {
-  if (typeof details !== 'object' || details === null || !('fix' in details)) return undefined;
-  const fix = (details as { fix: unknown }).fix;
-  return typeof fix === 'string' ? fix : undefined;
 }

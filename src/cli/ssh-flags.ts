@@ -2,9 +2,8 @@
 // so every command verifies host keys and authenticates the same way.
 
 import { Command, InvalidArgumentError } from 'commander';
-import type { SessionOptions } from '../engine/session.ts';
+import type { SshSettings } from '../app/ssh.ts';
 import type { HostRef } from '../executor/executor.ts';
-import type { CliIo } from './io.ts';
 
 export interface SshOptionFlags {
   knownHosts?: string;
@@ -27,14 +26,14 @@ function parseController(value: string): HostRef {
   return { name: m[2]!, address: m[2]!, ...(m[1] ? { user: m[1] } : {}), ...(m[3] ? { port: Number(m[3]) } : {}) };
 }
 
-/** The SSH part of a session's options. */
-export function sshSessionOptions(flags: SshOptionFlags, io: CliIo): Pick<SessionOptions, 'controller' | 'ssh'> {
+/** What the flags say about SSH (src/app/ssh.ts gives the defaults), and where `on: controller` commands run. */
+export function sshSettings(flags: SshOptionFlags): { ssh: SshSettings; controller: HostRef | null } {
   return {
-    controller: flags.controller ?? null,
     ssh: {
-      knownHosts: flags.knownHosts ?? `${io.env.HOME ?? ''}/.ssh/known_hosts`,
+      ...(flags.knownHosts ? { knownHosts: flags.knownHosts } : {}),
       ...(flags.identity ? { identity: flags.identity } : {}),
       ...(flags.user ? { user: flags.user } : {}),
     },
+    controller: flags.controller ?? null,
   };
 }

@@ -1,5 +1,7 @@
 // Time as a dependency: the real engine uses the wall clock, the simulator a virtual one.
 
+import { sleep } from '../io/sleep.ts';
+
 export interface Clock {
   /** Epoch milliseconds. */
   now(): number;
@@ -9,17 +11,5 @@ export interface Clock {
 
 export const systemClock: Clock = {
   now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      const onAbort = () => {
-        clearTimeout(timer);
-        reject(signal!.reason);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-    }),
+  sleep: (ms, signal) => sleep(ms, signal),
 };

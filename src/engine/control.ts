@@ -1,12 +1,13 @@
 // Operator requests to a running campaign (pause, resume, abort, approve, release) arrive as small files in
 // the campaign's directory: the running process holds the store lock, so other commands cannot write the store.
-// A request file is written atomically (temp + fsync + rename), picked up within a poll interval, applied,
+// A request file is written atomically and durably (io/durable-write.ts), picked up within a poll interval, applied,
 // audited, then deleted. A request whose sender waits for the outcome (release) is answered with a result
 // file under control/results/, named by the request's id.
 
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileDurable } from '../io/durable-write.ts';
 import type { ErrorKind } from '../model/errors.ts';
 
 export type ControlAction = 'pause' | 'resume' | 'abort' | 'approve' | 'release';
@@ -37,15 +38,7 @@ const RESULTS = 'results';
 
 async function writeAtomic(dir: string, name: string, text: string): Promise<void> {
   await mkdir(dir, { recursive: true });
-  const tmp = join(dir, `.${name}.tmp`);
-  const fh = await open(tmp, 'wx', 0o600);
-  try {
-    await fh.writeFile(text);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, join(dir, name));
+  await writeFileDurable(join(dir, name), text, { dirSync: 'best-effort' });
 }
 
 /** Queues a request; returns its id. */

@@ -31,7 +31,16 @@ export interface EngineDeps {
   log: Logger;
   operator: string;
   limiter: MigrationLimiter;
+  /** Told of every checkpoint as it becomes durable (the fault matrix's kill points: app/crash-point.ts). */
+  checkpoint?: (kind: CheckpointKind) => void;
 }
+
+/**
+ * The moments a run can be cut at: `snapshot` (a step boundary), `intent` (a remote command is journalled,
+ * not sent), `before-effect`/`after-effect` (around a command that changes a host), `outcome` (its outcome is
+ * journalled), `created` (a new campaign's store exists).
+ */
+export type CheckpointKind = 'snapshot' | 'intent' | 'outcome' | 'before-effect' | 'after-effect' | 'created';
 
 export function hostRef(deps: EngineDeps, name: string): HostRef {
   const h = deps.hosts.get(name);

@@ -4,7 +4,7 @@
 
 import type { PlanFile } from '../model/plan.ts';
 import type { Clock } from './clock.ts';
-import type { EngineEvent, EngineListener } from './events.ts';
+import type { EngineEvent, EngineListener } from '../model/events.ts';
 
 export interface EtaOptions {
   /** Announce when the remaining time moved by more than this fraction of the last announced one… */

@@ -3,11 +3,12 @@
 
 import { createActor, waitFor, type Actor, type SnapshotFrom } from 'xstate';
 import { GROUP_MACHINE_VERSION, groupMachine, type ActiveStep, type GroupMachineInput } from '../machines/group-machine.ts';
-import { HvrollError } from '../model/errors.ts';
-import { crashPoint } from './crash-point.ts';
+import { HvrollError, recordDetails } from '../model/errors.ts';
+import { journalStepOf, type Probe } from '../model/journal.ts';
 import type { EngineDeps } from './deps.ts';
-import type { EngineEvent, EngineListener } from './events.ts';
-import { groupOf, STEP_OF, stepActors } from './steps.ts';
+import type { EngineEvent, EngineListener } from '../model/events.ts';
+import { stepActors } from './steps/actors.ts';
+import { groupOf, STEP_OF } from './steps/common.ts';
 
 export type GroupFinal = 'done' | 'failed' | 'aborted' | 'paused';
 
@@ -29,16 +30,19 @@ export interface LiveGroup {
 /** States in which a group has not yet touched its hosts (in this run). */
 const NOT_STARTED = new Set(['pending', 'awaitingApproval', 'paused', 'done', 'failed', 'aborted']);
 
+/** Probes whose non-zero exit is an answer (not done yet, no remnant, not disabled before), never the failure. */
+const ANSWERS = new Set<Probe | undefined>(['check', 'leftover-check', 'pre-disabled-check']);
+
 /** The step that failed a group: from its error, and the last failed command of that host in the journal. */
 function stepFailure(deps: EngineDeps, group: string, ctx: SnapshotFrom<typeof groupMachine>['context']): Extract<EngineEvent, { type: 'step.failed' }> {
-  const details = (ctx.error?.details ?? {}) as { host?: string; exitCode?: number | null; step?: string; hosts?: string[] };
+  const details = recordDetails(ctx.error, 'remote') ?? {};
   const host = details.host ?? details.hosts?.[0] ?? null;
   const step = details.step ?? (ctx.failedStep ? STEP_OF[ctx.failedStep] : 'unknown');
-  // Only on failure, so scanning this group's journal costs nothing per healthy step. A `:check` exiting
+  // Only on failure, so scanning this group's journal costs nothing per healthy step. A check exiting
   // non-zero is an answer ("not done yet"), not the failure.
   const last = deps.store
     .liveJournal({ group, ...(host ? { host } : {}) })
-    .filter((e) => !e.step.endsWith(':check') && e.outcome && (e.outcome.error || e.outcome.exitCode !== 0))
+    .filter((e) => !ANSWERS.has(journalStepOf(e).probe) && e.outcome && (e.outcome.error || e.outcome.exitCode !== 0))
     .at(-1);
   return {
     type: 'step.failed',
@@ -83,7 +87,7 @@ export function startGroup(deps: EngineDeps, name: string, listener: EngineListe
       saving = saving
         // A group in `done` is never run again: its journal may leave memory (a failed one is still reported from it).
         .then(() => deps.store.saveGroupSnapshot(name, { machineVersion: GROUP_MACHINE_VERSION, snapshot: persisted, ...(s.status === 'done' && s.value === 'done' ? { settled: true } : {}) }))
-        .then(() => crashPoint('snapshot'))
+        .then(() => deps.checkpoint?.('snapshot'))
         .catch((e: unknown) => onFatal(e));
       const state = String(s.value);
       if (state !== lastState) {

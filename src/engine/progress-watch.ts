@@ -7,6 +7,7 @@
 
 import type { CommandResult, HostRef } from '../executor/executor.ts';
 import { HvrollError } from '../model/errors.ts';
+import { journalStep } from '../model/journal.ts';
 import type { Progress } from '../runbook/model.ts';
 import { render } from '../runbook/template.ts';
 import type { EngineDeps } from './deps.ts';
@@ -70,7 +71,7 @@ export async function runWatched(deps: EngineDeps, progress: Progress, w: WatchT
       deps.log.warn({ group: w.group, host: w.host.name, vm: w.vm, remainingMiB: stall.remainingMiB }, `${w.vm ?? 'job'} on ${w.host.name}: no progress for ${stall.seconds} s; aborting it`);
       await runRemote(deps, {
         group: w.group,
-        step: 'migrate:abort',
+        step: journalStep('migrate', 'abort'),
         host: w.host,
         ...(w.vm === undefined ? {} : { vm: w.vm }),
         argv: abortArgv,

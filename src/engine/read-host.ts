@@ -1,13 +1,14 @@
 // Read-only questions a group asks a host through the runbook's discover section, journalled like every
 // remote command: which VMs it runs (discover), and how big one of them is (discover.inspect).
 
-import type { HostRef } from '../executor/executor.ts';
+import type { CommandResult, HostRef } from '../executor/executor.ts';
 import { HvrollError } from '../model/errors.ts';
+import { journalStep } from '../model/journal.ts';
 import { showName } from '../model/show-name.ts';
 import { render } from '../runbook/template.ts';
 import { stepValues, type EngineDeps } from './deps.ts';
 import { parseDiscovery, parseInspect } from './discovery.ts';
-import { runRemote } from './remote.ts';
+import { probeRemote, runRemote } from './remote.ts';
 
 export interface Size {
   memoryMiB: number;
@@ -30,7 +31,7 @@ export async function discoverVms(deps: EngineDeps, group: string, host: HostRef
   const d = deps.runbook.discover;
   const result = await runRemote(deps, {
     group,
-    step: 'discover',
+    step: journalStep('discover'),
     host: discoverWhere(deps, host),
     argv: render(d.command.argv, discoverValues(deps, group, host), `${deps.runbook.file}: discover`),
     timeoutMs: d.timeoutSeconds * 1000,
@@ -51,16 +52,21 @@ export async function inspectVm(deps: EngineDeps, group: string, host: HostRef, 
       details: { host: host.name, vm, fix: 'add discover.inspect to the runbook (see runbooks/libvirt.yaml: virsh dominfo)' },
     });
   }
-  const result = await runRemote(deps, {
-    group,
-    step: 'discover:inspect',
-    host: discoverWhere(deps, host),
-    vm,
-    argv: render(inspect.command.argv, discoverValues(deps, group, host, vm), `${deps.runbook.file}: discover.inspect`),
-    timeoutMs: deps.runbook.discover.timeoutSeconds * 1000,
-    signal,
-  });
-  const size = result.exitCode === 0 ? parseInspect(result.stdout, inspect.memoryKey, inspect.memoryUnit, inspect.vcpusKey) : null;
+  const read = (r: CommandResult) => (r.exitCode === 0 ? parseInspect(r.stdout, inspect.memoryKey, inspect.memoryUnit, inspect.vcpusKey) : null);
+  const { result } = await probeRemote(
+    deps,
+    {
+      group,
+      step: journalStep('discover', 'inspect'),
+      host: discoverWhere(deps, host),
+      vm,
+      argv: render(inspect.command.argv, discoverValues(deps, group, host, vm), `${deps.runbook.file}: discover.inspect`),
+      timeoutMs: deps.runbook.discover.timeoutSeconds * 1000,
+      signal,
+    },
+    (r) => (read(r) === null ? 'no size' : null),
+  );
+  const size = read(result);
   if (!size) {
     throw new HvrollError('remote', `cannot read the size of VM ${showName(vm)} on ${host.name}: \`${inspect.command.argv.join(' ')}\` exited ${result.exitCode} without "${inspect.memoryKey}" and "${inspect.vcpusKey}"`, {
       retryable: true,

@@ -5,14 +5,15 @@
 // stops converging. A step with `leftover` (migrate) recognises the remnant of a run cut short and removes it
 // instead of redoing the work.
 
-import type { HostRef } from '../executor/executor.ts';
+import type { CommandResult, HostRef } from '../executor/executor.ts';
 import { HvrollError } from '../model/errors.ts';
+import { journalStep, type JournalStep } from '../model/journal.ts';
 import { unmet } from '../runbook/expect.ts';
 import type { Check, Command, RunOn, Step } from '../runbook/model.ts';
 import { render } from '../runbook/template.ts';
 import type { EngineDeps } from './deps.ts';
 import { runWatched } from './progress-watch.ts';
-import { runRemote } from './remote.ts';
+import { probeRemote, runRemote, type RemoteCall } from './remote.ts';
 import { requirementError } from './step-errors.ts';
 
 export interface StepTarget {
@@ -54,24 +55,28 @@ function remaining(deps: EngineDeps, t: StepTarget, step: string): number {
   return ms;
 }
 
-/** One journalled command for this target (its VM, its abort signal), under `journalStep`. */
-function send(deps: EngineDeps, t: StepTarget, journalStep: string, host: HostRef, argv: string[], timeoutMs: number) {
-  return runRemote(deps, { group: t.group, step: journalStep, host, ...(t.vm === undefined ? {} : { vm: t.vm }), argv, timeoutMs, ...(t.signal ? { signal: t.signal } : {}) });
+/** One journalled command for this target (its VM, its abort signal), as `step`. */
+function call(t: StepTarget, step: JournalStep, host: HostRef, argv: string[], timeoutMs: number): RemoteCall {
+  return { group: t.group, step, host, ...(t.vm === undefined ? {} : { vm: t.vm }), argv, timeoutMs, ...(t.signal ? { signal: t.signal } : {}) };
+}
+
+function send(deps: EngineDeps, t: StepTarget, step: JournalStep, host: HostRef, argv: string[], timeoutMs: number) {
+  return runRemote(deps, call(t, step, host, argv, timeoutMs));
 }
 
 /** The step's confirm (its checks when it has none) must hold now; `said` turns what failed into the error. */
 async function mustConfirm(deps: EngineDeps, t: StepTarget, step: Step, said: (problem: string) => string): Promise<void> {
-  const problem = await failingCheck(deps, t, step, step.confirm.length > 0 ? step.confirm : step.check, `${step.name}:confirm`);
+  const problem = await failingCheck(deps, t, step, step.confirm.length > 0 ? step.confirm : step.check, journalStep(step.name, 'confirm'));
   if (problem !== null) throw new HvrollError('remote', said(problem), { retryable: true, details: { step: step.name, vm: t.vm } });
 }
 
-/** The first check that does not hold, in words, or null when all hold. */
-export async function failingCheck(deps: EngineDeps, t: StepTarget, step: Step, checks: readonly Check[], journalStep: string): Promise<string | null> {
+/** The first check that does not hold, in words, or null when all hold. Each is journalled as `as`, with its verdict. */
+export async function failingCheck(deps: EngineDeps, t: StepTarget, step: Step, checks: readonly Check[], as: JournalStep): Promise<string | null> {
   for (const check of checks) {
     const host = where(deps, t, check.command, `check "${check.name}"`);
     const argv = render(check.command.argv, t.values, `${deps.runbook.file}: steps.${step.name}`);
-    const result = await send(deps, t, journalStep, host, argv, Math.min(remaining(deps, t, step.name), step.timeoutSeconds * 1000));
-    const problem = unmet(check.expect, result, t.values, `${deps.runbook.file}: steps.${step.name}`);
+    const judge = (r: CommandResult) => unmet(check.expect, r, t.values, `${deps.runbook.file}: steps.${step.name}`);
+    const { problem } = await probeRemote(deps, call(t, as, host, argv, Math.min(remaining(deps, t, step.name), step.timeoutSeconds * 1000)), judge);
     if (problem !== null) return `${check.name} on ${host.name}: ${problem}`;
   }
   return null;
@@ -85,8 +90,8 @@ export async function mustRequire(deps: EngineDeps, t: StepTarget, step: Step): 
   for (const req of step.require) {
     const host = where(deps, t, req.command, `requirement "${req.name}"`);
     const argv = render(req.command.argv, t.values, `${deps.runbook.file}: steps.${step.name}.require`);
-    const result = await send(deps, t, `${step.name}:require`, host, argv, Math.min(remaining(deps, t, step.name), step.timeoutSeconds * 1000));
-    const problem = unmet(req.expect, result, t.values, `${deps.runbook.file}: steps.${step.name}.require`);
+    const judge = (r: CommandResult) => unmet(req.expect, r, t.values, `${deps.runbook.file}: steps.${step.name}.require`);
+    const { result, problem } = await probeRemote(deps, call(t, journalStep(step.name, 'require'), host, argv, Math.min(remaining(deps, t, step.name), step.timeoutSeconds * 1000)), judge);
     if (problem !== null) {
       throw requirementError({ campaignId: deps.campaignId, step: step.name, host: host.name, ...(t.vm === undefined ? {} : { vm: t.vm }), requirement: req.name, problem, result });
     }
@@ -103,9 +108,9 @@ const sameChecks = (a: readonly Check[], b: readonly Check[]) => JSON.stringify(
  */
 async function isDone(deps: EngineDeps, t: StepTarget, step: Step): Promise<boolean> {
   if (step.check.length === 0) return false;
-  if ((await failingCheck(deps, t, step, step.check, `${step.name}:check`)) !== null) return false;
+  if ((await failingCheck(deps, t, step, step.check, journalStep(step.name, 'check'))) !== null) return false;
   if (step.confirm.length === 0 || sameChecks(step.confirm, step.check) || !sentBefore(deps, t, step)) return true;
-  const problem = await failingCheck(deps, t, step, step.confirm, `${step.name}:confirm`);
+  const problem = await failingCheck(deps, t, step, step.confirm, journalStep(step.name, 'confirm'));
   if (problem === null) return true;
   deps.log.warn(
     { group: t.group, vm: t.vm, step: step.name },
@@ -134,13 +139,13 @@ function sentBefore(deps: EngineDeps, t: StepTarget, step: Step): boolean {
 async function removeLeftover(deps: EngineDeps, t: StepTarget, step: Step): Promise<boolean> {
   if (step.leftover.length === 0 || !sentBefore(deps, t, step)) return false;
   for (const leftover of step.leftover) {
-    if ((await failingCheck(deps, t, step, leftover.when, `${step.name}:leftover:check`)) !== null) continue;
+    if ((await failingCheck(deps, t, step, leftover.when, journalStep(step.name, 'leftover-check'))) !== null) continue;
     const what = `${step.name}${t.vm ? ` of VM ${t.vm}` : ''}`;
     deps.log.warn({ group: t.group, vm: t.vm, step: step.name, leftover: leftover.name }, `${what}: an interrupted run left ${leftover.name} (${leftover.when.map((c) => c.name).join(', ')}); removing it`);
     for (const command of leftover.run) {
       const host = where(deps, t, command, `steps.${step.name}.leftover`);
       const argv = render(command.argv, t.values, `${deps.runbook.file}: steps.${step.name}.leftover`);
-      await send(deps, t, `${step.name}:leftover`, host, argv, Math.min(remaining(deps, t, step.name), step.timeoutSeconds * 1000));
+      await send(deps, t, journalStep(step.name, 'leftover'), host, argv, Math.min(remaining(deps, t, step.name), step.timeoutSeconds * 1000));
     }
     await mustConfirm(deps, t, step, (problem) => `${what}: removing ${leftover.name} left by an interrupted run did not finish the step: ${problem}`);
     return true;
@@ -156,7 +161,7 @@ export async function reconcile(deps: EngineDeps, t: StepTarget, step: Step, o: 
   for (const command of step.run) {
     const host = where(deps, t, command, `steps.${step.name}.run`);
     const argv = render(command.argv, t.values, `${deps.runbook.file}: steps.${step.name}`);
-    const run = () => send(deps, t, step.name, host, argv, remaining(deps, t, step.name));
+    const run = () => send(deps, t, journalStep(step.name), host, argv, remaining(deps, t, step.name));
     const progress = step.progress;
     const result = progress
       ? await runWatched(deps, progress, { file: deps.runbook.file, group: t.group, host: where(deps, t, progress.command, `steps.${step.name}.progress`), ...(t.vm === undefined ? {} : { vm: t.vm }), values: t.values, ...(t.signal ? { signal: t.signal } : {}) }, run)

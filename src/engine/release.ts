@@ -8,10 +8,11 @@
 import { createActor, toPromise, type AnyActorLogic } from 'xstate';
 import type { ActiveStep, StepInput } from '../machines/group-machine.ts';
 import { HvrollError } from '../model/errors.ts';
+import { PRE_DISABLED } from '../model/journal.ts';
 import type { PlanFile } from '../model/plan.ts';
 import type { EngineDeps } from './deps.ts';
-import { hostsOutOfPool, type OutOfPoolHost, type OutOfPoolSource } from './out-of-pool.ts';
-import { stepActors } from './steps.ts';
+import { hostsOutOfPool, type OutOfPoolHost, type OutOfPoolSource } from '../model/out-of-pool.ts';
+import { stepActors } from './steps/actors.ts';
 
 export interface ReleaseRequest {
   host: string;
@@ -85,8 +86,8 @@ export async function releaseHost(deps: EngineDeps, req: ReleaseRequest): Promis
   }
   await deps.store.recordRelease({ host: req.host, group: held.group, operator: req.operator, at: at(), ...(req.comment ? { comment: req.comment } : {}) });
   await audit('released');
-  // The enable step leaves a host disabled before the campaign as it found it (steps.ts, `disable:pre-disabled`).
-  const before = deps.store.liveJournal({ group: held.group, host: req.host, step: 'disable:pre-disabled' }).length > 0;
+  // The enable step leaves a host disabled before the campaign as it found it (steps/pre-disabled.ts).
+  const before = deps.store.liveJournal({ group: held.group, host: req.host, step: PRE_DISABLED }).length > 0;
   const message = before
     ? `host ${req.host} verified and released by ${req.operator}; left disabled, as it was before the campaign. Group ${held.group} no longer holds its slot`
     : `host ${req.host} verified and back in the pool (released by ${req.operator}); group ${held.group} no longer holds its slot`;

@@ -1,16 +1,18 @@
-// One remote command, journalled: intent before it runs, outcome after, whatever happens in between.
+// One remote command, journalled: intent before it runs, outcome after, whatever happens in between. The
+// entry says what it is (model/journal.ts: its step, which part of it, whether it changes the host), and a
+// probe's outcome says whether its expectation held — judged here, before the outcome is written.
 
 import type { CommandResult, HostRef } from '../executor/executor.ts';
 import { HvrollError } from '../model/errors.ts';
+import { journalStepName, type JournalStep } from '../model/journal.ts';
 import { stepKey } from '../store/store.ts';
-import { crashPoint } from './crash-point.ts';
 import type { EngineDeps } from './deps.ts';
 import { sudoError, sudoRefusal } from './step-errors.ts';
 
 export interface RemoteCall {
   group: string;
-  /** Journal step name, e.g. `migrate` or `migrate:check`. */
-  step: string;
+  /** What it is: e.g. `journalStep('migrate')`, or `journalStep('migrate', 'check')`. */
+  step: JournalStep;
   host: HostRef;
   vm?: string;
   argv: string[];
@@ -18,13 +20,10 @@ export interface RemoteCall {
   signal?: AbortSignal;
 }
 
-const tail = (r: Pick<CommandResult, 'stdoutTail' | 'stderrTail'>) => [r.stdoutTail, r.stderrTail].filter(Boolean).join('\n--- stderr ---\n');
+/** A probe's expectation, applied to its result: null when it holds, else what does not, in words. */
+export type Judge = (result: CommandResult) => string | null;
 
-/** Requirements, checks, confirms, boot-id reads and discovery (its listing and inspect) only read; every other
- * journal step (a runbook step's run, a leftover's removal, a migration abort) changes the host. */
-function changesHost(step: string): boolean {
-  return !/^discover(:|$)|:(require|check|confirm|boot-id)$/.test(step);
-}
+const tail = (r: Pick<CommandResult, 'stdoutTail' | 'stderrTail'>) => [r.stdoutTail, r.stderrTail].filter(Boolean).join('\n--- stderr ---\n');
 
 /** Hosts whose refused key is already in the audit trail, per store: once per host and run is enough. */
 const keyRefusalsAudited = new WeakMap<object, Set<string>>();
@@ -34,7 +33,7 @@ const keyRefusalsAudited = new WeakMap<object, Set<string>>();
  * trail with the fingerprint offered and the fix (the error message says how to add or replace the key).
  */
 async function auditKeyRefusal(deps: EngineDeps, error: HvrollError): Promise<void> {
-  const d = error.details as { host?: string; address?: string; port?: number; reason?: string; fingerprint?: string } | undefined;
+  const d = error.kind === 'remote' ? error.details : undefined;
   if (!d?.reason?.startsWith('host-key-') || d.host === undefined) return;
   let seen = keyRefusalsAudited.get(deps.store);
   if (!seen) keyRefusalsAudited.set(deps.store, (seen = new Set()));
@@ -49,31 +48,51 @@ async function auditKeyRefusal(deps: EngineDeps, error: HvrollError): Promise<vo
   deps.log.error({ host: d.host, reason: d.reason }, error.message);
 }
 
+/** Runs the command, journalled; the result whatever its exit code (a remote error when it never gave one). */
 export async function runRemote(deps: EngineDeps, call: RemoteCall): Promise<CommandResult> {
-  const effect = changesHost(call.step);
+  return (await journalled(deps, call)).result;
+}
+
+/** Runs a probe, journalled with its verdict; `problem` is null when its expectation holds. */
+export function probeRemote(deps: EngineDeps, call: RemoteCall, judge: Judge): Promise<{ result: CommandResult; problem: string | null }> {
+  return journalled(deps, call, judge);
+}
+
+async function journalled(deps: EngineDeps, call: RemoteCall, judge?: Judge): Promise<{ result: CommandResult; problem: string | null }> {
+  const { effect } = call.step;
+  const step = journalStepName(call.step);
   const id = await deps.store.journalIntent({
-    key: stepKey(deps.campaignId, call.group, call.step, call.vm ?? call.host.name),
+    key: stepKey(deps.campaignId, call.group, step, call.vm ?? call.host.name),
     group: call.group,
-    step: call.step,
+    step,
     host: call.host.name,
     ...(call.vm === undefined ? {} : { vm: call.vm }),
     argv: call.argv,
     startedAt: new Date(deps.clock.now()).toISOString(),
     operator: deps.operator,
+    ...(call.step.probe === undefined ? {} : { probe: call.step.probe }),
+    effect,
   });
-  crashPoint('intent');
-  if (effect) crashPoint('before-effect');
+  deps.checkpoint?.('intent');
+  if (effect) deps.checkpoint?.('before-effect');
   let result: CommandResult;
+  let problem: string | null = null;
   try {
     result = await deps.executor.run(call.host, { argv: call.argv, timeoutMs: call.timeoutMs, ...(call.signal ? { signal: call.signal } : {}) });
     // The host has acted; the journal does not know yet: the hardest moment to die in.
-    if (effect) crashPoint('after-effect');
-    await deps.store.journalOutcome(id, { exitCode: result.exitCode, outputTail: tail(result), endedAt: new Date(deps.clock.now()).toISOString() });
-    crashPoint('outcome');
+    if (effect) deps.checkpoint?.('after-effect');
+    problem = judge?.(result) ?? null;
+    await deps.store.journalOutcome(id, {
+      exitCode: result.exitCode,
+      outputTail: tail(result),
+      endedAt: new Date(deps.clock.now()).toISOString(),
+      ...(judge ? { held: problem === null } : {}),
+    });
+    deps.checkpoint?.('outcome');
   } catch (e) {
     const error = e instanceof HvrollError ? e : new HvrollError('internal', e instanceof Error ? e.message : String(e), { cause: e });
-    const partial = (error.details as { result?: CommandResult } | undefined)?.result;
-    if (effect) crashPoint('after-effect');
+    const partial = error.kind === 'remote' ? error.details?.result : undefined;
+    if (effect) deps.checkpoint?.('after-effect');
     await deps.store.journalOutcome(id, {
       exitCode: partial?.exitCode ?? null,
       outputTail: partial ? tail(partial) : '',
@@ -86,5 +105,5 @@ export async function runRemote(deps: EngineDeps, call: RemoteCall): Promise<Com
   // sudo answering for the command (a password wanted, the user not allowed) is not the command's answer.
   const refused = sudoRefusal(call.argv, result);
   if (refused !== null) throw sudoError(call.host, call.argv, refused);
-  return result;
+  return { result, problem };
 }

@@ -1,6 +1,6 @@
 // One constructor for every executor failure, so the engine can branch on `details.reason` and the
 // journal always has host, address and port.
-import { HvrollError } from '../model/errors.ts';
+import { errorOfKind, HvrollError, type RemoteReason } from '../model/errors.ts';
 import type { RemoteFailureDetails, RemoteFailureReason } from './executor.ts';
 
 /** Failures that may succeed if tried again as-is (the engine still asks the host first: §5 reconcile). */
@@ -23,14 +23,12 @@ export function remoteError(
   message: string,
   extra: Omit<RemoteFailureDetails, 'host' | 'address' | 'port' | 'reason'> = {},
   cause?: unknown,
-): HvrollError {
+): HvrollError<'remote'> {
   const details: RemoteFailureDetails = { host: where.name, address: where.address, port: where.port, reason, ...extra };
   return new HvrollError('remote', `${where.name}: ${message}`, { retryable: RETRYABLE[reason], details, cause });
 }
 
 /** The failure reason of an executor error, or undefined for anything else. */
-export function remoteReason(err: unknown): RemoteFailureReason | undefined {
-  if (!(err instanceof HvrollError) || err.kind !== 'remote') return undefined;
-  const d = err.details as Partial<RemoteFailureDetails> | undefined;
-  return d?.reason;
+export function remoteReason(err: unknown): RemoteReason | undefined {
+  return errorOfKind(err, 'remote')?.details?.reason;
 }

@@ -3,7 +3,8 @@
 
 import { z } from 'zod';
 import { DEFAULT_RULES } from '../model/inventory.ts';
-import { notificationTargets } from '../notify/schema.ts';
+import { CLASS_TIERS } from '../model/tiers.ts';
+import { notificationTargets } from './notification-schema.ts';
 import type { Grouping, Host, Match, Vm } from '../model/inventory.ts';
 import {
   ADDRESS_RULE,
@@ -173,7 +174,7 @@ const grouping = z.unknown().transform((v, ctx): Grouping => {
   return d.maxHostsPerGroup === undefined ? { kind: 'by-label', by: d.by } : { kind: 'by-label', by: d.by, maxHostsPerGroup: d.maxHostsPerGroup };
 });
 
-const order = z.enum(['first', 'normal', 'last']);
+const order = z.enum(CLASS_TIERS);
 const policy = z.enum(['block', 'shutdown', 'skip']);
 const percent = z.number().min(0).lt(100);
 const positive = z.number().positive();

@@ -2,7 +2,7 @@
 // fits somewhere, rules refer to things that exist. Linear in the fleet (Maps, one pass each).
 
 import type { Host, Match, Rules, Vm } from '../model/inventory.ts';
-import { LabelIndex, matchingIndices } from '../planner/match.ts';
+import { LabelIndex, matchingIndices } from '../model/match.ts';
 import { error, warning } from './issue.ts';
 import type { Issue, Location } from './issue.ts';
 import { NAME_RULE, nameProblem } from './names.ts';

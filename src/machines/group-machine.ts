@@ -8,7 +8,7 @@
 // Pure: no I/O here (lint-enforced); errors arrive as serialisable records.
 
 import { assign, fromPromise, setup } from 'xstate';
-import type { ErrorRecord } from '../model/errors.ts';
+import { HvrollError, type ErrorKind, type ErrorRecord } from '../model/errors.ts';
 
 /** Bump when states, context or events change shape: a snapshot of another version is never restored. */
 export const GROUP_MACHINE_VERSION = 'group/1';
@@ -82,9 +82,11 @@ const NEXT: Record<ActiveStep, ActiveStep | 'done'> = {
 };
 
 function toRecord(error: unknown): ErrorRecord {
+  if (error instanceof HvrollError) return error.toRecord();
+  // Already a record (a step restored from JSON, a fake in a test): taken as it says it is.
   if (error && typeof error === 'object' && 'kind' in error && 'message' in error) {
-    const e = error as { kind: ErrorRecord['kind']; message: string; retryable?: boolean; details?: unknown; toRecord?: () => ErrorRecord };
-    return typeof e.toRecord === 'function' ? e.toRecord() : { kind: e.kind, message: e.message, retryable: e.retryable ?? false, details: e.details };
+    const e = error as { kind: ErrorKind; message: string; retryable?: boolean; details?: unknown };
+    return { kind: e.kind, message: e.message, retryable: e.retryable ?? false, details: e.details } as ErrorRecord;
   }
   return { kind: 'internal', message: error instanceof Error ? error.message : String(error), retryable: false };
 }

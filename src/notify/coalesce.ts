@@ -1,7 +1,7 @@
 // Bursts → few messages: the notices gathered in one window are merged by kind, so a wave of 50 groups
 // finishing is one message ("50 groups done"), not 50. Pure.
 
-import { severityRank } from './kinds.ts';
+import { severityRank } from '../model/notice-kinds.ts';
 import type { Notice } from './notice.ts';
 
 export interface Message extends Notice {

@@ -8,7 +8,7 @@ import { isPlainObject } from '../inventory/schema.ts';
 import { parseSource } from '../inventory/source.ts';
 import { HvrollError, InputError } from '../model/errors.ts';
 import type { NotificationTarget } from '../model/inventory.ts';
-import { notificationTargets } from './schema.ts';
+import { notificationTargets } from '../inventory/notification-schema.ts';
 
 export interface ResolvedTarget extends NotificationTarget {
   /** Where `url` came from, for messages: `env:NAME` or `inline`. Never the URL itself. */

@@ -1,6 +1,8 @@
 // One webhook POST, and the retry loop around it. Results are described by status codes and error codes
 // only — never by an error's message, which may quote the URL (and the URL is the secret).
 
+import { sleep } from '../io/sleep.ts';
+
 export interface Attempt {
   ok: boolean;
   /** HTTP status, when an answer came. */
@@ -74,21 +76,6 @@ export interface Delivery {
   detail: string;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    // A notifier never keeps the process alive on its own.
-    timer.unref();
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
-
 export async function deliver(url: string, payload: unknown, p: RetryPolicy, signal: AbortSignal, random = Math.random): Promise<Delivery> {
   const body = JSON.stringify(payload);
   const reasons: string[] = [];
@@ -110,6 +97,7 @@ export async function deliver(url: string, payload: unknown, p: RetryPolicy, sig
     const backoff = Math.min(p.maxBackoffMs, p.backoffMs * 2 ** (attempt - 1)) * (0.5 + random() / 2);
     const wait = a.retryAfterMs ?? backoff;
     reasons.push(`${a.reason} (retry in ${wait < 1000 ? `${Math.round(wait)}ms` : `${Math.round(wait / 100) / 10}s`}${a.retryAfterMs !== undefined ? ', Retry-After' : ''})`);
-    await sleep(wait, signal);
+    // A notifier never keeps the process alive on its own; an abort ends the wait (and the next attempt says so).
+    await sleep(wait, signal, { unref: true }).catch(() => undefined);
   }
 }

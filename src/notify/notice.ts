@@ -1,9 +1,9 @@
 // Engine events → notices: one headline line, then named fields, with a kind and a severity the targets
 // filter on. Pure; the same function feeds every target format.
 
-import type { EngineEvent } from '../engine/events.ts';
+import type { EngineEvent } from '../model/events.ts';
 import type { NotifySeverity } from '../model/inventory.ts';
-import type { NoticeKind } from './kinds.ts';
+import type { NoticeKind } from '../model/notice-kinds.ts';
 
 export interface Notice {
   kind: NoticeKind;

@@ -4,13 +4,13 @@
 // under the target's name — never its URL. close() flushes within a deadline, then gives up and says so.
 
 import type { Logger } from 'pino';
-import type { EngineEvent, EngineListener } from '../engine/events.ts';
-import type { NotificationRecord } from '../store/doc.ts';
+import type { EngineEvent, EngineListener } from '../model/events.ts';
+import type { NotificationRecord } from '../model/campaign.ts';
 import { coalesce, type Message } from './coalesce.ts';
 import type { ResolvedTarget } from './config.ts';
 import { deliver, type RetryPolicy } from './deliver.ts';
 import { payloadFor } from './format.ts';
-import { kindMatches, severityRank } from './kinds.ts';
+import { kindMatches, severityRank } from '../model/notice-kinds.ts';
 import { toNotice, type Notice } from './notice.ts';
 
 export interface NotifierOptions {

@@ -1,6 +1,6 @@
 // One example of every message, for `hvroll notify test`: what operators will see, sent for real.
 
-import type { EngineEvent } from '../engine/events.ts';
+import type { EngineEvent } from '../model/events.ts';
 
 export function sampleEvents(campaignId: string): EngineEvent[] {
   const outOfPool: { host: string; why: string }[] = [];

@@ -8,7 +8,7 @@
 
 import type { OrderTier, SensitivityClass, Vm } from '../model/inventory.ts';
 import { TIER_POSITION } from '../model/tiers.ts';
-import { LabelIndex, matchingIndices } from './match.ts';
+import { LabelIndex, matchingIndices } from '../model/match.ts';
 
 export const DEFAULT_CLASS = 'default';
 

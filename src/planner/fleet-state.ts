@@ -4,7 +4,7 @@
 
 import type { Inventory } from '../model/inventory.ts';
 import { domainMap, type DomainMap } from './domains.ts';
-import { LabelIndex, matchingIndices } from './match.ts';
+import { LabelIndex, matchingIndices } from '../model/match.ts';
 
 export const NOT_SCHEDULED = -1;
 

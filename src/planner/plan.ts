@@ -15,7 +15,7 @@ import { failureDomainLabel, migrationDomainLabel } from './domains.ts';
 import { maintenanceSeconds, migrationSeconds } from './estimate.ts';
 import { FleetState } from './fleet-state.ts';
 import { formGroups } from './groups.ts';
-import { LabelIndex } from './match.ts';
+import { LabelIndex } from '../model/match.ts';
 import { orderGroups, type OrderedGroup } from './order.ts';
 import { createPlacer } from './placement.ts';
 import { schedule, type ScheduleOutcome } from './schedule.ts';

@@ -4,17 +4,18 @@
 
 import { auditTrail, type AuditEntry } from '../audit/trail.ts';
 import { failedEntries } from './failures.ts';
-import type { OutOfPoolHost } from '../engine/out-of-pool.ts';
-import { MIGRATE_CONFIRMED } from '../model/journal-steps.ts';
+import type { OutOfPoolHost } from '../model/out-of-pool.ts';
+import { MIGRATE_CONFIRMED } from '../model/journal.ts';
 import type { PlanFile } from '../model/plan.ts';
-import type { AuditEvent, CampaignMeta, HostRelease, JournalEntry, NotificationRecord } from '../store/doc.ts';
+import type { AuditEvent, CampaignMeta, HostRelease, NotificationRecord } from '../model/campaign.ts';
+import { journalStepOf, type JournalEntry } from '../model/journal.ts';
 
 export type Phase = 'disable' | 'drain' | 'upgrade' | 'reboot' | 'verify' | 'enable' | 'rollback';
 export const PHASES: readonly Phase[] = ['disable', 'drain', 'upgrade', 'reboot', 'verify', 'enable', 'rollback'];
 
-/** Journal step (`migrate:check`, `reboot:boot-id` …) → the phase it belongs to. */
-export function phaseOf(step: string): Phase {
-  const s = step.split(':')[0]!;
+/** A journal entry (`migrate:check`, `reboot:boot-id` …) → the phase its step belongs to. */
+export function phaseOf(e: Pick<JournalEntry, 'step' | 'probe' | 'effect'>): Phase {
+  const s = journalStepOf(e).step;
   if (s === 'precheck' || s === 'disable') return 'disable';
   if (s === 'migrate' || s === 'discover') return 'drain';
   if (s === 'upgrade' || s === 'reboot' || s === 'verify' || s === 'enable' || s === 'rollback') return s;
@@ -122,7 +123,7 @@ export function buildReport(plan: PlanFile, store: StoreView | null, now = new D
     const entries = byGroup.get(g.name) ?? [];
     const spans = new Map<Phase, Span>();
     for (const e of entries) {
-      const phase = phaseOf(e.step);
+      const phase = phaseOf(e);
       const start = secs(e.startedAt, t0);
       const end = secs(e.outcome?.endedAt ?? e.startedAt, t0);
       const s = spans.get(phase);

@@ -24,6 +24,7 @@ import { checkMark, createMarker, markOf, missingMarker, openMarker, readMarker,
 import type { StoreFiles } from './paths.ts';
 import { corruptFile, missingStore, storeError } from './problems.ts';
 import { readSealed, writeSealedAtomic } from './sealed-file.ts';
+import type { PlanFile } from '../model/plan.ts';
 
 export interface CompactionPolicy {
   /** Compact when the journal holds this many records. */
@@ -250,7 +251,9 @@ export class LogAdapter implements Adapter<CampaignDoc> {
     this.s.snapshotBytes = snap.bytes;
     this.s.journalBytes = j.validLength;
     this.s.journalRecords = j.records.length;
-    this.doc = { meta: m, plan: plan.data, ...state };
+    // Written by `create` from a PlanFile and verified against its checksum just now: trusted as one (a 50 MB
+    // plan is not validated again on every open).
+    this.doc = { meta: m, plan: plan.data as PlanFile, ...state };
     return this.doc;
   }
 

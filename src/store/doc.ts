@@ -3,35 +3,17 @@
 // the live store uses, so memory and disk cannot drift apart. Finished entries of settled groups leave the
 // document for history segments at compaction (live-journal.ts, history-file.ts).
 
-import type { ErrorRecord } from '../model/errors.ts';
+import type { Approval, AuditEvent, CampaignMeta, HostRelease, NotificationRecord } from '../model/campaign.ts';
+import type { JournalEntry, JournalId, OutcomeEntry } from '../model/journal.ts';
+import type { PlanFile } from '../model/plan.ts';
 import { LiveJournal, type StepTally } from './live-journal.ts';
+
+// The records are the model's vocabulary; the store's public surface names them too.
+export type { Approval, AuditEvent, CampaignMeta, CampaignStart, HostRelease, NotificationRecord } from '../model/campaign.ts';
+export type { IntentEntry, JournalEntry, JournalId, OutcomeEntry } from '../model/journal.ts';
 
 /** 2: journal entries of settled groups live in history segments, not in the snapshot. */
 export const STORE_FORMAT = 2;
-
-export interface CampaignMeta {
-  campaignId: string;
-  /** ISO timestamp. */
-  createdAt: string;
-  operator: string;
-  planFingerprint: string;
-  /** Version of the machine definitions the campaign was started with. */
-  machineVersion: string;
-  /** `sha256:` of the plan's canonical body (src/plan/seal.ts), set by `run`; resume checks plan.json against it. */
-  planSeal?: string;
-  /**
-   * How `run` started the campaign (plan path, runbook, its hash, the variables), written with the store itself:
-   * resume needs it, so it must not depend on a later write (the `run` audit record) that a full disk can refuse.
-   */
-  start?: CampaignStart;
-}
-
-export interface CampaignStart {
-  plan: string;
-  runbook: string;
-  runbookSha: string;
-  vars: Record<string, string>;
-}
 
 /** What the engine saves per group: xstate's persisted snapshot, opaque to the store. */
 export interface PersistedGroup {
@@ -44,69 +26,8 @@ export interface PersistedGroup {
   settled?: true;
 }
 
-/** Written before a side effect. `key` is `${campaignId}/${groupId}/${step}[/${vm}]`. */
-export interface IntentEntry {
-  key: string;
-  group: string;
-  step: string;
-  host: string;
-  vm?: string;
-  argv?: string[];
-  startedAt: string;
-  operator: string;
-}
-
-/** Written after the side effect. */
-export interface OutcomeEntry {
-  /** null when the command never produced one (timeout, connection lost). */
-  exitCode: number | null;
-  /** Last lines of output; the store keeps at most OUTPUT_TAIL_MAX characters. */
-  outputTail: string;
-  endedAt: string;
-  error?: ErrorRecord;
-}
-
+/** Characters of a command's output the journal keeps (its last ones). */
 export const OUTPUT_TAIL_MAX = 8192;
-
-export type JournalId = number;
-
-export interface JournalEntry extends IntentEntry {
-  id: JournalId;
-  outcome?: OutcomeEntry;
-}
-
-export interface Approval {
-  group: string;
-  operator: string;
-  at: string;
-  comment?: string;
-}
-
-/** An operator put a host the campaign had left out of the pool back in it (`hvroll release`: verified, then enabled). */
-export interface HostRelease {
-  host: string;
-  /** The group that left it out of the pool. */
-  group: string;
-  operator: string;
-  at: string;
-  comment?: string;
-}
-
-export interface NotificationRecord {
-  channel: string;
-  event: string;
-  at: string;
-  status: 'sent' | 'failed';
-  attempts?: number;
-  detail?: string;
-}
-
-export interface AuditEvent {
-  at: string;
-  operator: string;
-  action: string;
-  details?: unknown;
-}
 
 /** A history file: finished journal entries archived by one compaction (history-file.ts). */
 export interface SegmentRef {
@@ -153,7 +74,7 @@ export interface PersistedState {
 /** The whole document: the write-once parts plus the state. */
 export interface CampaignDoc extends CampaignState {
   meta: CampaignMeta;
-  plan: unknown;
+  plan: PlanFile;
 }
 
 export type Op =

@@ -11,6 +11,7 @@
 
 import { constants, fstatSync, statSync, writeSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
+import { nodeDurableFs } from '../io/durable-write.ts';
 
 /** A file opened for appending (O_APPEND: every write lands at the current end, even after truncation). */
 export interface AppendFile {
@@ -84,19 +85,7 @@ export const nodeFs: StoreFs = {
     const st = statSync(path, { throwIfNoEntry: false });
     return st === undefined ? null : { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs };
   },
-  async writeNew(path, data) {
-    const fh = await fsp.open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-    try {
-      await fh.writeFile(data);
-      await fh.sync();
-    } catch (e) {
-      // We created it (O_EXCL), so it is ours to remove: an empty lock or a partial temp file would outlive us.
-      await fh.close().catch(() => undefined);
-      await fsp.unlink(path).catch(() => undefined);
-      throw e;
-    }
-    await fh.close();
-  },
+  writeNew: (path, data) => nodeDurableFs.writeNew(path, data, 0o600),
   async openAppend(path) {
     // No O_CREAT: the journal is created only by `create` or by a rotation; a missing one is an error.
     const fh = await fsp.open(path, constants.O_WRONLY | constants.O_APPEND);
@@ -126,14 +115,8 @@ export const nodeFs: StoreFs = {
       close: () => fh.close(),
     };
   },
-  rename: (from, to) => fsp.rename(from, to),
-  async unlink(path) {
-    try {
-      await fsp.unlink(path);
-    } catch (e) {
-      if (!isCode(e, 'ENOENT')) throw e;
-    }
-  },
+  rename: nodeDurableFs.rename,
+  unlink: nodeDurableFs.unlink,
   async mkdir(path) {
     await fsp.mkdir(path, { recursive: true, mode: 0o700 });
   },
@@ -145,14 +128,7 @@ export const nodeFs: StoreFs = {
       throw e;
     }
   },
-  async syncDir(path) {
-    const fh = await fsp.open(path, constants.O_RDONLY);
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  },
+  syncDir: nodeDurableFs.syncDir,
   removeTree: (path) => fsp.rm(path, { recursive: true, force: true }),
 };
 

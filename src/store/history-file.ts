@@ -10,6 +10,7 @@ import { decodeLine } from './journal-file.ts';
 import { seal } from './crc.ts';
 import { STORE_FORMAT, type JournalEntry, type SegmentRef } from './doc.ts';
 import type { StoreFs } from './fs.ts';
+import { errorOfKind } from '../model/errors.ts';
 import { corruptFile, nulProblem } from './problems.ts';
 import { writeBytesAtomic } from './sealed-file.ts';
 
@@ -82,7 +83,7 @@ export async function readSegment(fs: StoreFs, dir: string, campaignId: string, 
     try {
       o = decodeLine(raw.subarray(pos, nl), path, line, pos);
     } catch (e) {
-      const detail = (e as { details?: { problem?: string } }).details?.problem;
+      const detail = errorOfKind(e, 'store')?.details?.problem;
       throw detail === undefined ? e : damaged({ line, offset: pos, problem: detail });
     }
     if (line === 1) {

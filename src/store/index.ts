@@ -13,7 +13,7 @@ export type {
   PersistedGroup,
 } from './doc.ts';
 export { OUTPUT_TAIL_MAX } from './doc.ts';
-export { defaultStateRoot, campaignDir } from './paths.ts';
+export { campaignDir } from './paths.ts';
 export { nodeFs } from './fs.ts';
 export type { StoreFs, AppendFile } from './fs.ts';
 export type { LockInfo, LockState, LockEnv } from './lock.ts';

@@ -7,12 +7,11 @@
 // the journal must reach — its last acknowledged record — is kept outside it, in the durability marker
 // (marker.ts): `"marked":true` says this store keeps one (journals written before it have no such field).
 
-import { dirname } from 'node:path';
 import { seal, unseal } from './crc.ts';
 import { STORE_FORMAT, type Op } from './doc.ts';
 import type { StoreFs } from './fs.ts';
-import { tempName } from './paths.ts';
 import { corruptFile, jsonProblem, nulProblem, parseProblem } from './problems.ts';
+import { writeBytesAtomic } from './sealed-file.ts';
 
 export interface JournalHeader {
   campaignId: string;
@@ -71,15 +70,7 @@ function crcOfLine(bytes: Uint8Array): string {
 export async function writeFreshJournal(fs: StoreFs, path: string, h: JournalHeader): Promise<{ length: number; crc: string }> {
   const text = encodeHeader(h);
   const bytes = Buffer.from(text);
-  const tmp = tempName(path);
-  try {
-    await fs.writeNew(tmp, bytes);
-    await fs.rename(tmp, path);
-  } catch (e) {
-    await fs.unlink(tmp).catch(() => undefined);
-    throw e;
-  }
-  await fs.syncDir(dirname(path));
+  await writeBytesAtomic(fs, path, bytes);
   return { length: bytes.length, crc: lineCrc(text) };
 }
 

@@ -5,7 +5,7 @@
 // on disk (history-file.ts). Memory and the snapshot then grow with the groups in flight, not with the
 // campaign's history.
 
-import type { JournalEntry, JournalId, OutcomeEntry } from './doc.ts';
+import type { JournalEntry, JournalId, OutcomeEntry } from '../model/journal.ts';
 
 /** Per journal step: how many commands finished, and how many of them exited 0 (hvroll status counts these). */
 export interface StepTally {

@@ -1,15 +1,8 @@
-// Where stores live. One directory per campaign; `--state <dir>` (CLI) replaces the root.
+// Where stores live: one directory per campaign under a state root (`--state <dir>`; its default is the
+// app's, src/app/env.ts).
 
-import { homedir } from 'node:os';
-import { basename, dirname, isAbsolute, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { HvrollError } from '../model/errors.ts';
-
-/** `$XDG_DATA_HOME/hvroll/campaigns`, else `~/.local/share/hvroll/campaigns` (XDG says: ignore a relative XDG_DATA_HOME). */
-export function defaultStateRoot(env: NodeJS.ProcessEnv = process.env): string {
-  const xdg = env.XDG_DATA_HOME;
-  const base = xdg !== undefined && xdg !== '' && isAbsolute(xdg) ? xdg : join(env.HOME || homedir(), '.local', 'share');
-  return join(base, 'hvroll', 'campaigns');
-}
 
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 

@@ -1,7 +1,7 @@
 // Store errors an operator can act on: which file, what is wrong, what to do. All are HvrollError('store').
 
 import { basename } from 'node:path';
-import { HvrollError } from '../model/errors.ts';
+import { HvrollError, type StoreDetails } from '../model/errors.ts';
 
 const KEEP = 'Nothing was changed on disk.';
 
@@ -32,7 +32,7 @@ export function missingStore(dir: string, missing: string[]): HvrollError {
   return new HvrollError('store', message, { details: { dir, missing } });
 }
 
-export function storeError(message: string, details?: unknown, cause?: unknown): HvrollError {
+export function storeError(message: string, details?: StoreDetails, cause?: unknown): HvrollError<'store'> {
   return new HvrollError('store', message, { details, cause });
 }
 

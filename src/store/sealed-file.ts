@@ -6,7 +6,7 @@ import { seal, unsealBytes } from './crc.ts';
 import type { StoreFs } from './fs.ts';
 import { corruptFile, jsonProblem, nulProblem, parseProblem } from './problems.ts';
 import { tempName } from './paths.ts';
-import { dirname } from 'node:path';
+import { writeFileDurable } from '../io/durable-write.ts';
 import { STORE_FORMAT } from './doc.ts';
 
 export type SealedKind = 'hvroll-campaign' | 'hvroll-plan' | 'hvroll-snapshot';
@@ -30,16 +30,8 @@ export async function writeSealedAtomic(
 }
 
 /** Replaces (or creates) `path` with `bytes` so that a crash leaves the old file or the new one, durably. */
-export async function writeBytesAtomic(fs: StoreFs, path: string, bytes: Uint8Array): Promise<void> {
-  const tmp = tempName(path);
-  try {
-    await fs.writeNew(tmp, bytes);
-    await fs.rename(tmp, path);
-  } catch (e) {
-    await fs.unlink(tmp).catch(() => undefined);
-    throw e;
-  }
-  await fs.syncDir(dirname(path));
+export function writeBytesAtomic(fs: StoreFs, path: string, bytes: Uint8Array): Promise<void> {
+  return writeFileDurable(path, bytes, { fs, temp: tempName(path) });
 }
 
 export interface SealedDoc {

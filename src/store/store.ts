@@ -6,6 +6,7 @@
 import { Low } from 'lowdb';
 import { basename, dirname, join } from 'node:path';
 import { HvrollError } from '../model/errors.ts';
+import type { PlanFile } from '../model/plan.ts';
 import { DEFAULT_COMPACTION, LogAdapter, type AdapterStats, type CompactionPolicy } from './adapter.ts';
 import {
   OUTPUT_TAIL_MAX,
@@ -61,7 +62,8 @@ export interface OpenOptions extends StoreOptions {
 export interface CreateInit {
   campaignId: string;
   operator: string;
-  plan: unknown;
+  /** The plan `run` sealed (the store keeps it as written; it is read back typed). */
+  plan: PlanFile;
   /** The plan's JSON text as plan.json should hold it (canonical, for a seal over its bytes); default JSON.stringify(plan). */
   planJson?: string;
   planFingerprint: string;
@@ -186,7 +188,7 @@ export class CampaignStore {
     const adapter = new LogAdapter(fs, files, policy);
     adapter.adoptMarker = opts.adoptMarker === true;
     // lowdb needs default data; read() either returns the stored document or throws, so it is never used.
-    const db = new Low<CampaignDoc>(adapter, { meta: {} as CampaignMeta, plan: null, ...liveState(emptyState(0)) });
+    const db = new Low<CampaignDoc>(adapter, { meta: {} as CampaignMeta, plan: null as unknown as PlanFile, ...liveState(emptyState(0)) });
 
     if (opts.readOnly === true) {
       adapter.allowTornTail = opts.acceptTornTail === true || (await fs.readFile(files.lock)) !== null;
@@ -237,7 +239,7 @@ export class CampaignStore {
   }
 
   /** The plan as written at create (frozen; never changes). */
-  plan(): unknown {
+  plan(): PlanFile {
     return deepFreeze(this.db.data.plan);
   }
 
@@ -283,6 +285,8 @@ export class CampaignStore {
     const entry: JournalEntry = { id, key: e.key, group: e.group, step: e.step, host: e.host, startedAt: e.startedAt, operator: e.operator };
     if (e.vm !== undefined) entry.vm = e.vm;
     if (e.argv !== undefined) entry.argv = [...e.argv];
+    if (e.probe !== undefined) entry.probe = e.probe;
+    if (e.effect !== undefined) entry.effect = e.effect;
     await this.commit({ t: 'intent', entry });
     return id;
   }
@@ -299,6 +303,7 @@ export class CampaignStore {
     if (entry.outcome !== undefined) return Promise.reject(new HvrollError('internal', `campaign store: intent ${id} (${entry.key}) already has an outcome`));
     const outcome: OutcomeEntry = { exitCode: o.exitCode, outputTail: o.outputTail.slice(-OUTPUT_TAIL_MAX), endedAt: o.endedAt };
     if (o.error !== undefined) outcome.error = o.error;
+    if (o.held !== undefined) outcome.held = o.held;
     return this.commit({ t: 'outcome', id, outcome });
   }
 

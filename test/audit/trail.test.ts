@@ -3,7 +3,7 @@
 
 import test from 'ava';
 import { commandEntry } from '../../src/audit/trail.ts';
-import type { JournalEntry } from '../../src/store/doc.ts';
+import type { JournalEntry } from '../../src/model/journal.ts';
 
 function entry(argv: string[]): JournalEntry {
   return { id: 1, key: 'c1/g/disable/hv-1', group: 'g', step: 'disable', host: 'hv-1', argv, startedAt: '2026-01-01T00:00:00.000Z', operator: 'alice' };

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PlanFile } from '../../src/model/plan.ts';
-import { readPlanFile } from '../../src/plan/plan-file.ts';
+import { readPlanFile } from '../../src/plan-file/plan-file.ts';
 import { STACK_FRAME, hvrollCli } from '../helpers/cli.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateFleet } from '../../src/fleet/generate.ts';
 import { InputError } from '../../src/model/errors.ts';
-import { canonicalJson } from '../../src/plan/canonical-json.ts';
-import { fingerprint } from '../../src/plan/fingerprint.ts';
-import { readPlanFile, toPlanFile, writePlanFile } from '../../src/plan/plan-file.ts';
+import { canonicalJson } from '../../src/plan-file/canonical-json.ts';
+import { fingerprint } from '../../src/plan-file/fingerprint.ts';
+import { readPlanFile, toPlanFile, writePlanFile } from '../../src/plan-file/plan-file.ts';
 import { buildPlan } from '../../src/planner/plan.ts';
 
 const fleet = () => generateFleet({ hosts: 40, vmsPerHost: 10, utilisation: 0.5, seed: 3 });

@@ -4,7 +4,7 @@ import type { PlanFile } from '../../src/model/plan.ts';
 import { formatDuration, formatOffset } from '../../src/cli/render/duration.ts';
 import { renderPlanText, WAVES_HEAD, WAVES_TAIL } from '../../src/cli/render/plan-text.ts';
 import { createStyle } from '../../src/cli/render/style.ts';
-import { toPlanFile } from '../../src/plan/plan-file.ts';
+import { toPlanFile } from '../../src/plan-file/plan-file.ts';
 import { buildPlan } from '../../src/planner/plan.ts';
 
 test('durations read like an operator writes them', (t) => {

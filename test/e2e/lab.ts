@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { CampaignStore } from '../../src/store/store.ts';
 import { campaignDir } from '../../src/store/paths.ts';
-import type { JournalEntry } from '../../src/store/doc.ts';
+import type { JournalEntry } from '../../src/model/journal.ts';
 
 const run = promisify(execFile);
 export const REPO = resolve(import.meta.dirname, '../..');

@@ -10,11 +10,11 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { startCampaign } from '../../src/engine/session.ts';
+import { startCampaign } from '../../src/app/session.ts';
 import type { Executor } from '../../src/executor/executor.ts';
 import { HvrollError } from '../../src/model/errors.ts';
 import type { PlanFile, PlannedGroup } from '../../src/model/plan.ts';
-import { canonicalJson } from '../../src/plan/canonical-json.ts';
+import { canonicalJson } from '../../src/plan-file/canonical-json.ts';
 import { CampaignStore } from '../../src/store/store.ts';
 import { hvrollCli } from '../helpers/cli.ts';
 

@@ -5,13 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { SshExecutor } from '../../src/drivers/ssh/ssh-executor.ts';
+import { engineDeps } from '../../src/app/engine-deps.ts';
 import type { EngineDeps } from '../../src/engine/deps.ts';
-import { systemClock } from '../../src/engine/clock.ts';
-import { MigrationLimiter } from '../../src/engine/limiter.ts';
 import { GROUP_MACHINE_VERSION } from '../../src/machines/group-machine.ts';
 import type { Inventory } from '../../src/model/inventory.ts';
-import { fingerprint } from '../../src/plan/fingerprint.ts';
-import { toPlanFile } from '../../src/plan/plan-file.ts';
+import { fingerprint } from '../../src/plan-file/fingerprint.ts';
+import { toPlanFile } from '../../src/plan-file/plan-file.ts';
 import { buildPlan } from '../../src/planner/plan.ts';
 import { loadRunbook } from '../../src/runbook/load.ts';
 import { parseRunbook } from '../../src/runbook/parse.ts';
@@ -96,21 +95,7 @@ export async function startRig(o: RigOptions = {}): Promise<CampaignRig> {
   const storeDir = join(dir, 'campaign');
   const store = await CampaignStore.create(storeDir, { campaignId: 'c1', operator: 'tester', plan: file, planFingerprint: file.fingerprint, machineVersion: GROUP_MACHINE_VERSION });
   const executor = new SshExecutor({ knownHostsPath: knownHosts, privateKey: fleet.clientKey.private, defaultUser: 'hvroll', connectTimeoutMs: 3000, keepaliveIntervalMs: 1000 });
-  const deps: EngineDeps = {
-    campaignId: 'c1',
-    plan: file,
-    hosts: new Map(inv.hosts.map((h) => [h.name, h])),
-    vmSizes: new Map(inv.vms.map((v) => [v.name, v])),
-    runbook,
-    vars: { ...runbook.vars, version: '2.0' },
-    controller: null,
-    executor,
-    store,
-    clock: systemClock,
-    log: pino({ level: 'silent' }),
-    operator: 'tester',
-    limiter: new MigrationLimiter(inv.rules.concurrency.migrations, inv.rules.concurrency.migrationsPerHost),
-  };
+  const deps: EngineDeps = engineDeps({ campaignId: 'c1', plan: file, inventory: inv, runbook, vars: { ...runbook.vars, version: '2.0' }, executor, store, log: pino({ level: 'silent' }), operator: 'tester' });
   return {
     fleet,
     hosts,

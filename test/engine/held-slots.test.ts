@@ -5,7 +5,7 @@
 import test from 'ava';
 import { runCampaign } from '../../src/engine/campaign-runner.ts';
 import { takeControlResult, writeControlRequest } from '../../src/engine/control.ts';
-import type { EngineEvent } from '../../src/engine/events.ts';
+import type { EngineEvent } from '../../src/model/events.ts';
 import { releaseHost } from '../../src/engine/release.ts';
 import { startRig, type CampaignRig } from './campaign-fixture.ts';
 

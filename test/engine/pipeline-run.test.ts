@@ -3,7 +3,7 @@
 // normal ones before critical ones; the limits hold at every instant; and groups do not wait for a wave.
 import test from 'ava';
 import { runCampaign } from '../../src/engine/campaign-runner.ts';
-import type { EngineEvent } from '../../src/engine/events.ts';
+import type { EngineEvent } from '../../src/model/events.ts';
 import type { SensitivityClass } from '../../src/model/inventory.ts';
 import type { CommandHandler } from '../helpers/ssh-fleet.ts';
 import { host, inventory, vm } from '../planner/fixtures.ts';

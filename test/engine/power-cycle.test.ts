@@ -3,7 +3,7 @@
 // back in the pool. Only VMs this campaign shut down are started.
 import test from 'ava';
 import { runCampaign } from '../../src/engine/campaign-runner.ts';
-import { shutDownVms, startVms } from '../../src/engine/power-cycle.ts';
+import { shutDownVms, startVms } from '../../src/engine/steps/power-cycle.ts';
 import type { Inventory } from '../../src/model/inventory.ts';
 import { host, inventory, vm } from '../planner/fixtures.ts';
 import { startRig, type RigOptions } from './campaign-fixture.ts';

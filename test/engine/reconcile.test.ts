@@ -48,7 +48,7 @@ async function rig(t: import('ava').ExecutionContext, runbookText = RUNBOOK): Pr
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const parsed = parseRunbook('rb.yaml', runbookText);
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.error));
-  const store = await CampaignStore.create(join(dir, 'c'), { campaignId: 'c1', operator: 'tester', plan: { groups: [] }, planFingerprint: 'sha256:x', machineVersion: 'group/1' });
+  const store = await CampaignStore.create(join(dir, 'c'), { campaignId: 'c1', operator: 'tester', plan: { groups: [] } as unknown as PlanFile, planFingerprint: 'sha256:x', machineVersion: 'group/1' });
   t.teardown(() => store.close().catch(() => undefined));
   const sent: string[] = [];
   const answers = new Map<string, Answer>();

@@ -8,7 +8,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AuditEntry } from '../../src/audit/trail.ts';
 import type { PlanFile } from '../../src/model/plan.ts';
-import { canonicalJson } from '../../src/plan/canonical-json.ts';
+import { canonicalJson } from '../../src/plan-file/canonical-json.ts';
 import { decodeSealed, encodeSealed } from '../../src/store/sealed-file.ts';
 import { STACK_FRAME } from '../helpers/cli.ts';
 import { cli, startCliRig, type CliRig } from './cli-rig.ts';

@@ -4,7 +4,7 @@
 import test from 'ava';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { AuditEvent } from '../../src/store/doc.ts';
+import type { AuditEvent } from '../../src/model/campaign.ts';
 import type { PlanFile } from '../../src/model/plan.ts';
 import { cli, startCliRig, type CliRig } from './cli-rig.ts';
 

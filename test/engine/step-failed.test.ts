@@ -2,7 +2,7 @@
 // status and the failure budget), not a VM as if it were a host.
 import test from 'ava';
 import { runCampaign } from '../../src/engine/campaign-runner.ts';
-import type { EngineEvent } from '../../src/engine/events.ts';
+import type { EngineEvent } from '../../src/model/events.ts';
 import { startRig } from './campaign-fixture.ts';
 
 test('two failed migrations of one group: step.failed names the source host; the error lists the VMs', async (t) => {

@@ -18,7 +18,7 @@
 import test from 'ava';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { campaignStatus } from '../../src/cli/commands/status.ts';
+import { campaignStatus } from '../../src/app/status.ts';
 import { loadInventory } from '../../src/inventory/load.ts';
 import type { Inventory } from '../../src/model/inventory.ts';
 import type { PlanFile } from '../../src/model/plan.ts';

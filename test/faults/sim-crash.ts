@@ -16,15 +16,14 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { runCampaign, type CampaignOutcome } from '../../src/engine/campaign-runner.ts';
 import type { Clock } from '../../src/engine/clock.ts';
-import type { EngineDeps } from '../../src/engine/deps.ts';
-import { MigrationLimiter } from '../../src/engine/limiter.ts';
+import { engineDeps } from '../../src/app/engine-deps.ts';
 import type { CommandResult, CommandSpec, Executor, HostRef, WaitForHostOptions } from '../../src/executor/executor.ts';
 import { mulberry32, pick } from '../../src/fleet/random.ts';
 import { GROUP_MACHINE_VERSION } from '../../src/machines/group-machine.ts';
 import type { Inventory } from '../../src/model/inventory.ts';
 import type { PlanFile } from '../../src/model/plan.ts';
-import { planFingerprint } from '../../src/plan/fingerprint.ts';
-import { toPlanFile } from '../../src/plan/plan-file.ts';
+import { planFingerprint } from '../../src/plan-file/fingerprint.ts';
+import { toPlanFile } from '../../src/plan-file/plan-file.ts';
 import { buildPlan } from '../../src/planner/plan.ts';
 import type { Runbook } from '../../src/runbook/model.ts';
 import { InvariantChecker as CapacityChecker, poolLimits } from '../../src/sim/invariants.ts';
@@ -272,20 +271,7 @@ export async function crashingCampaign(o: CrashRunOptions): Promise<CrashRunRepo
         waitForHost: (ref: HostRef, w: WaitForHostOptions) => me.gate(world.waitForHost(ref, { ...w, signal: w.signal ? AbortSignal.any([w.signal, me.sessions.signal]) : me.sessions.signal })),
         close: () => Promise.resolve(),
       };
-      const deps: EngineDeps = {
-        campaignId,
-        plan,
-        hosts: new Map(o.inventory.hosts.map((h) => [h.name, h])),
-        runbook: o.runbook,
-        vars,
-        controller: null,
-        executor,
-        store,
-        clock: me.clock(clock),
-        log: pino({ level: 'silent' }),
-        operator: 'tester',
-        limiter: new MigrationLimiter(plan.settings.concurrency.migrations, plan.settings.concurrency.migrationsPerHost),
-      };
+      const deps = engineDeps({ campaignId, plan, inventory: o.inventory, runbook: o.runbook, vars, executor, store, clock: me.clock(clock), log: pino({ level: 'silent' }), operator: 'tester' });
       running = true;
       const result = await runInVirtualTime(clock, () => Promise.race([runCampaign(deps, { controlPollMs: 60_000 }), me.killed]));
       running = false;

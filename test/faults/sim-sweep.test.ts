@@ -9,7 +9,7 @@ import { mulberry32, pick } from '../../src/fleet/random.ts';
 import type { Inventory } from '../../src/model/inventory.ts';
 import type { PlacementStrategy } from '../../src/model/plan.ts';
 import { loadRunbook } from '../../src/runbook/load.ts';
-import { simulateOnce } from '../../src/sim/simulate.ts';
+import { simulateOnce } from '../../src/app/simulate.ts';
 
 const runbook = await loadRunbook('runbooks/libvirt.yaml');
 const SEEDS = 50;

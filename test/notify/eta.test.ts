@@ -4,7 +4,7 @@
 import test from 'ava';
 import type { Clock } from '../../src/engine/clock.ts';
 import { withEta } from '../../src/engine/eta.ts';
-import type { EngineEvent } from '../../src/engine/events.ts';
+import type { EngineEvent } from '../../src/model/events.ts';
 import type { PlanFile } from '../../src/model/plan.ts';
 
 // Four waves planned 1 h apart, 4 h in all.

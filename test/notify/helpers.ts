@@ -1,10 +1,10 @@
 // Shared bits for notifier tests: a capturing logger, a notifier with fast retries, sample events.
-import type { EngineEvent } from '../../src/engine/events.ts';
+import type { EngineEvent } from '../../src/model/events.ts';
 import { createLogger } from '../../src/log/logger.ts';
 import type { NotificationTarget } from '../../src/model/inventory.ts';
 import type { ResolvedTarget } from '../../src/notify/config.ts';
 import { Notifier, type NotifierOptions } from '../../src/notify/notifier.ts';
-import type { NotificationRecord } from '../../src/store/doc.ts';
+import type { NotificationRecord } from '../../src/model/campaign.ts';
 
 export function capturingLogger() {
   const lines: string[] = [];

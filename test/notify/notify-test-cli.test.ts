@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NOTICE_KINDS } from '../../src/notify/kinds.ts';
+import { NOTICE_KINDS } from '../../src/model/notice-kinds.ts';
 import { startWebhookServer } from './webhook-server.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));

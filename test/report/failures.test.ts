@@ -4,7 +4,7 @@
 
 import test from 'ava';
 import { failedEntries } from '../../src/report/failures.ts';
-import type { JournalEntry } from '../../src/store/doc.ts';
+import type { JournalEntry } from '../../src/model/journal.ts';
 
 let id = 0;
 function e(group: string, step: string, host: string, exitCode: number | null, o: { vm?: string; error?: string } = {}): JournalEntry {
@@ -75,4 +75,42 @@ test('a requirement that held with a non-zero exit (no marker to read) is not a 
   const errors: Record<string, string> = { g2: 'upgrade on hv-2: requirement "host in maintenance" does not hold (exit code 1, expected 0); seen: (no output).' };
   const failed = failedEntries(journal, (g) => errors[g] ?? null).map((x) => `${x.group} ${x.step} ${x.host}`);
   t.deepEqual(failed, ['g2 upgrade:require hv-2']);
+});
+
+/** An entry as this hvroll writes it: what it is (probe, effect) and, for a probe, whether its expectation held. */
+function typed(group: string, step: string, probe: JournalEntry['probe'], host: string, exitCode: number | null, o: { vm?: string; held?: boolean; error?: string } = {}): JournalEntry {
+  const entry = e(group, step, host, exitCode, o);
+  const effect = probe === undefined ? step !== 'discover' : probe === 'leftover' || probe === 'abort';
+  return { ...entry, ...(probe === undefined ? {} : { probe }), effect, outcome: { ...entry.outcome!, ...(o.held === undefined ? {} : { held: o.held }) } };
+}
+
+test('typed entries: a probe fails by its verdict, not by its exit code nor by the group error naming its host', (t) => {
+  const journal = [
+    typed('g1', 'verify:confirm', 'confirm', 'hv-1', 1, { held: true }), // expects exit 1 ("gone"), got it
+    typed('g1', 'migrate:confirm', 'confirm', 'hv-2', 0, { vm: 'a', held: false }), // exit 0, but printed "paused", not "running"
+    typed('g1', 'upgrade:require', 'require', 'hv-1', 0, { held: false }), // the marker says another campaign
+    typed('g1', 'disable:require', 'require', 'hv-3', 1, { held: true }), // no marker to read: holds
+    typed('g1', 'upgrade:check', 'check', 'hv-1', 0, { held: false }), // not done yet
+    typed('g1', 'shutdown:confirm', 'await', 'hv-1', 0, { vm: 'b', held: false }), // still shutting down: read again
+    typed('g1', 'reboot:boot-id', 'boot-id', 'hv-1', 0, { held: false }), // printed nothing
+    typed('g1', 'discover:inspect', 'inspect', 'hv-2', 0, { vm: 'x', held: true }),
+  ];
+  // The group's error names hv-1 and hv-3: the old reading of the journal took that as "its probes failed".
+  const failed = failedEntries(journal, () => 'requirement "host empty" does not hold on hv-1 and hv-3').map((x) => `${x.step} ${x.host} ${x.vm ?? ''}`.trim());
+  t.deepEqual(failed, ['migrate:confirm hv-2 a', 'upgrade:require hv-1', 'reboot:boot-id hv-1']);
+});
+
+test('typed entries: commands that change a host fail by their exit code, except a leftover removal (its confirm decides)', (t) => {
+  const journal = [
+    typed('g1', 'migrate', undefined, 'hv-1', 1, { vm: 'a' }),
+    typed('g1', 'migrate:leftover', 'leftover', 'hv-1', 1, { vm: 'a' }), // undefine of a transient copy already gone
+    typed('g1', 'migrate:abort', 'abort', 'hv-1', 1, { vm: 'b' }),
+    typed('g1', 'discover', undefined, 'hv-1', 2),
+    typed('g1', 'reboot', undefined, 'hv-1', null, { error: 'connection lost' }),
+    typed('g1', 'upgrade', undefined, 'hv-2', 0),
+  ];
+  t.deepEqual(
+    failedEntries(journal, () => null).map((x) => x.step),
+    ['migrate', 'migrate:abort', 'discover', 'reboot'],
+  );
 });

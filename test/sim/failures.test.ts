@@ -1,7 +1,7 @@
 import test from 'ava';
 import { loadInventory } from '../../src/inventory/load.ts';
 import { loadRunbook } from '../../src/runbook/load.ts';
-import { simulateOnce } from '../../src/sim/simulate.ts';
+import { simulateOnce } from '../../src/app/simulate.ts';
 
 const runbook = await loadRunbook('runbooks/libvirt.yaml');
 const { inventory } = await loadInventory(['inventory/example.yaml']);

@@ -5,7 +5,7 @@
 import test from 'ava';
 import { generateFleet } from '../../src/fleet/generate.ts';
 import { loadRunbook } from '../../src/runbook/load.ts';
-import { simulateOnce } from '../../src/sim/simulate.ts';
+import { simulateOnce } from '../../src/app/simulate.ts';
 
 const runbook = await loadRunbook('runbooks/libvirt.yaml');
 

@@ -3,12 +3,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CampaignStore } from '../../src/store/store.ts';
+import type { PlanFile } from '../../src/model/plan.ts';
 
 test('journal({group, …}) answers from the per-group index exactly what a scan of the whole journal does, live and after reopen', async (t) => {
   const root = await mkdtemp(join(tmpdir(), 'hvroll-index-'));
   t.teardown(() => rm(root, { recursive: true, force: true }));
   const dir = join(root, 'c');
-  const store = await CampaignStore.create(dir, { campaignId: 'c1', operator: 'a', plan: {}, planFingerprint: 'sha256:x', machineVersion: 'group/1' });
+  const store = await CampaignStore.create(dir, { campaignId: 'c1', operator: 'a', plan: {} as PlanFile, planFingerprint: 'sha256:x', machineVersion: 'group/1' });
   await Promise.all(
     Array.from({ length: 60 }, async (_, i) => {
       const id = await store.journalIntent({ key: `c1/g${i % 4}/s${i % 3}/h${i % 5}`, group: `g${i % 4}`, step: `s${i % 3}`, host: `h${i % 5}`, startedAt: `${i}`, operator: 'a' });

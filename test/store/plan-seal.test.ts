@@ -3,7 +3,7 @@
 
 import test from 'ava';
 import { join } from 'node:path';
-import { canonicalJson } from '../../src/plan/canonical-json.ts';
+import { canonicalJson } from '../../src/plan-file/canonical-json.ts';
 import { CampaignStore } from '../../src/store/store.ts';
 import { sampleInit, tempRoot } from './helpers.ts';
 

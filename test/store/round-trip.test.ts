@@ -2,7 +2,8 @@ import test from 'ava';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HvrollError } from '../../src/model/errors.ts';
-import { CampaignStore, OUTPUT_TAIL_MAX, campaignDir, defaultStateRoot, listCampaigns, stepKey } from '../../src/store/index.ts';
+import { defaultStateRoot } from '../../src/app/env.ts';
+import { CampaignStore, OUTPUT_TAIL_MAX, campaignDir, listCampaigns, stepKey } from '../../src/store/index.ts';
 import { crashCopy, sampleInit, tempRoot } from './helpers.ts';
 
 async function fill(store: CampaignStore): Promise<void> {

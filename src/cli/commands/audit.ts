@@ -4,12 +4,10 @@
 // attempts of the state root's own audit file, in one time-ordered list.
 
 import { Command } from 'commander';
-import { readStateAudit } from '../../audit/state-audit.ts';
-import { showName } from '../../model/show-name.ts';
-import { actionEntry, auditTrail, byTime, type AuditEntry } from '../../audit/trail.ts';
+import { campaignAudit, collectAll } from '../../app/audit.ts';
+import type { AuditEntry } from '../../audit/trail.ts';
 import { HvrollError } from '../../model/errors.ts';
-import { campaignDir } from '../../store/paths.ts';
-import { CampaignStore, listCampaigns } from '../../store/store.ts';
+import { showName } from '../../model/show-name.ts';
 import { stateRoot, withCampaignFlags, type CampaignFlags } from '../campaign-flags.ts';
 import type { CliIo } from '../io.ts';
 
@@ -17,9 +15,6 @@ interface AuditFlags extends CampaignFlags {
   json?: boolean;
   all?: boolean;
 }
-
-/** An entry of `audit --all`: the campaign it belongs to, null for a refused attempt with no campaign (a run). */
-export type StateAuditEntry = AuditEntry & { campaign: string | null };
 
 const COMMAND_TEXT_MAX = 120;
 
@@ -31,45 +26,15 @@ function line(e: AuditEntry, prefix = ''): string {
 }
 
 async function auditOne(io: CliIo, root: string, id: string, json: boolean): Promise<void> {
-  const store = await CampaignStore.open(campaignDir(root, id), { readOnly: true });
-  try {
-    const entries = auditTrail(store.audit(), await store.journal());
-    if (json) {
-      io.stdout.write(`${JSON.stringify({ campaign: id, startedBy: store.meta().operator, entries, notifications: store.notifications() }, null, 2)}\n`);
-      return;
-    }
-    io.stdout.write(`campaign ${id} (started by ${store.meta().operator} at ${store.meta().createdAt})\n`);
-    for (const e of entries) io.stdout.write(line(e));
-    const n = store.notifications();
-    if (n.length > 0) io.stdout.write(`notifications: ${n.filter((x) => x.status === 'sent').length} sent, ${n.filter((x) => x.status !== 'sent').length} failed (--json for each)\n`);
-  } finally {
-    await store.close();
+  const a = await campaignAudit(root, id);
+  if (json) {
+    io.stdout.write(`${JSON.stringify({ campaign: a.campaign, startedBy: a.startedBy, entries: a.entries, notifications: a.notifications }, null, 2)}\n`);
+    return;
   }
-}
-
-/** Every campaign's trail and the state audit file's events; what could not be read is listed, never skipped silently. */
-async function collectAll(root: string): Promise<{ file: string; campaigns: string[]; entries: StateAuditEntry[]; problems: string[] }> {
-  const state = await readStateAudit(root);
-  const problems = [...state.problems];
-  const entries: StateAuditEntry[] = state.events.map((e) => {
-    const campaign = (e.details as { campaign?: unknown } | undefined)?.campaign;
-    return { ...actionEntry(e), campaign: typeof campaign === 'string' ? campaign : null };
-  });
-  const campaigns: string[] = [];
-  for (const c of await listCampaigns(root)) {
-    campaigns.push(c.id);
-    try {
-      const store = await CampaignStore.open(c.dir, { readOnly: true });
-      try {
-        for (const e of auditTrail(store.audit(), await store.journal())) entries.push({ ...e, campaign: c.id });
-      } finally {
-        await store.close();
-      }
-    } catch (e) {
-      problems.push(`campaign ${c.id}: its audit trail cannot be read: ${e instanceof Error ? e.message : String(e)}`);
-    }
-  }
-  return { file: state.file, campaigns, entries: byTime(entries), problems };
+  io.stdout.write(`campaign ${id} (started by ${a.startedBy} at ${a.createdAt})\n`);
+  for (const e of a.entries) io.stdout.write(line(e));
+  const n = a.notifications;
+  if (n.length > 0) io.stdout.write(`notifications: ${n.filter((x) => x.status === 'sent').length} sent, ${n.filter((x) => x.status !== 'sent').length} failed (--json for each)\n`);
 }
 
 async function auditAll(io: CliIo, root: string, json: boolean): Promise<void> {

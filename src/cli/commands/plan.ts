@@ -1,14 +1,10 @@
-// `hvroll plan`: load the inventory, build the plan (pure), show it, optionally write it. Nothing is run.
+// `hvroll plan`: make the plan (app/plan.ts: load, plan, write with --out), and show it. Nothing is run.
 
 import { Command, Option } from 'commander';
-import { loadInventory } from '../../inventory/load.ts';
+import { makePlan, savePlan, type PlanRequest } from '../../app/plan.ts';
 import { formatIssue, HvrollError } from '../../model/errors.ts';
 import type { PlacementStrategy } from '../../model/plan.ts';
-import { planFingerprint } from '../../plan/fingerprint.ts';
-import { loadRunbook } from '../../runbook/load.ts';
-import type { Runbook } from '../../runbook/model.ts';
-import { serialisePlanFile, toPlanFile, writePlanFile } from '../../plan/plan-file.ts';
-import { buildPlan, type PlanOptions } from '../../planner/plan.ts';
+import { serialisePlanFile } from '../../plan-file/plan-file.ts';
 import { useColor, type CliIo } from '../io.ts';
 import { positiveNumber } from '../options.ts';
 import { renderPlanText } from '../render/plan-text.ts';
@@ -47,20 +43,22 @@ export function planCommand(io: CliIo): Command {
 }
 
 async function runPlan(paths: string[], flags: PlanFlags, io: CliIo): Promise<void> {
-  const { inventory, warnings } = await loadInventory(paths, flags.ansible === undefined ? {} : { ansible: flags.ansible });
-  for (const w of warnings) io.stderr.write(`warning: ${formatIssue(w)}\n`);
-
-  const runbook = flags.runbook === undefined ? null : await loadRunbook(flags.runbook);
-  const options: PlanOptions = { strategy: flags.strategy ?? 'upgrade-aware', estimates: estimateOverrides(flags, runbook) };
-  const plan = buildPlan(inventory, options);
-  const file = toPlanFile(plan, {
-    // From what the plan records of its settings, so `hvroll run` can recompute it from the inputs alone.
-    fingerprint: planFingerprint(inventory, plan.settings, runbook?.text ?? null),
-    inputs: { inventory: inventory.sources, ansible: flags.ansible ?? null, runbook: flags.runbook ?? null },
-  });
-
+  const estimates: PlanRequest['estimates'] = {};
+  if (flags.bandwidth !== undefined) estimates.migrationBandwidthMiBps = flags.bandwidth;
+  if (flags.upgradeTime !== undefined) estimates.upgradeSeconds = flags.upgradeTime;
+  if (flags.rebootTime !== undefined) estimates.rebootSeconds = flags.rebootTime;
+  const file = await makePlan(
+    {
+      inventory: paths,
+      ...(flags.ansible === undefined ? {} : { ansible: flags.ansible }),
+      ...(flags.runbook === undefined ? {} : { runbook: flags.runbook }),
+      strategy: flags.strategy ?? 'upgrade-aware',
+      estimates,
+    },
+    (w) => io.stderr.write(`warning: ${formatIssue(w)}\n`),
+  );
   // Written even when it cannot run: the operator (and a reviewer) can see why.
-  if (flags.out !== undefined) await writePlanFile(flags.out, file);
+  if (flags.out !== undefined) await savePlan(flags.out, file);
 
   if (flags.json) {
     io.stdout.write(serialisePlanFile(file));
@@ -70,19 +68,10 @@ async function runPlan(paths: string[], flags: PlanFlags, io: CliIo): Promise<vo
     io.stdout.write(text);
   }
 
-  if (!plan.summary.runnable) {
-    const n = plan.problems.length;
+  if (!file.summary.runnable) {
+    const n = file.problems.length;
     throw new HvrollError('infeasible-plan', `the plan cannot run: ${n} problem${n === 1 ? '' : 's'} (${flags.json ? 'see .problems in the JSON' : 'listed at the top'})`, {
       details: { fix: 'apply the fix given for each problem and plan again' },
     });
   }
-}
-
-/** The runbook's durations, then the command line's, over the inventory's rules.estimates. */
-function estimateOverrides(flags: PlanFlags, runbook: Runbook | null): NonNullable<PlanOptions['estimates']> {
-  const out: NonNullable<PlanOptions['estimates']> = { ...runbook?.durations };
-  if (flags.bandwidth !== undefined) out.migrationBandwidthMiBps = flags.bandwidth;
-  if (flags.upgradeTime !== undefined) out.upgradeSeconds = flags.upgradeTime;
-  if (flags.rebootTime !== undefined) out.rebootSeconds = flags.rebootTime;
-  return out;
 }

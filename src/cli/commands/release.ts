@@ -1,22 +1,13 @@
 // `hvroll release <campaign> <host>`: put a host the campaign left out of the pool back in it, once an operator
-// has looked at it. The runbook's verify step runs on it, and its enable step only if verify passes; audited
-// either way. A runner that holds the campaign does it (a control request, like approve/pause/abort: it holds
-// the store's lock) and this command waits for its answer; with no runner, this command opens the store for
-// writing and does it itself over SSH. The host's group then no longer holds a slot: waiting groups can start.
+// has looked at it (app/release.ts: through the live runner, or here over SSH). Exit codes: 0 released; 6 the
+// host failed its verify or enable and stays out; otherwise the kind of the refusal.
 
 import { Command } from 'commander';
-import { takeControlResult, withdrawControlRequest, writeControlRequest, type ControlResult } from '../../engine/control.ts';
-import { hostsOutOfPool } from '../../engine/out-of-pool.ts';
-import { releasable, releaseHost } from '../../engine/release.ts';
-import { resumeCampaign } from '../../engine/session.ts';
-import { createLogger } from '../../log/logger.ts';
+import { releaseOutOfPool } from '../../app/release.ts';
 import { HvrollError } from '../../model/errors.ts';
-import type { PlanFile } from '../../model/plan.ts';
-import { campaignDir } from '../../store/paths.ts';
-import { CampaignStore, listCampaigns } from '../../store/store.ts';
 import { operatorOf, stateRoot, withCampaignFlags, type CampaignFlags } from '../campaign-flags.ts';
 import type { CliIo } from '../io.ts';
-import { sshSessionOptions, withSshOptions, type SshOptionFlags } from '../ssh-flags.ts';
+import { sshSettings, withSshOptions, type SshOptionFlags } from '../ssh-flags.ts';
 
 interface ReleaseFlags extends CampaignFlags, SshOptionFlags {
   comment?: string;
@@ -24,89 +15,19 @@ interface ReleaseFlags extends CampaignFlags, SshOptionFlags {
   logFile?: string;
 }
 
-/** How often the answer of a live runner, and whether it is still alive, are looked for. */
-const POLL_MS = 200;
-const LOCK_CHECK_EVERY = 5;
-
-async function runnerState(root: string, id: string): Promise<'alive' | 'none'> {
-  const c = (await listCampaigns(root)).find((x) => x.id === id);
-  if (!c) throw new HvrollError('usage', `no campaign ${id} in ${root} (see hvroll list)`);
-  return c.lock?.state === 'alive' || c.lock?.state === 'remote' ? 'alive' : 'none';
-}
-
-/** Refuses, before anything runs anywhere, a host the campaign did not leave out of the pool. */
-async function checkReleasable(dir: string, id: string, host: string): Promise<void> {
-  const store = await CampaignStore.open(dir, { readOnly: true });
-  try {
-    releasable(store, store.plan() as PlanFile, id, host);
-  } finally {
-    await store.close();
-  }
-}
-
-/**
- * Hands the release to the live runner and waits for its answer. Null when the runner went away before taking
- * the request (it is withdrawn: the caller does the release itself).
- */
-async function throughRunner(io: CliIo, root: string, dir: string, id: string, req: { host: string; operator: string; comment?: string }): Promise<ControlResult | null> {
-  const requestId = await writeControlRequest(dir, { action: 'release', at: new Date().toISOString(), ...req });
-  io.stderr.write(`release of ${req.host} sent to the runner of campaign ${id}: verifying, then enabling it…\n`);
-  for (let i = 1; ; i++) {
-    const answer = await takeControlResult(dir, requestId);
-    if (answer) return answer;
-    if (i % LOCK_CHECK_EVERY === 0 && (await runnerState(root, id)) === 'none') {
-      // Gone: a request still queued is taken back; one it had taken was answered before it exited, unless killed.
-      const answered = await takeControlResult(dir, requestId);
-      if (answered) return answered;
-      if (await withdrawControlRequest(dir, requestId)) return null;
-      return afterDeadRunner(dir, id, req.host);
-    }
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
-}
-
-/** The runner took the request and died without answering: the store says whether the release took. */
-async function afterDeadRunner(dir: string, id: string, host: string): Promise<ControlResult> {
-  const store = await CampaignStore.open(dir, { readOnly: true });
-  try {
-    const released = store.releases().find((r) => r.host === host);
-    if (released) return { result: 'released', message: `host ${host} released by ${released.operator} at ${released.at} (the runner stopped after recording it)` };
-    const still = hostsOutOfPool(store, store.plan() as PlanFile).some((o) => o.host === host);
-    return { result: 'error', kind: 'remote', message: `the runner of campaign ${id} stopped before it answered the release of ${host}; ${host} is ${still ? 'still out of the pool' : 'no longer listed out of the pool'}. See hvroll audit ${id}, then run hvroll release again if needed` };
-  } finally {
-    await store.close();
-  }
-}
-
-/** With no runner: open the campaign for writing (its lock), and verify and enable the host from here. */
-async function itself(io: CliIo, flags: ReleaseFlags, root: string, id: string, req: { host: string; operator: string; comment?: string }): Promise<ControlResult> {
-  const log = createLogger({ console: false, ...(flags.logFile ? { file: flags.logFile } : {}) });
-  const session = await resumeCampaign({
-    stateRoot: root,
-    operator: req.operator,
-    log,
-    campaignId: id,
-    auditResume: false,
-    ...(flags.runbook ? { runbookPath: flags.runbook } : {}),
-    ...sshSessionOptions(flags, io),
-  });
-  try {
-    io.stderr.write(`campaign ${id} is not running: verifying ${req.host}, then enabling it…\n`);
-    return await releaseHost(session.deps, req);
-  } finally {
-    await session.close();
-  }
-}
-
 async function release(io: CliIo, flags: ReleaseFlags, id: string, host: string): Promise<void> {
-  const root = stateRoot(flags, io);
-  const dir = campaignDir(root, id);
-  const req = { host, operator: operatorOf(flags, io), ...(flags.comment ? { comment: flags.comment } : {}) };
-  const running = (await runnerState(root, id)) === 'alive';
-  await checkReleasable(dir, id, host);
-  let answer: ControlResult | null = null;
-  if (running) answer = await throughRunner(io, root, dir, id, req);
-  answer ??= await itself(io, flags, root, id, req);
+  const answer = await releaseOutOfPool({
+    stateRoot: stateRoot(flags, io),
+    campaignId: id,
+    host,
+    operator: operatorOf(flags, io),
+    ...(flags.comment ? { comment: flags.comment } : {}),
+    ...(flags.runbook ? { runbookPath: flags.runbook } : {}),
+    ...sshSettings(flags),
+    env: io.env,
+    ...(flags.logFile ? { logFile: flags.logFile } : {}),
+    say: (line) => io.stderr.write(`${line}\n`),
+  });
   if (answer.result === 'released') {
     io.stderr.write(`${answer.message}\n`);
     return;

@@ -1,19 +1,15 @@
 // `hvroll run` starts a campaign from a reviewed plan; `hvroll resume` continues one that stopped (killed,
-// paused, crashed). Both show a live view on a terminal and JSON logs otherwise.
+// paused, crashed). Both show a live view on a terminal and JSON logs otherwise. The flags are parsed here,
+// the campaign is opened and run by app/run.ts, and its outcome is said here (and becomes the exit code).
 
 import { Command } from 'commander';
-import { runCampaign, type CampaignOutcome } from '../../engine/campaign-runner.ts';
-import type { EngineEvent } from '../../engine/events.ts';
-import { resumeCampaign, startCampaign, type Session, type SessionOptions } from '../../engine/session.ts';
+import { resumeRun, startRun, type OpenRun, type RunContext } from '../../app/run.ts';
+import type { CampaignOutcome } from '../../engine/campaign-runner.ts';
 import { HvrollError } from '../../model/errors.ts';
-import { createLogger } from '../../log/logger.ts';
-import type { NotificationTarget } from '../../model/inventory.ts';
-import { combineTargets, loadNotifyFile, resolveTargets } from '../../notify/config.ts';
-import { Notifier } from '../../notify/notifier.ts';
 import { collectSet, operatorOf, stateRoot, withCampaignFlags, type CampaignFlags } from '../campaign-flags.ts';
 import type { CliIo } from '../io.ts';
 import { ProgressView } from '../render/progress.ts';
-import { sshSessionOptions, withSshOptions, type SshOptionFlags } from '../ssh-flags.ts';
+import { sshSettings, withSshOptions, type SshOptionFlags } from '../ssh-flags.ts';
 
 interface SshFlags extends CampaignFlags, SshOptionFlags {
   logFile?: string;
@@ -35,96 +31,42 @@ function withSshFlags(cmd: Command): Command {
     .option('--notify <file>', 'chat targets (a `notifications:` list, like rules.notifications) in addition to the inventory\'s; URLs may be env:NAME');
 }
 
-function sessionOptions(flags: SshFlags, io: CliIo, live: boolean): SessionOptions {
-  // JSON lines on stdout unless the live view owns the terminal; --log-file gets them as well.
-  const log = createLogger({ console: !live, ...(flags.logFile ? { file: flags.logFile } : {}) });
+function runContext(flags: SshFlags, io: CliIo, live: boolean): RunContext {
   return {
     stateRoot: stateRoot(flags, io),
     operator: operatorOf(flags, io),
-    log,
-    ...sshSessionOptions(flags, io),
+    env: io.env,
+    ...sshSettings(flags),
+    logToConsole: !live,
+    ...(flags.logFile ? { logFile: flags.logFile } : {}),
+    ...(flags.notify ? { notify: flags.notify } : {}),
   };
-}
-
-/**
- * Loads the --notify file and resolves every target's URL while the session checks its inputs, so a failure
- * there is a refused run/resume (audited, nothing created); the loaded targets then feed the notifier.
- */
-function notifyCheck(flags: SshFlags, io: CliIo): { check: (inventoryTargets: NotificationTarget[]) => Promise<void>; fromFile: () => NotificationTarget[] } {
-  let fromFile: NotificationTarget[] = [];
-  return {
-    check: async (inventoryTargets) => {
-      fromFile = flags.notify ? await loadNotifyFile(flags.notify) : [];
-      resolveTargets(combineTargets(inventoryTargets, fromFile), io.env);
-    },
-    fromFile: () => fromFile,
-  };
-}
-
-/** The notifier for this run, or null without targets. Resolving `env:` URLs fails before any host is touched. */
-function startNotifier(session: Session, fromFile: NotificationTarget[], flags: SshFlags, io: CliIo): Notifier | null {
-  const targets = resolveTargets(combineTargets(session.notifications, fromFile), io.env);
-  if (targets.length === 0) return null;
-  const { deps } = session;
-  return new Notifier({
-    campaignId: deps.campaignId,
-    targets,
-    log: deps.log,
-    record: (r) => deps.store.recordNotification(r),
-    approveCommand: approveCommand(session, flags),
-  });
 }
 
 /** The exact command an approver types, for chat and the live view. */
-function approveCommand(session: Session, flags: SshFlags): (group: string) => string {
+function approveCommand(campaignId: string, flags: SshFlags): (group: string) => string {
   const state = flags.state ? ` --state ${quoteArg(flags.state)}` : '';
-  return (group) => `hvroll approve ${quoteArg(session.deps.campaignId)} ${quoteArg(group)}${state}`;
+  return (group) => `hvroll approve ${quoteArg(campaignId)} ${quoteArg(group)}${state}`;
 }
 
-async function execute(session: Session, io: CliIo, live: boolean, notifyFile: NotificationTarget[], flags: SshFlags): Promise<void> {
-  const { deps } = session;
-  let notifier: Notifier | null;
-  try {
-    notifier = startNotifier(session, notifyFile, flags, io);
-  } catch (e) {
-    await session.close();
-    throw e;
-  }
-  const view = live ? new ProgressView(deps.plan.groups.length, deps.plan.waves.length, Date.now, { approveCommand: approveCommand(session, flags) }) : null;
-  const listener = (e: EngineEvent) => {
-    // Queues and returns: a slow chat endpoint never holds the engine up.
-    notifier?.listener(e);
-    if (view) view.onEvent(e);
-    else deps.log.info({ event: e }, e.type);
-  };
-  // Ctrl-C asks for a pause: groups stop at their next step boundary, nothing is cut mid-command.
-  const onSigint = () => {
-    io.stderr.write('\npausing: groups stop after their current step (Ctrl-C again to kill; resume continues safely)\n');
-    process.off('SIGINT', onSigint);
-    void import('../../engine/control.ts').then((c) => c.writeControlRequest(deps.store.dir, { action: 'pause', operator: deps.operator, at: new Date().toISOString() }));
-  };
-  process.on('SIGINT', onSigint);
-  view?.start();
-  let outcome: CampaignOutcome;
-  try {
-    outcome = await runCampaign(deps, { listener });
-  } finally {
-    view?.stop();
-    process.off('SIGINT', onSigint);
-    // Bounded: a dead endpoint costs at most the deadline, and every unsent message is recorded as such.
-    if (notifier) await notifier.close(NOTIFY_FLUSH_MS);
-    await session.close();
-  }
+async function execute(opened: OpenRun, io: CliIo, live: boolean, flags: SshFlags): Promise<void> {
+  const { deps } = opened.session;
+  const approve = approveCommand(deps.campaignId, flags);
+  const view = live ? new ProgressView(deps.plan.groups.length, deps.plan.waves.length, Date.now, { approveCommand: approve }) : undefined;
+  const outcome = await opened.run({
+    approveCommand: approve,
+    ...(view ? { view } : {}),
+    onInterrupt: () => io.stderr.write('\npausing: groups stop after their current step (Ctrl-C again to kill; resume continues safely)\n'),
+  });
   report(outcome, deps.campaignId, io, deps.plan.settings.failureBudget);
 }
-
-const NOTIFY_FLUSH_MS = 5000;
 
 /** Shell-quotes an argument shown in a command to copy (group names may hold `/`, never spaces). */
 function quoteArg(s: string): string {
   return /^[A-Za-z0-9_./:=@-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
+/** The outcome, said on stderr; a campaign that did not finish cleanly is an error (its exit code). */
 function report(outcome: CampaignOutcome, id: string, io: CliIo, failureBudget: number): void {
   const say = (s: string) => io.stderr.write(`${s}\n`);
   for (const o of outcome.outOfPool) say(`  host ${o.host} is OUT OF THE POOL: ${o.why}`);
@@ -157,18 +99,14 @@ export function runCommand(io: CliIo): Command {
     .option('--campaign <id>', 'campaign id (default: date and plan fingerprint)')
     .action(async (flags: RunFlags) => {
       const live = io.stdoutIsTTY && flags.progress !== false;
-      const notify = notifyCheck(flags, io);
-      const session = await startCampaign({
-        ...sessionOptions(flags, io, live),
-        // A bad --notify file or an unset env: webhook variable is refused before the campaign store exists.
-        checkNotifications: notify.check,
+      const opened = await startRun(runContext(flags, io, live), {
         planPath: flags.plan,
         ...(flags.runbook ? { runbookPath: flags.runbook } : {}),
         sets: flags.set ?? {},
         ...(flags.campaign ? { campaignId: flags.campaign } : {}),
       });
-      io.stderr.write(`campaign ${session.deps.campaignId} started (state in ${session.deps.store.dir})\n`);
-      await execute(session, io, live, notify.fromFile(), flags);
+      io.stderr.write(`campaign ${opened.session.deps.campaignId} started (state in ${opened.session.deps.store.dir})\n`);
+      await execute(opened, io, live, flags);
     });
 }
 
@@ -179,13 +117,7 @@ export function resumeCommand(io: CliIo): Command {
     .option('--runbook <file>', 'path of the runbook if it moved (its content must be unchanged)')
     .action(async (campaign: string, flags: SshFlags & { runbook?: string }) => {
       const live = io.stdoutIsTTY && flags.progress !== false;
-      const notify = notifyCheck(flags, io);
-      const session = await resumeCampaign({
-        ...sessionOptions(flags, io, live),
-        checkNotifications: notify.check,
-        campaignId: campaign,
-        ...(flags.runbook ? { runbookPath: flags.runbook } : {}),
-      });
-      await execute(session, io, live, notify.fromFile(), flags);
+      const opened = await resumeRun(runContext(flags, io, live), { campaignId: campaign, ...(flags.runbook ? { runbookPath: flags.runbook } : {}) });
+      await execute(opened, io, live, flags);
     });
 }

@@ -3,10 +3,8 @@
 // side, the naive one. Nothing touches a host.
 
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { loadInventory } from '../../inventory/load.ts';
 import { formatIssue, HvrollError } from '../../model/errors.ts';
-import { loadRunbook } from '../../runbook/load.ts';
-import { simulate, type SimulateOptions, type StrategyChoice } from '../../sim/simulate.ts';
+import { simulateFiles, type SimulateOptions, type StrategyChoice } from '../../app/simulate.ts';
 import type { DirtyRateRule } from '../../sim/timing.ts';
 import type { CliIo } from '../io.ts';
 import { positiveNumber } from '../options.ts';
@@ -93,26 +91,26 @@ export function simulateCommand(io: CliIo): Command {
 }
 
 async function runSimulate(flags: SimulateFlags, io: CliIo): Promise<void> {
-  const { inventory, warnings } = await loadInventory(flags.inventory ?? [DEFAULT_INVENTORY]);
-  for (const w of warnings) io.stderr.write(`warning: ${formatIssue(w)}\n`);
-  const runbook = await loadRunbook(flags.runbook);
   const estimates: SimulateOptions['estimates'] = {};
   if (flags.bandwidth !== undefined) estimates.migrationBandwidthMiBps = flags.bandwidth;
   if (flags.dirtyRate?.base !== undefined) estimates.dirtyRateMiBps = flags.dirtyRate.base;
   if (flags.upgradeTime !== undefined) estimates.upgradeSeconds = flags.upgradeTime;
   if (flags.rebootTime !== undefined) estimates.rebootSeconds = flags.rebootTime;
-  const options: SimulateOptions = {
-    inventory,
-    runbook,
-    seed: flags.seed,
-    spread: flags.spread,
-    migrationFailRate: flags.failRate?.migration ?? 0,
-    verifyFailRate: flags.failRate?.verify ?? 0,
-    upgradeFailRate: flags.failRate?.upgrade ?? 0,
-    estimates,
-    ...(flags.dirtyRate ? { dirtyRates: flags.dirtyRate.rules } : {}),
-  };
-  const report = await simulate({ ...options, ...(flags.state === undefined ? {} : { storeRoot: flags.state }) }, flags.strategy);
+  const report = await simulateFiles(
+    { inventory: flags.inventory ?? [DEFAULT_INVENTORY], runbook: flags.runbook },
+    {
+      seed: flags.seed,
+      spread: flags.spread,
+      migrationFailRate: flags.failRate?.migration ?? 0,
+      verifyFailRate: flags.failRate?.verify ?? 0,
+      upgradeFailRate: flags.failRate?.upgrade ?? 0,
+      estimates,
+      ...(flags.dirtyRate ? { dirtyRates: flags.dirtyRate.rules } : {}),
+      ...(flags.state === undefined ? {} : { storeRoot: flags.state }),
+    },
+    flags.strategy,
+    (w) => io.stderr.write(`warning: ${formatIssue(w)}\n`),
+  );
   io.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderSimReport(report));
   const broken = report.runs.reduce((n, r) => n + r.violations.total, 0);
   if (broken > 0) throw new HvrollError('internal', `the simulated campaign broke a safety rule ${broken} time(s) (see violations): this is a bug in hvroll's plan or engine`);

@@ -2,7 +2,7 @@
 // last notable events. Off a terminal the same events become plain JSON log lines instead.
 
 import logUpdate from 'log-update';
-import type { EngineEvent } from '../../engine/events.ts';
+import type { EngineEvent } from '../../model/events.ts';
 
 const BAR = 30;
 

@@ -1,6 +1,6 @@
 // Human output of `hvroll simulate`: one block per strategy, then the comparison.
 
-import type { SimReport, SimRunReport } from '../../sim/simulate.ts';
+import type { SimReport, SimRunReport } from '../../app/simulate.ts';
 
 function duration(seconds: number): string {
   const s = Math.round(seconds);

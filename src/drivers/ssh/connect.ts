@@ -74,14 +74,14 @@ export async function connectVerified(p: ConnectParams): Promise<SshClient> {
     let outcome: VerifyOutcome | undefined;
     let settled = false;
 
-    const finish = (err: HvrollError | null): void => {
+    const finish = (err: HvrollError<'remote'> | null): void => {
       if (settled) return;
       settled = true;
       clearTimeout(deadline);
       p.signal?.removeEventListener('abort', onAbort);
       if (err) {
         client.destroy();
-        logger.debug({ host: target.name, port: target.port, reason: (err.details as { reason?: string }).reason }, 'ssh connect failed');
+        logger.debug({ host: target.name, port: target.port, reason: err.details?.reason }, 'ssh connect failed');
         reject(err);
       } else {
         logger.debug({ host: target.name, port: target.port }, 'ssh connected');

@@ -5,7 +5,8 @@ import type { ParsedKey } from 'ssh2';
 import type { CommandResult, CommandSpec, Executor, HostRef, WaitForHostOptions } from '../../executor/executor.ts';
 import { silentLogger, type ExecutorLogger } from '../../executor/logger.ts';
 import { remoteError, remoteReason } from '../../executor/remote-error.ts';
-import { HvrollError } from '../../model/errors.ts';
+import { sleep } from '../../io/sleep.ts';
+import { errorOfKind, HvrollError } from '../../model/errors.ts';
 import { connectVerified, type SshClient, type Target } from './connect.ts';
 import { NOT_STARTED, runOnConnection, type LiveConnection } from './run-command.ts';
 
@@ -190,7 +191,8 @@ export class SshExecutor implements Executor {
         if (reason !== 'connect') throw err;
         lastError = err;
       }
-      await sleep(Math.min(pollMs, Math.max(0, opts.deadline - Date.now())), opts.signal);
+      // Aborted: the loop's first line says so.
+      await sleep(Math.min(pollMs, Math.max(0, opts.deadline - Date.now())), opts.signal).catch(() => undefined);
     }
   }
 
@@ -238,11 +240,11 @@ const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
  * joined), and how long it waited in all. Other failures (host key, auth, abort) pass unchanged.
  */
 function connectFailure(err: unknown, startedAt: number, attempt: 'own' | 'joined'): unknown {
-  if (remoteReason(err) !== 'connect') return err;
-  const e = err as HvrollError;
+  const e = errorOfKind(err, 'remote');
+  if (e?.details?.reason !== 'connect') return err;
   const elapsedMs = Date.now() - startedAt;
   const how = attempt === 'own' ? `1 connect attempt, ${seconds(elapsedMs)}` : `1 connect attempt, started by another command; waited ${seconds(elapsedMs)} for it`;
-  return new HvrollError('remote', `${e.message} (${how})`, { retryable: e.retryable, details: { ...(e.details as object), attempts: 1, elapsedMs }, cause: e });
+  return new HvrollError('remote', `${e.message} (${how})`, { retryable: e.retryable, details: { ...e.details, attempts: 1, elapsedMs }, cause: e });
 }
 
 /** Races `p` against an AbortSignal without cancelling `p` itself (it may be shared). */
@@ -262,17 +264,5 @@ function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined, error: () 
         reject(e instanceof Error ? e : new Error(String(e)));
       },
     );
-  });
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
   });
 }
